@@ -1,0 +1,86 @@
+"""Single-use random tokens for links sent by email. Only their SHA-256 is stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qaportal.auth.models import OneTimeToken, Role, TokenPurpose
+from qaportal.db import utcnow
+
+TOKEN_BYTES = 32  # 256 bits
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    record: OneTimeToken
+    token: str  # the clear token: goes into the email, never into the database
+
+
+def issue_token(
+    session: Session,
+    purpose: TokenPurpose,
+    email: str,
+    *,
+    lifetime: dt.timedelta,
+    user_id: int | None = None,
+    organisation_id: int | None = None,
+    role: Role | None = None,
+    created_by_id: int | None = None,
+) -> IssuedToken:
+    token = new_token()
+    record = OneTimeToken(
+        purpose=purpose,
+        token_hash=hash_token(token),
+        email=email,
+        user_id=user_id,
+        organisation_id=organisation_id,
+        role=role,
+        created_by_id=created_by_id,
+        expires_at=utcnow() + lifetime,
+    )
+    session.add(record)
+    session.flush()
+    return IssuedToken(record, token)
+
+
+class TokenError(Exception):
+    """The link is unknown, used, revoked or expired; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def find_usable_token(session: Session, purpose: TokenPurpose, token: str) -> OneTimeToken:
+    record = session.execute(
+        select(OneTimeToken).where(
+            OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == purpose
+        )
+    ).scalar_one_or_none()
+    if record is None:
+        raise TokenError("unknown")
+    if record.used_at is not None:
+        raise TokenError("used")
+    if record.revoked_at is not None:
+        raise TokenError("revoked")
+    if record.expires_at <= utcnow():
+        raise TokenError("expired")
+    return record
+
+
+def mark_used(record: OneTimeToken) -> None:
+    record.used_at = utcnow()

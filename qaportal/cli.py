@@ -1,0 +1,164 @@
+"""The ``qaportal`` command: Flask's CLI plus the portal's own commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from qaportal import create_app
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def main() -> None:
+    """qaportal: quality-assurance workflow and accreditation portal for micro-credentials."""
+
+
+# ----- database ---------------------------------------------------------------------------
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema and backups."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from qaportal import migrate
+
+    migrate.upgrade(revision)
+    click.echo(f"Database upgraded to {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. -1 or base)."""
+    from qaportal import migrate
+
+    migrate.downgrade(revision)
+    click.echo(f"Database downgraded to {revision}.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the revision the database is at."""
+    from qaportal import migrate
+
+    migrate.current()
+
+
+@db_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def db_backup(path: Path) -> None:
+    """Write a consistent online copy of the SQLite database to PATH."""
+    from qaportal.backup import BackupError, backup_sqlite
+
+    try:
+        pages = backup_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {path} ({pages} pages).")
+
+
+# ----- accounts ---------------------------------------------------------------------------
+
+
+@click.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--agency", "agency_name", required=True, help="Legal name of the agency.")
+@click.option("--country", default=None, help="ISO 3166-1 alpha-2 code of the agency.")
+@click.password_option("--password", help="Prompted for when not given.")
+@with_appcontext
+def create_admin(
+    email: str, display_name: str, agency_name: str, country: str | None, password: str
+) -> None:
+    """Create the first agency administrator (there is no default password)."""
+    from qaportal.audit.services import Actor
+    from qaportal.auth.passwords import password_problem
+    from qaportal.db import get_session
+    from qaportal.orgs.services import AdminExists, create_agency_admin
+
+    problem = password_problem(password, email=email)
+    if problem:
+        raise click.ClickException(problem)
+    session = get_session()
+    try:
+        user = create_agency_admin(
+            session, email, display_name, password, agency_name, country, Actor.system("cli")
+        )
+    except AdminExists as exc:
+        raise click.ClickException(str(exc)) from exc
+    session.commit()
+    click.echo(f"Agency administrator {user.email} created.")
+
+
+# ----- audit ------------------------------------------------------------------------------
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the hash chain of the audit trail; report the first broken link."""
+    from qaportal.audit.services import verify_chain
+    from qaportal.db import get_session
+
+    report = verify_chain(get_session())
+    if report.ok:
+        click.echo(f"Audit trail intact: {report.checked} events verified.")
+        return
+    click.echo(
+        f"Audit trail BROKEN at event {report.broken_event_id}: {report.reason} "
+        f"({report.checked} events before it are intact).",
+        err=True,
+    )
+    sys.exit(1)
+
+
+# ----- demo -------------------------------------------------------------------------------
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Seed the demo data and exit.")
+@with_appcontext
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Create the database, seed demo data, print the logins and start the server."""
+    from qaportal import migrate
+    from qaportal.demo import seed_demo
+
+    migrate.upgrade("head")
+    logins = seed_demo()
+    click.echo("\nDemo logins (all share the password below):")
+    click.echo(f"  password: {logins.password}")
+    for login in logins.accounts:
+        click.echo(f"  {login.role:<18} {login.email:<34} {login.organisation}")
+    if no_serve:
+        return
+    click.echo(f"\nqaportal is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, create_admin, audit_group, demo):
+        app.cli.add_command(command)
+    from qaportal.notifications.cli import mail_group
+
+    app.cli.add_command(mail_group)

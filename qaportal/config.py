@@ -1,0 +1,103 @@
+"""Configuration from environment variables (documented in the README)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "QAPORTAL_"
+
+
+class ConfigError(RuntimeError):
+    """The portal refuses to start with an unsafe or incomplete configuration."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return default if value is None or value == "" else int(value)
+
+
+def _local_secret_key(instance_path: Path) -> str:
+    """A key generated once and kept in the instance folder, for local use only."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config from the environment, then apply ``overrides``."""
+    overrides = overrides or {}
+    production = _env("ENV", "development") == "production"
+    production = overrides.get("PRODUCTION", production)
+    cfg: dict[str, Any] = {
+        "PRODUCTION": production,
+        "SQLALCHEMY_DATABASE_URI": _env(
+            "DATABASE_URL", f"sqlite:///{instance_path / 'qaportal.sqlite3'}"
+        ),
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "UPLOAD_FOLDER": _env("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        "BASE_URL": _env("BASE_URL", "http://localhost:5000").rstrip("/"),
+        "MAIL_HOST": _env("MAIL_HOST", "localhost"),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USERNAME": _env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
+        "MAIL_STARTTLS": _env_bool("MAIL_STARTTLS", False),
+        "MAIL_SSL": _env_bool("MAIL_SSL", False),
+        "MAIL_FROM": _env("MAIL_FROM", "qaportal <noreply@localhost>"),
+        "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 30 * 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
+        "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _env_int("SESSION_MAX_HOURS", 12),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "LOGIN_FAILURE_LIMIT": _env("LOGIN_FAILURE_LIMIT", "10 per 15 minutes"),
+        "TOKEN_HOURS_INVITATION": _env_int("INVITATION_HOURS", 7 * 24),
+        "TOKEN_HOURS_PASSWORD_RESET": _env_int("PASSWORD_RESET_HOURS", 2),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": {"en": "English", "fr": "Français"},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SECURE_COOKIES", production),
+        "SESSION_COOKIE_NAME": "qaportal_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": True,
+    }
+    cfg.update(overrides)
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
+    if cfg["PRODUCTION"]:
+        _check_production(cfg)
+    elif not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = _local_secret_key(instance_path)
+    return cfg
+
+
+def _check_production(cfg: dict[str, Any]) -> None:
+    problems = []
+    if not cfg["SECRET_KEY"] or len(cfg["SECRET_KEY"]) < 32:
+        problems.append("QAPORTAL_SECRET_KEY must be set to at least 32 random characters")
+    if not cfg["SESSION_COOKIE_SECURE"]:
+        problems.append("secure cookies must stay on (QAPORTAL_SECURE_COOKIES)")
+    if not str(cfg["BASE_URL"]).startswith("https://"):
+        problems.append("QAPORTAL_BASE_URL must be an https:// address")
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,49 @@
+"""Landing page, per-role dashboard, language switcher."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from qaportal.access.policy import Action, authorize
+from qaportal.web.dashboard import dashboard_panels
+from qaportal.web.forms import LanguageForm
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def index() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("web.dashboard"))
+    return render_template("web/index.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> str:
+    authorize(current_user, Action.VIEW_DASHBOARD)
+    return render_template("web/dashboard.html", panels=dashboard_panels(current_user))
+
+
+@bp.post("/language")
+def language() -> Response:
+    form = LanguageForm()
+    if form.validate_on_submit() and form.language.data in current_app.config["LANGUAGES"]:
+        session["lang"] = form.language.data
+    target = request.form.get("next") or ""
+    # Only same-site paths: an absolute or protocol-relative URL would be an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("web.index")
+    return redirect(target)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    from sqlalchemy import text
+
+    from qaportal.db import get_session
+
+    get_session().execute(text("SELECT 1"))
+    return {"status": "ok"}, 200

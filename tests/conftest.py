@@ -1,0 +1,154 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL when
+QAPORTAL_TEST_DATABASE_URL is set), migrated once per run and emptied between tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+
+from qaportal import create_app
+from qaportal.models import Base
+
+PG_URL = os.environ.get("QAPORTAL_TEST_DATABASE_URL")
+
+
+def _create_pg_database(admin_url: str, name: str) -> str:
+    url = make_url(admin_url)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(admin_url: str, name: str) -> None:
+    engine = create_engine(make_url(admin_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for this test session (one per xdist worker)."""
+    from qaportal.migrate import upgrade
+
+    if PG_URL:
+        name = f"qaportal_test_{uuid.uuid4().hex[:10]}"
+        url = _create_pg_database(PG_URL, name)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    upgrade("head", url=url)
+    yield url
+    if PG_URL:
+        _drop_pg_database(PG_URL, name)
+
+
+def _empty_database(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(
+            text("INSERT INTO audit_chain_head (id, last_event_id, last_hash) VALUES (1, NULL, :h)"),
+            {"h": "0" * 64},
+        )
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    """Override in a test module to change settings; CSRF stays on, as in production."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "BASE_URL": "http://localhost",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    application = create_app(app_config)
+    _empty_database(application.extensions["qaportal.engine"])
+    yield application
+    application.extensions["qaportal.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(app: Flask) -> Any:
+    """The demo data set: an agency, two providers, a user for every role."""
+    from qaportal.demo import seed_demo
+
+    with app.app_context():
+        return seed_demo()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str = "/") -> str:
+    """The CSRF token of the client's session, read from a page like a browser would."""
+    response = client.get(url, follow_redirects=True)
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post_form(
+    client: FlaskClient, url: str, data: dict[str, Any], *, token_from: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """POST like a browser: first fetch a page for the CSRF token, then submit."""
+    payload = {"csrf_token": csrf_token(client, token_from or url), **data}
+    return client.post(url, data=payload, **kwargs)
+
+
+def login(client: FlaskClient, email: str, password: str) -> Any:
+    response = post_form(client, "/login", {"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
+class QueryCounter:
+    """Counts SQL statements, for tests that guard against N+1 queries."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.count = 0
+
+    def _count(self, *_args: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> QueryCounter:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Any:
+    return lambda: QueryCounter(app.extensions["qaportal.engine"])
