@@ -2,6 +2,7 @@
 
 from qaportal.audit.models import AuditChainHead, AuditEvent
 from qaportal.auth.models import Membership, OneTimeToken, ReviewerProfile, User, UserSession
+from qaportal.catalogue.models import LearningOutcome, Specification, SpecificationVersion
 from qaportal.db import Base
 from qaportal.notifications.models import OutboxMessage
 from qaportal.orgs.models import Organisation
@@ -10,11 +11,14 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "LearningOutcome",
     "Membership",
     "OneTimeToken",
     "Organisation",
     "OutboxMessage",
     "ReviewerProfile",
+    "Specification",
+    "SpecificationVersion",
     "User",
     "UserSession",
 ]
