@@ -2,15 +2,28 @@
 
 from qaportal.audit.models import AuditChainHead, AuditEvent
 from qaportal.auth.models import Membership, OneTimeToken, ReviewerProfile, User, UserSession
+from qaportal.cases.models import Answer, Case, CaseFramework, CaseScope
 from qaportal.catalogue.models import LearningOutcome, Specification, SpecificationVersion
 from qaportal.db import Base
+from qaportal.evidence.models import Evidence, EvidenceLink, StoredFile
+from qaportal.frameworks.models import Criterion, Framework, FrameworkRequirement, FrameworkVersion
 from qaportal.notifications.models import OutboxMessage
 from qaportal.orgs.models import Organisation
 
 __all__ = [
+    "Answer",
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "Case",
+    "CaseFramework",
+    "CaseScope",
+    "Criterion",
+    "Evidence",
+    "EvidenceLink",
+    "Framework",
+    "FrameworkRequirement",
+    "FrameworkVersion",
     "LearningOutcome",
     "Membership",
     "OneTimeToken",
@@ -19,6 +32,7 @@ __all__ = [
     "ReviewerProfile",
     "Specification",
     "SpecificationVersion",
+    "StoredFile",
     "User",
     "UserSession",
 ]
