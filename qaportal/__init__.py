@@ -37,6 +37,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    from qaportal.auth.passwords import configure_hasher
+
+    configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
     db.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -84,3 +87,21 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (web_bp, auth_bp, orgs_bp, audit_bp, notifications_bp):
         app.register_blueprint(blueprint)
+
+    from qaportal.catalogue.views import bp as catalogue_bp
+
+    app.register_blueprint(catalogue_bp)
+
+    from qaportal.catalogue.io_views import bp as catalogue_io_bp
+
+    app.register_blueprint(catalogue_io_bp)
+
+    from qaportal.cases.views import bp as cases_bp
+    from qaportal.evidence.views import bp as evidence_bp
+
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(evidence_bp)
+
+    from qaportal.feedback.views import bp as feedback_bp
+
+    app.register_blueprint(feedback_bp)

@@ -51,9 +51,23 @@ def db_downgrade(revision: str) -> None:
 @with_appcontext
 def db_current() -> None:
     """Show the revision the database is at."""
-    from qaportal import migrate
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
-    migrate.current()
+    from qaportal import migrate
+    from qaportal.db import get_engine
+
+    # Through click rather than Alembic's own printing, which writes past click's output.
+    with get_engine().connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    heads = set(ScriptDirectory.from_config(migrate.alembic_config()).get_heads())
+    if not current:
+        click.echo("The database has no schema yet: run `qaportal db upgrade`.")
+    for revision in current:
+        if revision in heads:
+            click.echo(f"{revision} (head)")
+        else:
+            click.echo(f"{revision} (behind {', '.join(sorted(heads))}: run `qaportal db upgrade`)")
 
 
 @db_group.command("backup")
@@ -145,6 +159,15 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
     migrate.upgrade("head")
     logins = seed_demo()
+    from qaportal.demo import seed_frameworks
+
+    for loaded in seed_frameworks():
+        state = "loaded" if loaded.created else "unchanged"
+        click.echo(f"Framework {loaded.code}: version {loaded.number} {state}.")
+    from qaportal.demo import seed_demo_case
+
+    if reference := seed_demo_case():
+        click.echo(f"Demo case {reference} (a draft self-assessment of the university).")
     click.echo("\nDemo logins (all share the password below):")
     click.echo(f"  password: {logins.password}")
     for login in logins.accounts:
@@ -153,7 +176,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         return
     click.echo(f"\nqaportal is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Not app.run(): Flask ignores that call inside its own command line (FLASK_RUN_FROM_CLI).
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 def register_commands(app: Flask) -> None:
@@ -162,3 +188,6 @@ def register_commands(app: Flask) -> None:
     from qaportal.notifications.cli import mail_group
 
     app.cli.add_command(mail_group)
+    from qaportal.frameworks.cli import forms_group
+
+    app.cli.add_command(forms_group)

@@ -53,6 +53,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         ),
         "SECRET_KEY": _env("SECRET_KEY"),
         "UPLOAD_FOLDER": _env("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        # Agencies' own framework and questionnaire files (see forms/README.md).
+        "FORMS_EXTRA_DIR": _env("FORMS_EXTRA_DIR") or None,
         "BASE_URL": _env("BASE_URL", "http://localhost:5000").rstrip("/"),
         "MAIL_HOST": _env("MAIL_HOST", "localhost"),
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
@@ -63,6 +65,13 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "MAIL_FROM": _env("MAIL_FROM", "qaportal <noreply@localhost>"),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 30 * 1024 * 1024),
+        # Evidence uploads: size limit (checked while streaming) and the zip-bomb guard.
+        "EVIDENCE_MAX_BYTES": _env_int("EVIDENCE_MAX_BYTES", 25 * 1024 * 1024),
+        "EVIDENCE_ZIP_MAX_ENTRIES": _env_int("EVIDENCE_ZIP_MAX_ENTRIES", 1000),
+        "EVIDENCE_ZIP_MAX_UNCOMPRESSED": _env_int(
+            "EVIDENCE_ZIP_MAX_UNCOMPRESSED", 200 * 1024 * 1024
+        ),
+        "EVIDENCE_ZIP_MAX_RATIO": _env_int("EVIDENCE_ZIP_MAX_RATIO", 100),
         "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 30),
         "SESSION_MAX_HOURS": _env_int("SESSION_MAX_HOURS", 12),
@@ -71,6 +80,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "LOGIN_FAILURE_LIMIT": _env("LOGIN_FAILURE_LIMIT", "10 per 15 minutes"),
         "TOKEN_HOURS_INVITATION": _env_int("INVITATION_HOURS", 7 * 24),
         "TOKEN_HOURS_PASSWORD_RESET": _env_int("PASSWORD_RESET_HOURS", 2),
+        "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 0) or None,
+        "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 0) or None,
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": {"en": "English", "fr": "Français"},
         "SESSION_COOKIE_HTTPONLY": True,

@@ -16,6 +16,7 @@ from qaportal.audit.services import Actor
 from qaportal.auth.models import ReviewerCategory, ReviewerProfile, Role
 from qaportal.auth.services import add_membership, create_user, find_user_by_email
 from qaportal.db import get_session
+from qaportal.frameworks.services import LoadResult, load_forms
 from qaportal.orgs.models import OrgKind, Organisation
 from qaportal.orgs.services import create_organisation, find_agency
 
@@ -109,5 +110,121 @@ def seed_demo(session: Session | None = None) -> DemoLogins:
                 category=category, expertise=expertise, country=country, languages="en"
             )
         logins.accounts.append(DemoLogin(role.value, email, org.display_name))
+    from qaportal.catalogue.demo_data import seed_catalogue
+
+    seed_catalogue(session, {k: v for k, v in orgs.items() if k != "agency"}, actor)
     session.commit()
     return logins
+
+
+def seed_frameworks(session: Session | None = None) -> list[LoadResult]:
+    """Load the framework and questionnaire files (``qaportal forms load``); commits.
+
+    Kept apart from ``seed_demo`` so that tests using the demo data build their own
+    frameworks; the ``demo`` command calls both.
+    """
+    session = session or get_session()
+    results = load_forms(
+        session, Actor.system("demo"), extra_dir=current_app.config.get("FORMS_EXTRA_DIR")
+    )
+    session.commit()
+    return results
+
+
+# Narratives of the demo case, by criterion code (the first criteria of the EU principles).
+DEMO_ANSWERS = {
+    "P1.1": (
+        "Every micro-credential is described by the mandatory elements of Annex I in our "
+        "catalogue. The **programme board** checks each specification before it is published "
+        "and again when it changes.\n\n- approval procedure (2024)\n- yearly review of the "
+        "catalogue"
+    ),
+    "P1.2": (
+        "Course teams evaluate each run of a course; the results go to the programme board, "
+        "which decides on improvements. *Draft: add the 2025 figures.*"
+    ),
+}
+
+
+def seed_demo_case(session: Session | None = None) -> str | None:
+    """One draft case of the demo university with the demo agency, with a few answers.
+
+    Needs the frameworks (``seed_frameworks``) and the catalogue. Idempotent: a second run
+    finds the case and changes nothing. Returns the case reference (None if impossible).
+    """
+    from sqlalchemy import select
+
+    from qaportal.auth.models import User
+    from qaportal.cases import assessment
+    from qaportal.cases import services as cases
+    from qaportal.cases.models import Case
+    from qaportal.frameworks.models import Criterion
+    from qaportal.frameworks.services import find_framework
+
+    session = session or get_session()
+    agency = find_agency(session, AGENCY["legal_name"])
+    university = (
+        session.query(Organisation).filter_by(legal_name=PROVIDERS[0]["legal_name"]).first()
+    )
+    if agency is None or university is None:
+        return None
+    existing = (
+        session.execute(
+            select(Case).where(Case.provider_id == university.id, Case.agency_id == agency.id)
+        )
+        .scalars()
+        .first()
+    )
+    if existing is not None:
+        return existing.reference
+    actor = Actor.system("demo")
+    if not cases.requirements_table(session, agency):
+        choices = {}
+        for code, ptype in (
+            ("eu-microcredential-principles", ""),
+            ("esg-2015-part1", "hei"),
+            ("eqavet", "vet"),
+        ):
+            framework = find_framework(session, code)
+            if framework is not None:
+                choices[(framework.id, ptype)] = cases.Requirement.REQUIRED
+        cases.set_requirements(session, agency, choices, actor)
+    options = cases.framework_options(session, agency, university)
+    scope = [s.specification_id for s in cases.scope_options(session, university)]
+    if not options or not scope:
+        return None
+    paula = session.execute(
+        select(User).where(User.email == "admin@university.example.org")
+    ).scalar_one_or_none()
+    case = cases.open_case(
+        session,
+        university,
+        agency,
+        framework_ids=[o.framework_id for o in options if o.required],
+        specification_ids=scope,
+        contact_name="Paula Provider",
+        contact_email="admin@university.example.org",
+        title="Review of the micro-credential provision",
+        user=paula,
+        actor=actor,
+    )
+    criteria = session.execute(
+        select(Criterion).where(
+            Criterion.framework_version_id.in_([cf.framework_version_id for cf in case.frameworks]),
+            Criterion.code.in_(list(DEMO_ANSWERS)),
+        )
+    ).scalars()
+    for criterion in criteria:
+        spec = assessment.criterion_spec(session, criterion)
+        rating = spec.scale[-2].value if len(spec.scale) >= 2 else None
+        assessment.save_answer(
+            session,
+            case,
+            criterion,
+            assessment.AnswerData(DEMO_ANSWERS[criterion.code], rating, {}),
+            0,
+            paula,
+            actor,
+        )
+    session.commit()
+    return case.reference

@@ -6,6 +6,14 @@ from qaportal.cases.models import Answer, Case, CaseFramework, CaseScope
 from qaportal.catalogue.models import LearningOutcome, Specification, SpecificationVersion
 from qaportal.db import Base
 from qaportal.evidence.models import Evidence, EvidenceLink, StoredFile
+from qaportal.feedback.models import (
+    Campaign,
+    CampaignSpecification,
+    FeedbackAnswer,
+    FeedbackInvitation,
+    FeedbackResponse,
+    FeedbackSettings,
+)
 from qaportal.frameworks.models import Criterion, Framework, FrameworkRequirement, FrameworkVersion
 from qaportal.notifications.models import OutboxMessage
 from qaportal.orgs.models import Organisation
@@ -15,12 +23,18 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "Campaign",
+    "CampaignSpecification",
     "Case",
     "CaseFramework",
     "CaseScope",
     "Criterion",
     "Evidence",
     "EvidenceLink",
+    "FeedbackAnswer",
+    "FeedbackInvitation",
+    "FeedbackResponse",
+    "FeedbackSettings",
     "Framework",
     "FrameworkRequirement",
     "FrameworkVersion",

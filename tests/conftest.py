@@ -22,6 +22,23 @@ from qaportal.models import Base
 PG_URL = os.environ.get("QAPORTAL_TEST_DATABASE_URL")
 
 
+def in_ci() -> bool:
+    """CI sets CI=true: there a missing browser or database fails a test instead of skipping it."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; under CI, fail, so that a missing part can never pass unnoticed."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and not PG_URL:
+        skip_or_fail("needs PostgreSQL: set QAPORTAL_TEST_DATABASE_URL")
+
+
 def _create_pg_database(admin_url: str, name: str) -> str:
     url = make_url(admin_url)
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
@@ -64,7 +81,9 @@ def _empty_database(engine: Engine) -> None:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(
-            text("INSERT INTO audit_chain_head (id, last_event_id, last_hash) VALUES (1, NULL, :h)"),
+            text(
+                "INSERT INTO audit_chain_head (id, last_event_id, last_hash) VALUES (1, NULL, :h)"
+            ),
             {"h": "0" * 64},
         )
 
@@ -80,6 +99,9 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "RATELIMIT_STORAGE_URI": "memory://",
         "BASE_URL": "http://localhost",
+        # Still argon2id, at a cost that keeps hundreds of sign-ins in tests quick.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 1024,
     }
 
 
@@ -117,7 +139,11 @@ def csrf_token(client: FlaskClient, url: str = "/") -> str:
 
 
 def post_form(
-    client: FlaskClient, url: str, data: dict[str, Any], *, token_from: str | None = None,
+    client: FlaskClient,
+    url: str,
+    data: dict[str, Any],
+    *,
+    token_from: str | None = None,
     **kwargs: Any,
 ) -> Any:
     """POST like a browser: first fetch a page for the CSRF token, then submit."""
@@ -152,3 +178,72 @@ class QueryCounter:
 @pytest.fixture
 def count_queries(app: Flask) -> Any:
     return lambda: QueryCounter(app.extensions["qaportal.engine"])
+
+
+# ----- a real local SMTP server (aiosmtpd) -------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalSMTP:
+    """A running aiosmtpd server; ``messages`` holds what it received, parsed, in order."""
+
+    host = "127.0.0.1"
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[Any] = []  # email.message.EmailMessage
+        self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TOs)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import email
+        import email.policy
+
+        raw = (envelope.original_content or envelope.content).replace(b"\r\n", b"\n")
+        self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def config(self) -> dict[str, Any]:
+        """The settings that point the portal at this server (merge into ``app_config``)."""
+        return {
+            "MAIL_HOST": self.host,
+            "MAIL_PORT": self.port,
+            "MAIL_FROM": "qaportal <noreply@qaportal.test>",
+        }
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[LocalSMTP]:
+    """A real SMTP server on 127.0.0.1 and a free port, for one test."""
+    from aiosmtpd.controller import Controller
+
+    recorder = LocalSMTP(free_port())
+    controller = Controller(recorder, hostname=recorder.host, port=recorder.port)
+    controller.start()
+    try:
+        yield recorder
+    finally:
+        controller.stop()
+
+
+def link_in_mail(message: Any, path_prefix: str) -> str:
+    """The path (e.g. ``/invitations/…``) of the first link in a received email's text."""
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s]+)", body)
+    assert match, f"no {path_prefix} link in: {body}"
+    return match.group(1)
+
+
+def send_mail(app: Flask) -> str:
+    """Run ``qaportal mail send`` like an operator would; returns its output."""
+    result = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert result.exit_code == 0, result.output
+    return result.output

@@ -88,6 +88,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", qaportal.db.UTCDateTime(), nullable=False),
         sa.Column("to_address", sa.String(length=254), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=True),
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("body_text", sa.Text(), nullable=False),
         sa.Column(
@@ -99,6 +100,11 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", qaportal.db.UTCDateTime(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("sent_at", qaportal.db.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_outbox_messages_organisation_id_organisations"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
     )
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
@@ -106,6 +112,9 @@ def upgrade() -> None:
             batch_op.f("ix_outbox_messages_created_at"), ["created_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_outbox_messages_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_outbox_messages_organisation_id"), ["organisation_id"], unique=False
+        )
 
     op.create_table(
         "users",
@@ -188,7 +197,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
         sa.UniqueConstraint(
-            "user_id", "organisation_id", "role", name=op.f("uq_memberships_user_id")
+            "user_id",
+            "organisation_id",
+            "role",
+            name=op.f("uq_memberships_user_id_organisation_id_role"),
         ),
     )
     with op.batch_alter_table("memberships", schema=None) as batch_op:
@@ -330,6 +342,7 @@ def downgrade() -> None:
     op.drop_table("audit_events")
     op.drop_table("users")
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_organisation_id"))
         batch_op.drop_index(batch_op.f("ix_outbox_messages_status"))
         batch_op.drop_index(batch_op.f("ix_outbox_messages_created_at"))
 

@@ -101,7 +101,9 @@ def upgrade() -> None:
             name=op.f("fk_frameworks_owner_agency_id_organisations"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_frameworks")),
-        sa.UniqueConstraint("owner_agency_id", "code", name=op.f("uq_frameworks_owner_agency_id")),
+        sa.UniqueConstraint(
+            "owner_agency_id", "code", name=op.f("uq_frameworks_owner_agency_id_code")
+        ),
     )
     op.create_table(
         "case_scope",
@@ -117,7 +119,9 @@ def upgrade() -> None:
             name=op.f("fk_case_scope_specification_id_specifications"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_scope")),
-        sa.UniqueConstraint("case_id", "specification_id", name=op.f("uq_case_scope_case_id")),
+        sa.UniqueConstraint(
+            "case_id", "specification_id", name=op.f("uq_case_scope_case_id_specification_id")
+        ),
     )
     with op.batch_alter_table("case_scope", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_scope_case_id"), ["case_id"], unique=False)
@@ -185,7 +189,7 @@ def upgrade() -> None:
             "agency_id",
             "framework_id",
             "provider_type",
-            name=op.f("uq_framework_requirements_agency_id"),
+            name=op.f("uq_framework_requirements_agency_id_framework_id_provider_type"),
         ),
     )
     with op.batch_alter_table("framework_requirements", schema=None) as batch_op:
@@ -211,10 +215,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_framework_versions")),
         sa.UniqueConstraint(
-            "framework_id", "content_hash", name=op.f("uq_framework_versions_framework_id")
+            "framework_id",
+            "content_hash",
+            name=op.f("uq_framework_versions_framework_id_content_hash"),
         ),
         sa.UniqueConstraint(
-            "framework_id", "number", name=op.f("uq_framework_versions_framework_id")
+            "framework_id", "number", name=op.f("uq_framework_versions_framework_id_number")
         ),
     )
     with op.batch_alter_table("framework_versions", schema=None) as batch_op:
@@ -241,7 +247,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_frameworks")),
         sa.UniqueConstraint(
-            "case_id", "framework_version_id", name=op.f("uq_case_frameworks_case_id")
+            "case_id",
+            "framework_version_id",
+            name=op.f("uq_case_frameworks_case_id_framework_version_id"),
         ),
     )
     with op.batch_alter_table("case_frameworks", schema=None) as batch_op:
@@ -266,7 +274,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_criteria")),
         sa.UniqueConstraint(
-            "framework_version_id", "code", name=op.f("uq_criteria_framework_version_id")
+            "framework_version_id", "code", name=op.f("uq_criteria_framework_version_id_code")
         ),
     )
     with op.batch_alter_table("criteria", schema=None) as batch_op:
@@ -296,7 +304,9 @@ def upgrade() -> None:
             ["updated_by_id"], ["users.id"], name=op.f("fk_answers_updated_by_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_answers")),
-        sa.UniqueConstraint("case_id", "criterion_id", name=op.f("uq_answers_case_id")),
+        sa.UniqueConstraint(
+            "case_id", "criterion_id", name=op.f("uq_answers_case_id_criterion_id")
+        ),
     )
     with op.batch_alter_table("answers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_answers_case_id"), ["case_id"], unique=False)
@@ -318,7 +328,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_links")),
         sa.UniqueConstraint(
-            "evidence_id", "criterion_id", name=op.f("uq_evidence_links_evidence_id")
+            "evidence_id", "criterion_id", name=op.f("uq_evidence_links_evidence_id_criterion_id")
         ),
     )
     with op.batch_alter_table("evidence_links", schema=None) as batch_op:

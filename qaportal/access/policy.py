@@ -32,6 +32,28 @@ class Action(enum.StrEnum):
     AGENCY_MANAGE_REVIEWERS = "agency.manage_reviewers"
     AGENCY_VIEW_AUDIT = "agency.view_audit"
     AGENCY_VIEW_OUTBOX = "agency.view_outbox"
+    AGENCY_RETRY_OUTBOX = "agency.retry_outbox"
+    # accreditation cases (qaportal.cases, qaportal.evidence)
+    CASE_LIST = "case.list"  # obj: the provider or agency whose cases are listed
+    CASE_OPEN = "case.open"  # obj: the provider that applies
+    CASE_VIEW = "case.view"
+    CASE_EDIT = "case.edit"  # self-assessment answers and evidence (state checked by service)
+    CASE_TRANSITION = "case.transition"  # the workflow table decides which action
+    EVIDENCE_DOWNLOAD = "evidence.download"
+    AGENCY_MANAGE_FRAMEWORKS = "agency.manage_frameworks"
+    USER_SET_ACTIVE = "user.set_active"
+    # micro-credential catalogue (qaportal.catalogue)
+    CATALOGUE_VIEW = "catalogue.view"  # obj: the provider whose specifications are listed
+    CATALOGUE_EDIT = "catalogue.edit"  # obj: the provider (create a specification)
+    SPEC_VIEW = "specification.view"  # obj: a Specification (read every version)
+    SPEC_EDIT = "specification.edit"  # obj: a Specification (drafts, publish, new version)
+    SPEC_RETIRE = "specification.retire"  # obj: a Specification
+    # learner and peer feedback (qaportal.feedback)
+    FEEDBACK_LIST = "feedback.list"  # obj: the provider whose campaigns are listed
+    FEEDBACK_CREATE = "feedback.create"  # obj: the provider that opens a campaign
+    FEEDBACK_VIEW = "feedback.view"  # obj: a Campaign (overview, results, exports)
+    FEEDBACK_MANAGE = "feedback.manage"  # obj: a Campaign (invite, codes, remind, close, attach)
+    FEEDBACK_SETTINGS = "feedback.settings"  # obj: the agency (results threshold)
 
 
 def _authenticated(user: Any) -> bool:
@@ -59,9 +81,67 @@ def can_see_organisation(user: User, org: Organisation) -> bool:
     return _manages_provider(user, org)
 
 
+def can_see_user(user: User, target: User) -> bool:
+    """A user exists for you if they belong to an organisation you can see (or are you)."""
+    if target.id == user.id:
+        return True
+    return any(can_see_organisation(user, m.organisation) for m in target.memberships)
+
+
+def can_see_case(user: User, case: Any) -> bool:
+    """Provider staff of the case's provider and agency staff of its agency (reviewers: later)."""
+    return has_role(user, case.provider_id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR) or (
+        has_role(user, case.agency_id, *AGENCY_STAFF_ROLES)
+    )
+
+
+def can_see_evidence(user: User, evidence: Any) -> bool:
+    return can_see_case(user, evidence.case)
+
+
 VISIBILITY: dict[type, Callable[[User, Any], bool]] = {
     Organisation: can_see_organisation,
+    User: can_see_user,
 }
+
+
+def _register_case_visibility() -> None:
+    from qaportal.cases.models import Case
+    from qaportal.evidence.models import Evidence
+
+    VISIBILITY[Case] = can_see_case
+    VISIBILITY[Evidence] = can_see_evidence
+
+
+_register_case_visibility()
+
+
+def can_see_specification(user: User, spec: Any) -> bool:
+    """A specification exists for whoever can see its provider (staff, managing agency)."""
+    return can_see_organisation(user, spec.provider)
+
+
+def _register_catalogue_visibility() -> None:
+    from qaportal.catalogue.models import Specification
+
+    VISIBILITY[Specification] = can_see_specification
+
+
+_register_catalogue_visibility()
+
+
+def can_see_campaign(user: User, campaign: Any) -> bool:
+    """A feedback campaign exists only for the staff of its provider."""
+    return has_role(user, campaign.provider_id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR)
+
+
+def _register_feedback_visibility() -> None:
+    from qaportal.feedback.models import Campaign
+
+    VISIBILITY[Campaign] = can_see_campaign
+
+
+_register_feedback_visibility()
 
 
 def can_see(user: User, obj: Any) -> bool:
@@ -86,6 +166,61 @@ def _agency_admin(user: User, org: Organisation) -> bool:
     return org.is_agency and has_role(user, org.id, Role.AGENCY_ADMIN)
 
 
+def _user_set_active(user: User, target: User) -> bool:
+    """Deactivating an account acts on all its memberships: you must manage the staff of every
+    organisation it belongs to, and it cannot be your own."""
+    if target.id == user.id or not target.memberships:
+        return False
+    return all(_org_edit(user, m.organisation) for m in target.memberships)
+
+
+def grantable_roles(user: User, org: Organisation) -> list[Role]:
+    """The roles ``user`` may give in ``org`` by invitation (reviewers go through the pool)."""
+    if not _org_edit(user, org):
+        return []
+    if org.is_agency:
+        return [Role.AGENCY_ADMIN, Role.AGENCY_OFFICER]
+    return [Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR]
+
+
+def _case_staff(user: User, org: Organisation) -> bool:
+    if org.is_provider:
+        return has_role(user, org.id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR)
+    return has_role(user, org.id, *AGENCY_STAFF_ROLES)
+
+
+def _provider_admin(user: User, org: Organisation) -> bool:
+    return org.is_provider and has_role(user, org.id, Role.PROVIDER_ADMIN)
+
+
+def _case_provider_staff(user: User, case: Any) -> bool:
+    return has_role(user, case.provider_id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR)
+
+
+def _case_party(user: User, case: Any) -> bool:
+    return can_see_case(user, case)
+
+
+def _catalogue_view(user: User, org: Organisation) -> bool:
+    return org.is_provider
+
+
+def _catalogue_edit(user: User, org: Organisation) -> bool:
+    return org.is_provider and has_role(user, org.id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR)
+
+
+def _spec_edit(user: User, spec: Any) -> bool:
+    return has_role(user, spec.provider_id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR)
+
+
+def _spec_retire(user: User, spec: Any) -> bool:
+    return has_role(user, spec.provider_id, Role.PROVIDER_ADMIN)
+
+
+def _feedback_staff(user: User, org: Organisation) -> bool:
+    return org.is_provider and has_role(user, org.id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR)
+
+
 RULES: dict[Action, Callable[[User, Any], bool]] = {
     Action.VIEW_DASHBOARD: lambda user, _obj: True,
     Action.ORG_VIEW: lambda user, org: True,
@@ -95,6 +230,25 @@ RULES: dict[Action, Callable[[User, Any], bool]] = {
     Action.AGENCY_MANAGE_REVIEWERS: _agency_admin,
     Action.AGENCY_VIEW_AUDIT: _agency_admin,
     Action.AGENCY_VIEW_OUTBOX: _agency_admin,
+    Action.AGENCY_RETRY_OUTBOX: _agency_admin,
+    Action.USER_SET_ACTIVE: _user_set_active,
+    Action.CASE_LIST: _case_staff,
+    Action.CASE_OPEN: _provider_admin,
+    Action.CASE_VIEW: _case_party,
+    Action.CASE_EDIT: _case_provider_staff,
+    Action.CASE_TRANSITION: _case_party,
+    Action.EVIDENCE_DOWNLOAD: can_see_evidence,
+    Action.AGENCY_MANAGE_FRAMEWORKS: _agency_admin,
+    Action.CATALOGUE_VIEW: _catalogue_view,
+    Action.CATALOGUE_EDIT: _catalogue_edit,
+    Action.SPEC_VIEW: lambda user, spec: True,  # visibility decides (can_see_specification)
+    Action.SPEC_EDIT: _spec_edit,
+    Action.SPEC_RETIRE: _spec_retire,
+    Action.FEEDBACK_LIST: _feedback_staff,
+    Action.FEEDBACK_CREATE: _feedback_staff,
+    Action.FEEDBACK_VIEW: can_see_campaign,
+    Action.FEEDBACK_MANAGE: can_see_campaign,
+    Action.FEEDBACK_SETTINGS: _agency_admin,
 }
 
 

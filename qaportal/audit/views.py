@@ -1,20 +1,171 @@
-"""Browsing the audit trail (agency admins)."""
+"""Browsing and verifying the audit trail (agency admins)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from qaportal.access.policy import Action, authorize
+from qaportal.audit import queries
+from qaportal.audit.services import verify_chain
 from qaportal.db import get_session
+from qaportal.orgs.forms import choices
 from qaportal.orgs.models import Organisation
+from qaportal.orgs.pagination import page_number
 
 bp = Blueprint("audit", __name__)
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class AuditFilterForm(FlaskForm):
+    """The trail's filters: GET query parameters, so no CSRF token (they change nothing)."""
+
+    class Meta:
+        csrf = False
+
+    organisation_ids: set[str] = set()  # replaced per request
+
+    action = StringField(
+        _l("Action starts with"),
+        description=_l("e.g. auth. or organisation.updated"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=80),
+            Regexp(r"^[a-z0-9_.]+$", message=_l("Use lower-case letters, digits, _ and . only.")),
+        ],
+    )
+    actor = StringField(
+        _l("Actor's email contains"), filters=[_strip], validators=[Optional(), Length(max=254)]
+    )
+    object_type = StringField(
+        _l("Object type"),
+        description=_l("e.g. user, organisation, invitation"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=60)],
+    )
+    object_id = StringField(
+        _l("Object id"), filters=[_strip], validators=[Optional(), Length(max=60)]
+    )
+    organisation = SelectField(_l("Organisation"), choices=[], validate_choice=False)
+    date_from = DateField(
+        _l("From (UTC)"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        render_kw={"placeholder": "YYYY-MM-DD"},
+    )
+    date_to = DateField(
+        _l("Until (UTC, inclusive)"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        render_kw={"placeholder": "YYYY-MM-DD"},
+    )
+
+    def validate_organisation(self, field: SelectField) -> None:
+        if field.data and field.data not in self.organisation_ids:
+            raise ValidationError(_l("Choose an organisation from the list."))
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def filters(self) -> queries.AuditFilters:
+        """The filters whose values are valid; a field with an error is ignored."""
+
+        def ok(name: str) -> Any:
+            f = self[name]
+            return None if f.errors or not f.data else f.data
+
+        organisation = ok("organisation")
+        return queries.AuditFilters(
+            action=ok("action"),
+            actor=ok("actor"),
+            object_type=ok("object_type"),
+            object_id=ok("object_id"),
+            organisation_id=int(organisation) if organisation else None,
+            date_from=ok("date_from"),
+            date_to=ok("date_to"),
+        )
+
+
+_REASONS = {
+    "link to the previous event does not match": _l(
+        "its link to the previous event does not match"
+    ),
+    "content does not match its hash": _l("its content does not match its hash"),
+    "newest events are missing": _l("the newest events are missing"),
+}
+
+
+def _agency(agency_id: int) -> Organisation:
+    agency = get_session().get(Organisation, agency_id)
+    if agency is None or not agency.is_agency:
+        abort(404)
+    return agency
 
 
 @bp.get("/agencies/<int:agency_id>/audit")
 @login_required
 def index(agency_id: int) -> str:
-    agency = get_session().get(Organisation, agency_id) or abort(404)
+    agency = _agency(agency_id)
     authorize(current_user, Action.AGENCY_VIEW_AUDIT, agency)
-    return render_template("audit/index.html", agency=agency)
+    db = get_session()
+    form = AuditFilterForm(formdata=request.args)
+    scope = [(str(oid), name) for oid, name in queries.scope_organisations(db, agency.id)]
+    form.organisation_ids = {oid for oid, _name in scope}
+    form.organisation.choices = choices([("", _("Any")), *scope])
+    form.validate()
+    filters = form.filters()
+    page = queries.events_page(db, agency.id, filters, page_number(request.args.get("page")))
+    args = {
+        name: request.args.get(name)
+        for name in form.data
+        if request.args.get(name) and not form[name].errors
+    }
+    return render_template(
+        "audit/index.html",
+        agency=agency,
+        form=form,
+        page=page,
+        page_args={"agency_id": agency.id, **args},
+        filtered=any(v is not None for v in vars(filters).values()),
+    )
+
+
+@bp.post("/agencies/<int:agency_id>/audit/verify")
+@login_required
+def verify(agency_id: int) -> Response:
+    agency = _agency(agency_id)
+    authorize(current_user, Action.AGENCY_VIEW_AUDIT, agency)
+    report = verify_chain(get_session())
+    if report.ok:
+        flash(
+            _(
+                "The audit trail is intact: %(n)d events checked, every link matches.",
+                n=report.checked,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "The audit trail is broken at event %(id)s: %(reason)s. "
+                "%(n)d events before it are intact.",
+                id=report.broken_event_id,
+                reason=_REASONS.get(report.reason or "", report.reason),
+                n=report.checked,
+            ),
+            "error",
+        )
+    return redirect(url_for("audit.index", agency_id=agency.id))

@@ -22,15 +22,27 @@ def _acceptable_password(form: FlaskForm, field: PasswordField) -> None:
         raise ValidationError(problem)
 
 
+class _NameMixin:
+    # Declared before the password fields so that it comes first in the form and its errors.
+    display_name = StringField(
+        _l("Your name"),
+        description=_l("As colleagues should see it, e.g. “Maria Rossi”."),
+        validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)],
+    )
+
+
 class NewPasswordMixin:
     new_password = PasswordField(
         _l("New password"),
         description=_l("At least 12 characters. A long phrase you can remember works well."),
-        validators=[DataRequired(), _acceptable_password],
+        validators=[DataRequired(message=_l("Choose a password.")), _acceptable_password],
     )
     confirm_password = PasswordField(
         _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+        validators=[
+            DataRequired(message=_l("Repeat the password.")),
+            EqualTo("new_password", message=_l("The passwords differ.")),
+        ],
     )
 
 
@@ -38,19 +50,30 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
-class SetPasswordForm(NewPasswordMixin, FlaskForm):
-    """Accepting an invitation or resetting a password."""
+class SetPasswordForm(_NameMixin, NewPasswordMixin, FlaskForm):
+    """Accepting an invitation as a new account: name and password."""
 
-    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+
+class ConfirmInvitationForm(FlaskForm):
+    """Accepting an invitation with an account that already has a password: a button."""
 
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
     pass
 
 
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
 class RequestResetForm(FlaskForm):
     email = EmailField(
         _l("Email address"),
-        validators=[DataRequired(), Email(message=_l("Enter a valid email address.")),
-                    Length(max=254)],
+        description=_l("The address you sign in with."),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Email(message=_l("Enter a valid email address.")),
+            Length(max=254),
+        ],
     )

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qaportal.db import Base, UTCDateTime, utcnow
-from qaportal.orgs.models import OrgKind, Organisation, enum_values
+from qaportal.orgs.models import Organisation, OrgKind, enum_values
 
 
 class Role(enum.StrEnum):

@@ -19,6 +19,18 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("qaportal timing equaliser")
 
 
+def configure_hasher(time_cost: int | None = None, memory_cost_kib: int | None = None) -> None:
+    """Set the argon2id cost (from the app config). Tests lower it; production keeps RFC 9106."""
+    global _hasher, _DUMMY_HASH
+    defaults = PasswordHasher()
+    _hasher = PasswordHasher(
+        time_cost=time_cost or defaults.time_cost,
+        memory_cost=memory_cost_kib or defaults.memory_cost,
+        parallelism=defaults.parallelism,
+    )
+    _DUMMY_HASH = _hasher.hash("qaportal timing equaliser")
+
+
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     lines = (DATA_DIR / "common-passwords.txt").read_text(encoding="utf-8").splitlines()

@@ -92,9 +92,7 @@ class SessionLimits:
     absolute: dt.timedelta
 
 
-def start_session(
-    session: Session, user: User, actor: Actor, user_agent: str | None = None
-) -> str:
+def start_session(session: Session, user: User, actor: Actor, user_agent: str | None = None) -> str:
     """Open a login session; returns the random id for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()

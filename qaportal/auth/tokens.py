@@ -7,8 +7,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from qaportal.auth.models import OneTimeToken, Role, TokenPurpose
 from qaportal.db import utcnow
@@ -58,28 +59,58 @@ def issue_token(
 
 
 class TokenError(Exception):
-    """The link is unknown, used, revoked or expired; ``reason`` says which."""
+    """The link is unknown, used, revoked or expired; ``reason`` says which.
 
-    def __init__(self, reason: str) -> None:
+    ``record`` is the stored token when the link is known (used, revoked or expired).
+    """
+
+    def __init__(self, reason: str, record: OneTimeToken | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.record = record
+
+
+def find_token(session: Session, purpose: TokenPurpose, token: str) -> OneTimeToken | None:
+    """The stored token for this clear token, usable or not (with its organisation)."""
+    if not token or len(token) > 200:
+        return None
+    return session.execute(
+        select(OneTimeToken)
+        .where(OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == purpose)
+        .options(joinedload(OneTimeToken.organisation), joinedload(OneTimeToken.created_by))
+    ).scalar_one_or_none()
 
 
 def find_usable_token(session: Session, purpose: TokenPurpose, token: str) -> OneTimeToken:
-    record = session.execute(
-        select(OneTimeToken).where(
-            OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == purpose
-        )
-    ).scalar_one_or_none()
+    record = find_token(session, purpose, token)
     if record is None:
         raise TokenError("unknown")
     if record.used_at is not None:
-        raise TokenError("used")
+        raise TokenError("used", record)
     if record.revoked_at is not None:
-        raise TokenError("revoked")
+        raise TokenError("revoked", record)
     if record.expires_at <= utcnow():
-        raise TokenError("expired")
+        raise TokenError("expired", record)
     return record
+
+
+def consume(session: Session, record: OneTimeToken) -> None:
+    """Use the token up, atomically: of two concurrent uses only one succeeds."""
+    now = utcnow()
+    result = session.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.id == record.id,
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.revoked_at.is_(None),
+            OneTimeToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise TokenError("used", record)
+    set_committed_value(record, "used_at", now)  # already written; no second UPDATE
 
 
 def mark_used(record: OneTimeToken) -> None:

@@ -15,16 +15,21 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
     event,
+    text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qaportal.db import Base, UTCDateTime, utcnow
@@ -96,7 +101,24 @@ class SpecificationVersion(Base):
     ``published`` at a time; the ones it replaced are ``superseded``."""
 
     __tablename__ = "specification_versions"
-    __table_args__ = (UniqueConstraint("specification_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("specification_id", "number"),
+        # At most one open draft and at most one published version per specification.
+        Index(
+            "ix_specification_versions_one_draft",
+            "specification_id",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
+        ),
+        Index(
+            "ix_specification_versions_one_published",
+            "specification_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     specification_id: Mapped[int] = mapped_column(
@@ -118,6 +140,9 @@ class SpecificationVersion(Base):
     ects: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     hours: Mapped[int | None] = mapped_column(Integer)
     eqf_level: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    # Annex I asks for the level "if applicable": the provider states explicitly that no
+    # EQF level / QF-EHEA cycle applies, so a forgotten level stays distinguishable.
+    level_not_applicable: Mapped[bool] = mapped_column(Boolean, default=False)
     qf_ehea_cycle: Mapped[QfEheaCycle | None] = mapped_column(_enum(QfEheaCycle, 16))
     assessment_type: Mapped[str] = mapped_column(Text, default="")
     participation_form: Mapped[ParticipationForm | None] = mapped_column(
@@ -172,6 +197,76 @@ class LearningOutcome(Base):
     version: Mapped[SpecificationVersion] = relationship(back_populates="outcomes")
 
 
+class CatalogueEntry(Base):
+    """The public catalogue's index: one row per specification that has a published version.
+
+    Maintained by :mod:`qaportal.catalogue.services` on publish (a new version replaces the
+    superseded one) and retire (the row goes). Full-text search runs on it per dialect:
+    SQLite keeps the FTS5 table ``catalogue_fts`` (external content) in sync through triggers
+    created in migration 0002; PostgreSQL reads ``search_vector`` (a GIN-indexed tsvector
+    the service refreshes). On SQLite ``search_vector`` is an unused, always-NULL TEXT.
+    """
+
+    __tablename__ = "catalogue_entries"
+    __table_args__ = (
+        Index("ix_catalogue_entries_search_vector", "search_vector", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    specification_id: Mapped[int] = mapped_column(
+        ForeignKey("specifications.id", ondelete="CASCADE"), unique=True
+    )
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("specification_versions.id", ondelete="CASCADE"), unique=True
+    )
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    title: Mapped[str] = mapped_column(String(300), index=True)
+    outcomes_text: Mapped[str] = mapped_column(Text, default="")
+    eqf_level: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    ects: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), index=True)
+    hours: Mapped[int | None] = mapped_column(Integer)
+    participation_form: Mapped[ParticipationForm | None] = mapped_column(
+        _enum(ParticipationForm, 16), index=True
+    )
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    search_vector: Mapped[str | None] = mapped_column(
+        Text().with_variant(postgresql.TSVECTOR(), "postgresql")
+    )
+
+    provider: Mapped[Organisation] = relationship()
+    specification: Mapped[Specification] = relationship()
+    facets: Mapped[list[CatalogueFacet]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class FacetKind(enum.StrEnum):
+    COUNTRY = "country"  # ISO 3166-1 alpha-2 of each issuer country/region
+    REGION = "region"  # ISO 3166-2 subdivision codes
+    LANGUAGE = "language"  # ISO 639 codes of the languages of instruction
+
+
+class CatalogueFacet(Base):
+    """Multi-valued filter values of a catalogue entry (countries, regions, languages)."""
+
+    __tablename__ = "catalogue_facets"
+    __table_args__ = (
+        PrimaryKeyConstraint("entry_id", "kind", "value"),
+        Index("ix_catalogue_facets_kind_value", "kind", "value", "entry_id"),
+    )
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("catalogue_entries.id", ondelete="CASCADE"))
+    kind: Mapped[FacetKind] = mapped_column(_enum(FacetKind, 16))
+    value: Mapped[str] = mapped_column(String(10))
+
+    entry: Mapped[CatalogueEntry] = relationship(back_populates="facets")
+
+
+class ImmutableVersionError(RuntimeError):
+    """A published, superseded or retired version (or its outcomes) was about to change."""
+
+
 # Content columns of a published version may never change; only its status may move on.
 _MUTABLE_AFTER_PUBLISH = {"status", "lock_version", "updated_at"}
 
@@ -187,7 +282,7 @@ def _published_is_immutable(_mapper: object, _conn: object, target: Specificatio
         return
     changed = {a.key for a in state.attrs if a.history.has_changes()} - _MUTABLE_AFTER_PUBLISH
     if changed:
-        raise RuntimeError(
+        raise ImmutableVersionError(
             f"specification version {target.id} is {was}; content {sorted(changed)} is immutable"
         )
 
@@ -200,4 +295,4 @@ def _outcomes_of_published_are_immutable(
 ) -> None:
     version = target.version
     if version is not None and version.status != VersionStatus.DRAFT:
-        raise RuntimeError(f"learning outcomes of version {version.id} are immutable")
+        raise ImmutableVersionError(f"learning outcomes of version {version.id} are immutable")

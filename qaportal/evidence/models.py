@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qaportal.cases.models import Case
 from qaportal.db import Base, UTCDateTime, utcnow
 from qaportal.frameworks.models import Criterion
 
@@ -35,6 +36,7 @@ class Evidence(Base):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    case: Mapped[Case] = relationship()
     file: Mapped[StoredFile] = relationship()
     links: Mapped[list[EvidenceLink]] = relationship(
         back_populates="evidence", cascade="all, delete-orphan"

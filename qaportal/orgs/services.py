@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from qaportal.audit.services import Actor, record
 from qaportal.auth.models import Role, User
 from qaportal.auth.services import add_membership, create_user, find_user_by_email
-from qaportal.orgs.models import OrgKind, Organisation, ProviderType
+from qaportal.orgs.models import Organisation, OrgKind, ProviderType
 
 PROFILE_FIELDS = (
     "legal_name",
@@ -81,7 +81,9 @@ def update_profile(
             object_type="organisation",
             object_id=org.id,
             organisation_id=org.id,
-            details={k: [str(a) if a else None, str(b) if b else None] for k, (a, b) in diff.items()},
+            details={
+                k: [str(a) if a else None, str(b) if b else None] for k, (a, b) in diff.items()
+            },
         )
     return diff
 

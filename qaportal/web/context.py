@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import request, url_for
 from flask_babel import gettext as _
@@ -10,6 +12,9 @@ from flask_login import current_user
 
 from qaportal.access.policy import Action, can
 from qaportal.audit.services import Actor
+
+if TYPE_CHECKING:
+    from qaportal.auth.invitations import LinkSettings
 
 
 def current_actor() -> Actor:
@@ -52,6 +57,12 @@ def navigation() -> list[NavItem]:
             items.append(
                 NavItem(_("Provider profile"), url_for("orgs.show", org_id=org.id), "orgs.show")
             )
+        if org.is_provider and can(current_user, Action.CATALOGUE_VIEW, org):
+            items.append(
+                NavItem(
+                    _("Catalogue"), url_for("catalogue.index", org_id=org.id), "catalogue.index"
+                )
+            )
         if can(current_user, Action.AGENCY_VIEW_AUDIT, org):
             items.append(
                 NavItem(_("Audit trail"), url_for("audit.index", agency_id=org.id), "audit.index")
@@ -63,4 +74,28 @@ def navigation() -> list[NavItem]:
                     "notifications.outbox",
                 )
             )
+        if can(current_user, Action.AGENCY_MANAGE_FRAMEWORKS, org):
+            items.append(
+                NavItem(
+                    _("Framework requirements"),
+                    url_for("cases.requirements", agency_id=org.id),
+                    "cases.requirements",
+                )
+            )
+    if any(can(current_user, Action.CASE_LIST, m.organisation) for m in current_user.memberships):
+        items.append(NavItem(_("Cases"), url_for("cases.index"), "cases.index"))
     return items
+
+
+def link_settings() -> LinkSettings:
+    """Where emailed links point and how long they last, from the app config."""
+    from flask import current_app
+
+    from qaportal.auth.invitations import LinkSettings
+
+    config = current_app.config
+    return LinkSettings(
+        base_url=str(config["BASE_URL"]).rstrip("/"),
+        invitation_lifetime=dt.timedelta(hours=config["TOKEN_HOURS_INVITATION"]),
+        reset_lifetime=dt.timedelta(hours=config["TOKEN_HOURS_PASSWORD_RESET"]),
+    )

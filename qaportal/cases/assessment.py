@@ -1,0 +1,622 @@
+"""The provider's self-assessment: progress, answers (optimistically locked), completeness
+for submission and the internal-QA coverage. Services: no Flask request; callers commit.
+
+Progress per criterion:
+
+- ``not_started``: no answer, or an answer with nothing in it;
+- ``complete``: a narrative, a rating when the criterion has a scale, every required figure,
+  and at least one evidence item when the criterion requires evidence;
+- ``draft``: anything in between.
+
+The overview runs a fixed number of SQL statements whatever the number of criteria: the
+frameworks of the case, then one statement over every criterion with its answer's facts
+(narrative present, rating, figures) and its evidence count aggregated in SQL.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from qaportal.audit.services import Actor, record
+from qaportal.auth.models import User
+from qaportal.cases.criteria import QA_ELEMENTS, CriterionSpec, figure_present, read_criterion
+from qaportal.cases.models import Answer, Case, CaseFramework, CaseScope, CaseState
+from qaportal.catalogue.models import Specification, SpecificationVersion
+from qaportal.db import utcnow
+from qaportal.evidence.models import Evidence, EvidenceLink
+from qaportal.frameworks.models import Criterion, FrameworkVersion
+
+EXCERPT_CHARS = 280
+
+
+class Progress(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    DRAFT = "draft"
+    COMPLETE = "complete"
+
+
+PROGRESS_LABELS = {
+    Progress.NOT_STARTED: _l("not started"),
+    Progress.DRAFT: _l("draft"),
+    Progress.COMPLETE: _l("complete"),
+}
+
+QA_ELEMENT_LABELS = {
+    "micro_credential": _l("Quality of the micro-credential"),
+    "course": _l("Quality of the course leading to it"),
+    "learner_feedback": _l("Learners' feedback on the learning experience"),
+    "peer_feedback": _l("Peers' feedback (other providers, employers, stakeholders)"),
+}
+
+
+class CaseLocked(Exception):
+    """The self-assessment can no longer change (the case is no longer a draft)."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(f"case {case.id} is {case.state}")
+        self.case = case
+
+
+class AnswerConflict(Exception):
+    """Someone else saved this answer since the form was loaded; nothing was written."""
+
+
+class InvalidAnswer(Exception):
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("invalid answer")
+        self.errors = dict(errors)
+
+
+# ----- the overview ------------------------------------------------------------------------
+
+
+@dataclass
+class CriterionRow:
+    id: int
+    framework_version_id: int
+    code: str
+    title: str
+    required: bool
+    evidence_required: bool
+    qa_elements: list[str]
+    spec: CriterionSpec
+    answered: bool
+    narrative_present: bool
+    rating: str | None
+    values: dict[str, Any]
+    evidence_count: int
+    excerpt: str
+    missing_answer: list[Any] = field(default_factory=list)
+    missing_evidence: bool = False
+    status: Progress = Progress.NOT_STARTED
+
+    @property
+    def missing(self) -> list[Any]:
+        extra = [_l("at least one evidence item")] if self.missing_evidence else []
+        return [*self.missing_answer, *extra]
+
+    @property
+    def status_label(self) -> str:
+        return str(PROGRESS_LABELS[self.status])
+
+
+@dataclass
+class FrameworkBlock:
+    case_framework_id: int
+    framework_version_id: int
+    title: str
+    number: int
+    edition: str | None
+    required: bool
+    criteria: list[CriterionRow] = field(default_factory=list)
+
+    @property
+    def complete(self) -> int:
+        return sum(1 for c in self.criteria if c.status == Progress.COMPLETE)
+
+
+@dataclass
+class Overview:
+    frameworks: list[FrameworkBlock]
+    counts: dict[Progress, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.counts[Progress.COMPLETE] / self.total) if self.total else 0
+
+    @property
+    def rows(self) -> list[CriterionRow]:
+        return [row for block in self.frameworks for row in block.criteria]
+
+
+def case_framework_versions(session: Session, case: Case) -> list[tuple[CaseFramework, Any]]:
+    return list(
+        session.execute(
+            select(CaseFramework, FrameworkVersion)
+            .join(FrameworkVersion, FrameworkVersion.id == CaseFramework.framework_version_id)
+            .where(CaseFramework.case_id == case.id)
+            .order_by(CaseFramework.required.desc(), FrameworkVersion.title)
+        ).all()
+    )
+
+
+def _classify(row: CriterionRow) -> None:
+    missing: list[Any] = []
+    narrative, rating = row.spec.narrative, row.spec.rating
+    if narrative is not None and narrative.required and not row.narrative_present:
+        missing.append(_l("a narrative"))
+    if rating is not None and rating.required and row.spec.scale and not row.rating:
+        missing.append(_l("a self-rating"))
+    for q in row.spec.required_values:
+        if not figure_present(row.values.get(q.code)):
+            if q.is_figure:
+                missing.append(_l("the figure “%(label)s”", label=q.prompt))
+            else:
+                missing.append(_l("an answer to “%(label)s”", label=q.prompt))
+    row.missing_answer = missing
+    row.missing_evidence = row.evidence_required and row.evidence_count == 0
+    has_any = (
+        row.narrative_present
+        or bool(row.rating)
+        or any(figure_present(v) for v in row.values.values())
+    )
+    if not missing and not row.missing_evidence:
+        row.status = Progress.COMPLETE
+    elif has_any or row.evidence_count:
+        row.status = Progress.DRAFT
+    else:
+        row.status = Progress.NOT_STARTED
+
+
+def overview(session: Session, case: Case) -> Overview:
+    versions = case_framework_versions(session, case)
+    blocks = {
+        fv.id: FrameworkBlock(cf.id, fv.id, fv.title, fv.number, fv.edition, cf.required)
+        for cf, fv in versions
+    }
+    fw_definitions = {fv.id: fv.definition for _cf, fv in versions}
+    counts = {p: 0 for p in Progress}
+    if not blocks:
+        return Overview([], counts)
+
+    evidence_counts = (
+        select(EvidenceLink.criterion_id, func.count(EvidenceLink.id).label("n"))
+        .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
+        .where(Evidence.case_id == case.id)
+        .group_by(EvidenceLink.criterion_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Criterion.id,
+            Criterion.framework_version_id,
+            Criterion.code,
+            Criterion.title,
+            Criterion.required,
+            Criterion.evidence_required,
+            Criterion.qa_elements,
+            Criterion.definition,
+            Criterion.description,
+            Answer.id.label("answer_id"),
+            (func.length(func.trim(func.coalesce(Answer.narrative, ""))) > 0).label("has_text"),
+            func.substr(Answer.narrative, 1, EXCERPT_CHARS + 1).label("excerpt"),
+            Answer.rating,
+            Answer.values,
+            func.coalesce(evidence_counts.c.n, 0).label("evidence_count"),
+        )
+        .outerjoin(Answer, and_(Answer.criterion_id == Criterion.id, Answer.case_id == case.id))
+        .outerjoin(evidence_counts, evidence_counts.c.criterion_id == Criterion.id)
+        .where(Criterion.framework_version_id.in_(list(blocks)))
+        .order_by(Criterion.framework_version_id, Criterion.position)
+    )
+    for r in session.execute(stmt):
+        excerpt = (r.excerpt or "").strip()
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[:EXCERPT_CHARS].rstrip() + "…"
+        row = CriterionRow(
+            id=r.id,
+            framework_version_id=r.framework_version_id,
+            code=r.code,
+            title=r.title,
+            required=r.required,
+            evidence_required=r.evidence_required,
+            qa_elements=list(r.qa_elements or []),
+            spec=read_criterion(
+                r.definition, fw_definitions[r.framework_version_id], r.description
+            ),
+            answered=r.answer_id is not None,
+            narrative_present=bool(r.has_text),
+            rating=r.rating,
+            values=dict(r.values or {}),
+            evidence_count=int(r.evidence_count),
+            excerpt=excerpt,
+        )
+        _classify(row)
+        counts[row.status] += 1
+        blocks[r.framework_version_id].criteria.append(row)
+    return Overview(list(blocks.values()), counts)
+
+
+def criterion_of_case(session: Session, case: Case, criterion_id: int) -> Criterion | None:
+    """The criterion if it belongs to one of the case's framework versions, else None."""
+    return session.execute(
+        select(Criterion)
+        .join(
+            CaseFramework,
+            and_(
+                CaseFramework.framework_version_id == Criterion.framework_version_id,
+                CaseFramework.case_id == case.id,
+            ),
+        )
+        .where(Criterion.id == criterion_id)
+    ).scalar_one_or_none()
+
+
+def criterion_spec(session: Session, criterion: Criterion) -> CriterionSpec:
+    version = session.get(FrameworkVersion, criterion.framework_version_id)
+    return read_criterion(
+        criterion.definition, version.definition if version else None, criterion.description
+    )
+
+
+def find_answer(session: Session, case: Case, criterion: Criterion) -> Answer | None:
+    return session.execute(
+        select(Answer).where(Answer.case_id == case.id, Answer.criterion_id == criterion.id)
+    ).scalar_one_or_none()
+
+
+# ----- saving an answer --------------------------------------------------------------------
+
+
+def is_editable(case: Case) -> bool:
+    return case.state == CaseState.DRAFT
+
+
+def ensure_editable(session: Session, case: Case) -> None:
+    """Refuse changes to a self-assessment that has left the draft state.
+
+    The state is read again under a row lock, so a save racing a submission either lands
+    before it or is refused.
+    """
+    state = session.execute(
+        select(Case.state).where(Case.id == case.id).with_for_update()
+    ).scalar_one()
+    if state != CaseState.DRAFT:
+        raise CaseLocked(case)
+
+
+@dataclass
+class AnswerData:
+    narrative: str = ""
+    rating: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def render_markdown(text: str) -> str:
+    """Markdown as sanitised HTML (nh3)."""
+    from qaportal.frameworks.markdown import render_markdown as render
+
+    return str(render(text))
+
+
+def validate_answer(spec: CriterionSpec, data: AnswerData) -> dict[str, str]:
+    """Type checks only: a draft may leave anything empty, but what it holds must fit."""
+    errors: dict[str, str] = {}
+    rating = spec.rating
+    if data.rating and (rating is None or data.rating not in {o.value for o in spec.scale}):
+        errors[rating.code if rating else "rating"] = str(
+            _l("Choose one of the values of the scale.")
+        )
+    for q in spec.value_questions:
+        value = data.values.get(q.code)
+        if q.is_figure and figure_present(value):
+            try:
+                float(str(value).replace(",", "."))
+            except ValueError:
+                errors[q.code] = str(_l("Enter a number."))
+        if q.options and figure_present(value):
+            allowed = {o.value for o in q.options}
+            chosen = value if isinstance(value, list) else [value]
+            if any(str(v) not in allowed for v in chosen):
+                errors[q.code] = str(_l("Choose one of the options."))
+    return errors
+
+
+def save_answer(
+    session: Session,
+    case: Case,
+    criterion: Criterion,
+    data: AnswerData,
+    expected_version: int,
+    user: User,
+    actor: Actor,
+) -> Answer:
+    """Save a draft answer; ``expected_version`` is the lock version the form was built on
+    (0 when there was no answer yet). Raises :class:`AnswerConflict` when someone else saved
+    in between, :class:`CaseLocked` after submission, :class:`InvalidAnswer` for bad values.
+    Nothing is written in any of these cases."""
+    ensure_editable(session, case)
+    spec = criterion_spec(session, criterion)
+    errors = validate_answer(spec, data)
+    if errors:
+        raise InvalidAnswer(errors)
+    known = {q.code for q in spec.value_questions}
+    values = {k: v for k, v in data.values.items() if k in known and figure_present(v)}
+    narrative = data.narrative.replace("\r\n", "\n")
+    rating = data.rating or None
+
+    answer = find_answer(session, case, criterion)
+    if answer is None:
+        if expected_version:
+            raise AnswerConflict()
+        answer = Answer(
+            case_id=case.id,
+            criterion_id=criterion.id,
+            narrative=narrative,
+            narrative_html=render_markdown(narrative),
+            rating=rating,
+            values=values,
+            updated_by_id=user.id,
+        )
+        try:
+            with session.begin_nested():
+                session.add(answer)
+                session.flush()
+        except IntegrityError as exc:  # someone created it at the same moment
+            raise AnswerConflict() from exc
+    else:
+        if expected_version != answer.lock_version:
+            raise AnswerConflict()
+        if (answer.narrative, answer.rating, answer.values) == (narrative, rating, values):
+            return answer
+        answer.narrative = narrative
+        answer.narrative_html = render_markdown(narrative)
+        answer.rating = rating
+        answer.values = values
+        answer.updated_at = utcnow()
+        answer.updated_by_id = user.id
+        try:
+            session.flush()
+        except StaleDataError as exc:
+            raise AnswerConflict() from exc
+    record(
+        session,
+        actor,
+        "answer.saved",
+        object_type="answer",
+        object_id=answer.id,
+        organisation_id=case.provider_id,
+        details={
+            "case": case.reference,
+            "criterion": criterion.code,
+            "lock_version": answer.lock_version,
+            "narrative_chars": len(narrative),
+            "rating": rating,
+            "figures": sorted(values),
+        },
+    )
+    return answer
+
+
+# ----- evidence per criterion --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    id: int
+    title: str
+    filename: str
+
+
+def evidence_by_criterion(session: Session, case: Case) -> dict[int, list[EvidenceRef]]:
+    rows = session.execute(
+        select(EvidenceLink.criterion_id, Evidence.id, Evidence.title, Evidence.original_filename)
+        .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
+        .where(Evidence.case_id == case.id)
+        .order_by(Evidence.title, Evidence.id)
+    )
+    out: dict[int, list[EvidenceRef]] = defaultdict(list)
+    for criterion_id, evidence_id, title, filename in rows:
+        out[criterion_id].append(EvidenceRef(evidence_id, title, filename))
+    return out
+
+
+# ----- completeness for submission ---------------------------------------------------------
+
+
+class ProblemKind(enum.StrEnum):
+    FRAMEWORKS = "frameworks"
+    CRITERION = "criterion"
+    EVIDENCE = "evidence"
+    SCOPE = "scope"
+    SPECIFICATION = "specification"
+
+
+@dataclass
+class Problem:
+    kind: ProblemKind
+    message: Any
+    criterion_id: int | None = None
+    specification_id: int | None = None
+
+
+def _latest_versions(session: Session, case: Case) -> list[tuple[Specification, Any]]:
+    latest = (
+        select(
+            SpecificationVersion.specification_id,
+            func.max(SpecificationVersion.number).label("number"),
+        )
+        .group_by(SpecificationVersion.specification_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Specification, SpecificationVersion)
+        .join(CaseScope, CaseScope.specification_id == Specification.id)
+        .outerjoin(latest, latest.c.specification_id == Specification.id)
+        .outerjoin(
+            SpecificationVersion,
+            and_(
+                SpecificationVersion.specification_id == Specification.id,
+                SpecificationVersion.number == latest.c.number,
+            ),
+        )
+        .where(CaseScope.case_id == case.id)
+        .options(selectinload(SpecificationVersion.outcomes))
+        .order_by(Specification.id)
+    ).all()
+    return list(rows)
+
+
+def _annex_one_missing(version: Any) -> list[Any]:
+    """Labels of the mandatory Annex I elements the version lacks."""
+    from qaportal.catalogue.completeness import check_completeness
+
+    return [element.label for element in check_completeness(version).missing]
+
+
+def scope_problems(session: Session, case: Case) -> list[Problem]:
+    problems: list[Problem] = []
+    rows = _latest_versions(session, case)
+    if not rows:
+        problems.append(
+            Problem(ProblemKind.SCOPE, _l("No micro-credential is in the scope of the case."))
+        )
+    for spec, version in rows:
+        if version is None:
+            problems.append(
+                Problem(
+                    ProblemKind.SPECIFICATION,
+                    _l("Specification %(id)s has no version yet.", id=spec.public_id),
+                    specification_id=spec.id,
+                )
+            )
+            continue
+        missing = _annex_one_missing(version)
+        if missing:
+            problems.append(
+                Problem(
+                    ProblemKind.SPECIFICATION,
+                    _l(
+                        "“%(title)s” lacks Annex I elements: %(elements)s.",
+                        title=version.title or spec.public_id,
+                        elements=", ".join(str(m) for m in missing),
+                    ),
+                    specification_id=spec.id,
+                )
+            )
+    return problems
+
+
+def completeness_problems(session: Session, case: Case) -> list[Problem]:
+    """What must be done before the self-assessment can be submitted (empty: complete)."""
+    problems: list[Problem] = []
+    data = overview(session, case)
+    if not data.frameworks:
+        problems.append(Problem(ProblemKind.FRAMEWORKS, _l("The case has no criteria framework.")))
+    for row in data.rows:
+        if not row.required or row.status == Progress.COMPLETE:
+            continue
+        if row.missing_answer:
+            if row.status == Progress.NOT_STARTED:
+                message = _l("%(code)s %(title)s: not answered.", code=row.code, title=row.title)
+            else:
+                message = _l(
+                    "%(code)s %(title)s: missing %(what)s.",
+                    code=row.code,
+                    title=row.title,
+                    what=", ".join(str(m) for m in row.missing_answer),
+                )
+            problems.append(Problem(ProblemKind.CRITERION, message, criterion_id=row.id))
+        if row.missing_evidence:
+            problems.append(
+                Problem(
+                    ProblemKind.EVIDENCE,
+                    _l(
+                        "%(code)s %(title)s: required evidence is absent.",
+                        code=row.code,
+                        title=row.title,
+                    ),
+                    criterion_id=row.id,
+                )
+            )
+    problems.extend(scope_problems(session, case))
+    return problems
+
+
+# ----- internal-QA coverage ----------------------------------------------------------------
+
+
+@dataclass
+class CoverageRow:
+    criterion: CriterionRow
+    evidence: list[EvidenceRef]
+
+    @property
+    def gaps(self) -> list[Any]:
+        gaps = []
+        if not self.criterion.narrative_present:
+            gaps.append(_l("nothing written"))
+        if not self.evidence:
+            gaps.append(_l("no evidence"))
+        return gaps
+
+
+@dataclass
+class ElementCoverage:
+    key: str
+    label: Any
+    rows: list[CoverageRow]
+
+    @property
+    def answered(self) -> bool:
+        return any(r.criterion.narrative_present for r in self.rows)
+
+    @property
+    def evidenced(self) -> bool:
+        return any(r.evidence for r in self.rows)
+
+    @property
+    def gaps(self) -> list[Any]:
+        gaps = []
+        if not self.rows:
+            gaps.append(_l("no criterion of the case addresses this element"))
+        elif not self.answered:
+            gaps.append(_l("no criterion tagged with this element is answered"))
+        if not self.evidenced:
+            gaps.append(_l("no evidence"))
+        return gaps
+
+
+@dataclass
+class Coverage:
+    elements: list[ElementCoverage]
+    rows: list[CoverageRow]
+
+
+def coverage(session: Session, case: Case) -> Coverage:
+    data = overview(session, case)
+    evidence = evidence_by_criterion(session, case)
+    rows = [CoverageRow(row, evidence.get(row.id, [])) for row in data.rows]
+    elements = [
+        ElementCoverage(
+            key,
+            QA_ELEMENT_LABELS[key],
+            [r for r in rows if key in r.criterion.qa_elements],
+        )
+        for key in QA_ELEMENTS
+    ]
+    return Coverage(elements, rows)

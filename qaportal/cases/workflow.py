@@ -1,0 +1,329 @@
+"""How a case moves: one declared table of transitions, checked on the server.
+
+Every state change of a case goes through :func:`apply_transition`, which looks the action up
+in :data:`TRANSITIONS` for the case's *current* state, checks the actor's role on this case,
+runs the guard, changes the state, writes an audit event and queues email to the people
+concerned. A request that names an action not allowed from the current state (for example
+"decide" on a draft) is refused, so no stage can be skipped. Later issues add their rows
+(panel report, factual check, decision, publication, appeal, follow-up) to the same table.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qaportal.audit.services import Actor, record
+from qaportal.auth.models import Membership, Role, User
+from qaportal.cases.models import Case, CaseState
+from qaportal.db import utcnow
+from qaportal.notifications.services import enqueue
+
+
+class Party(enum.StrEnum):
+    """Whose staff may take an action: the case's provider or the case's agency."""
+
+    PROVIDER = "provider"
+    AGENCY = "agency"
+
+
+class TransitionError(Exception):
+    """A transition was refused; ``status`` is the HTTP status a view should answer with."""
+
+    status = 409
+
+    def __init__(self, message: str, problems: Iterable[Any] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems)
+
+
+class NotAllowed(TransitionError):
+    status = 403
+
+
+class InvalidTransition(TransitionError):
+    status = 409
+
+
+class GuardFailed(TransitionError):
+    status = 409
+
+
+class ReasonRequired(TransitionError):
+    status = 400
+
+
+Guard = Callable[[Session, Case], list[Any]]
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: CaseState
+    action: str
+    target: CaseState
+    party: Party
+    roles: frozenset[Role]
+    label: Any  # lazy string shown on the button
+    guard: Guard | None = None
+    needs_reason: bool = False
+    notify: tuple[str, ...] = field(default_factory=tuple)  # "agency", "provider"
+    button_class: str = ""
+
+
+def _complete_self_assessment(session: Session, case: Case) -> list[Any]:
+    from qaportal.cases.assessment import completeness_problems
+
+    return completeness_problems(session, case)
+
+
+PROVIDER_STAFF = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR})
+PROVIDER_ADMIN = frozenset({Role.PROVIDER_ADMIN})
+AGENCY_STAFF = frozenset({Role.AGENCY_ADMIN, Role.AGENCY_OFFICER})
+
+# (from state, action) -> transition. The one table; nothing else moves a case.
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        CaseState.DRAFT,
+        "submit",
+        CaseState.SUBMITTED,
+        Party.PROVIDER,
+        PROVIDER_STAFF,
+        _l("Submit the self-assessment"),
+        guard=_complete_self_assessment,
+        notify=("agency",),
+    ),
+    Transition(
+        CaseState.DRAFT,
+        "withdraw",
+        CaseState.WITHDRAWN,
+        Party.PROVIDER,
+        PROVIDER_ADMIN,
+        _l("Withdraw the application"),
+        notify=(),
+        button_class="danger",
+    ),
+    Transition(
+        CaseState.SUBMITTED,
+        "return",
+        CaseState.DRAFT,
+        Party.AGENCY,
+        AGENCY_STAFF,
+        _l("Return to the provider"),
+        needs_reason=True,
+        notify=("provider",),
+    ),
+    Transition(
+        CaseState.SUBMITTED,
+        "screen",
+        CaseState.IN_REVIEW,
+        Party.AGENCY,
+        AGENCY_STAFF,
+        _l("Accept after screening"),
+        notify=("provider",),
+    ),
+    Transition(
+        CaseState.SUBMITTED,
+        "withdraw",
+        CaseState.WITHDRAWN,
+        Party.PROVIDER,
+        PROVIDER_ADMIN,
+        _l("Withdraw the application"),
+        notify=("agency",),
+        button_class="danger",
+    ),
+)
+
+_BY_KEY = {(t.source, t.action): t for t in TRANSITIONS}
+ACTIONS = frozenset(t.action for t in TRANSITIONS)
+
+
+def roles_on_case(user: User, case: Case) -> set[Role]:
+    """The user's roles that count on this case: provider roles in the case's provider,
+    agency staff roles in the case's agency."""
+    roles: set[Role] = set()
+    for m in getattr(user, "memberships", ()):
+        if m.organisation_id == case.provider_id and m.role in PROVIDER_STAFF:
+            roles.add(m.role)
+        if m.organisation_id == case.agency_id and m.role in AGENCY_STAFF:
+            roles.add(m.role)
+    return roles
+
+
+def _may(user: User, case: Case, transition: Transition) -> bool:
+    return bool(roles_on_case(user, case) & transition.roles)
+
+
+def available_transitions(user: User, case: Case) -> list[Transition]:
+    """The actions this user may take on the case now (the case page shows only these)."""
+    return [t for t in TRANSITIONS if t.source == case.state and _may(user, case, t)]
+
+
+def find_transition(state: CaseState, action: str) -> Transition | None:
+    return _BY_KEY.get((state, action))
+
+
+def apply_transition(
+    session: Session,
+    case: Case,
+    action: str,
+    actor_user: User,
+    actor: Actor,
+    **kw: Any,
+) -> Transition:
+    """Move ``case`` by ``action`` or raise a :class:`TransitionError`; the caller commits.
+
+    Keyword arguments: ``reason`` (required where the table says so).
+    """
+    # Read the state under a row lock so that two concurrent transitions serialise.
+    current = session.execute(
+        select(Case.state).where(Case.id == case.id).with_for_update()
+    ).scalar_one()
+    if current != case.state:
+        session.refresh(case)
+    transition = find_transition(case.state, action)
+    if transition is None:
+        raise InvalidTransition(
+            str(
+                _l(
+                    "“%(action)s” is not possible while the case is %(state)s.",
+                    action=action,
+                    state=state_label(case.state),
+                )
+            )
+        )
+    if not _may(actor_user, case, transition):
+        raise NotAllowed(str(_l("You may not take this action on this case.")))
+    reason = (kw.get("reason") or "").strip()
+    if transition.needs_reason and not reason:
+        raise ReasonRequired(str(_l("Give a reason: the provider will read it.")))
+    if transition.guard is not None:
+        problems = transition.guard(session, case)
+        if problems:
+            raise GuardFailed(
+                str(_l("The case cannot move on yet: %(n)d item(s) are missing.", n=len(problems))),
+                problems,
+            )
+
+    source = case.state
+    case.state = transition.target
+    if transition.target == CaseState.SUBMITTED:
+        case.submitted_at = utcnow()
+    elif transition.target == CaseState.DRAFT:
+        case.submitted_at = None
+    session.flush()  # bumps the case's lock_version: a concurrent change fails here
+
+    details: dict[str, Any] = {
+        "reference": case.reference,
+        "from": source.value,
+        "to": transition.target.value,
+        "agency_id": case.agency_id,
+    }
+    if reason:
+        details["reason"] = reason[:2000]
+    record(
+        session,
+        actor,
+        f"case.{action}",
+        object_type="case",
+        object_id=case.id,
+        organisation_id=case.provider_id,
+        details=details,
+    )
+    _notify(session, case, transition, actor_user, reason)
+    return transition
+
+
+# ----- notifications -----------------------------------------------------------------------
+
+
+def _staff_emails(session: Session, org_id: int, roles: Iterable[Role]) -> list[str]:
+    rows = session.execute(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id == org_id,
+            Membership.role.in_(list(roles)),
+            User.active.is_(True),
+        )
+        .distinct()
+        .order_by(User.email)
+    ).scalars()
+    return list(rows)
+
+
+def _case_url(case: Case) -> str:
+    base = current_app.config.get("BASE_URL", "") if has_app_context() else ""
+    return f"{base}/cases/{case.id}"
+
+
+def recipients(session: Session, case: Case, who: str) -> list[str]:
+    if who == "agency":
+        return _staff_emails(session, case.agency_id, AGENCY_STAFF)
+    emails = _staff_emails(session, case.provider_id, PROVIDER_STAFF)
+    if case.contact_email and case.contact_email.lower() not in {e.lower() for e in emails}:
+        emails.append(case.contact_email)
+    return emails
+
+
+def _notify(
+    session: Session, case: Case, transition: Transition, actor_user: User, reason: str
+) -> None:
+    subject = str(
+        _l(
+            "[qaportal] %(reference)s: %(state)s",
+            reference=case.reference,
+            state=state_label(transition.target),
+        )
+    )
+    lines = [
+        str(
+            _l(
+                "Case %(reference)s (%(provider)s with %(agency)s) is now %(state)s.",
+                reference=case.reference,
+                provider=case.provider.display_name,
+                agency=case.agency.display_name,
+                state=state_label(transition.target),
+            )
+        ),
+        str(_l("Action by: %(name)s", name=actor_user.display_name)),
+    ]
+    if reason:
+        lines += ["", str(_l("Reason:")), reason]
+    lines += ["", _case_url(case)]
+    body = "\n".join(lines)
+    sent: set[str] = set()
+    for who in transition.notify:
+        for address in recipients(session, case, who):
+            if address.lower() in sent:
+                continue
+            sent.add(address.lower())
+            enqueue(session, address, subject, body)
+
+
+# ----- labels ------------------------------------------------------------------------------
+
+_STATE_LABELS = {
+    CaseState.DRAFT: _l("draft"),
+    CaseState.SUBMITTED: _l("submitted"),
+    CaseState.IN_REVIEW: _l("in review"),
+    CaseState.FACTUAL_CHECK: _l("factual check"),
+    CaseState.DECISION_PENDING: _l("decision pending"),
+    CaseState.DECIDED: _l("decided"),
+    CaseState.PUBLISHED: _l("published"),
+    CaseState.APPEAL: _l("under appeal"),
+    CaseState.FOLLOW_UP: _l("in follow-up"),
+    CaseState.CLOSED: _l("closed"),
+    CaseState.WITHDRAWN: _l("withdrawn"),
+}
+
+
+def state_label(state: CaseState) -> str:
+    return str(_STATE_LABELS.get(state, state.value))

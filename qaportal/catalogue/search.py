@@ -1,0 +1,324 @@
+"""The public catalogue's index and its full-text search, per database dialect.
+
+``catalogue_entries`` holds one row per specification with a published version (title,
+outcomes text and the filter values), ``catalogue_facets`` its countries, regions and
+languages. The services keep both in sync on publish (the new version replaces the
+superseded one) and retire (the row goes).
+
+Full text:
+
+- **SQLite**: the FTS5 table ``catalogue_fts`` (``content='catalogue_entries'``, columns
+  title and outcomes_text, ``unicode61`` tokenizer without diacritics) is kept in sync by
+  triggers created in migration 0002, so every insert/update/delete of an entry reaches the
+  index in the same transaction. Ranked by ``bm25`` with the title weighted ×10.
+- **PostgreSQL**: ``catalogue_entries.search_vector`` (tsvector, GIN index) is refreshed by
+  :func:`refresh_search_vectors` with the ``simple`` configuration (no stemming: the
+  catalogue is multilingual), title weight A and outcomes weight B; ranked by ``ts_rank``.
+
+Both dialects search the same way: every word of the query must occur, each as a prefix.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    false,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session, contains_eager, selectinload
+
+from qaportal.catalogue.models import (
+    CatalogueEntry,
+    CatalogueFacet,
+    FacetKind,
+    ParticipationForm,
+    SpecificationVersion,
+)
+from qaportal.catalogue.validation import country_of
+from qaportal.orgs.models import Organisation, ProviderType
+
+FTS_TABLE = "catalogue_fts"
+PG_TEXT_CONFIG = "simple"
+MAX_QUERY_WORDS = 12
+_QUERY_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def is_search_index_table(name: str | None) -> bool:
+    """Tables that are not models: the FTS5 table and its shadow tables (Alembic skips them)."""
+    return bool(name) and str(name).startswith(FTS_TABLE)
+
+
+# ----- keeping the index in sync ---------------------------------------------------------
+
+
+def _facets_of(version: SpecificationVersion) -> set[tuple[FacetKind, str]]:
+    facets: set[tuple[FacetKind, str]] = set()
+    for code in version.issuer_regions or []:
+        facets.add((FacetKind.COUNTRY, country_of(code)))
+        if "-" in code:
+            facets.add((FacetKind.REGION, code.upper()))
+    for code in version.languages or []:
+        facets.add((FacetKind.LANGUAGE, code.lower()))
+    return facets
+
+
+def outcomes_text(version: SpecificationVersion) -> str:
+    return "\n".join(o.statement for o in version.outcomes)
+
+
+def index_published(session: Session, version: SpecificationVersion) -> CatalogueEntry:
+    """Make ``version`` the catalogue entry of its specification (insert or replace)."""
+    spec = version.specification
+    entry = session.execute(
+        select(CatalogueEntry)
+        .where(CatalogueEntry.specification_id == spec.id)
+        .options(selectinload(CatalogueEntry.facets))
+    ).scalar_one_or_none()
+    if entry is None:
+        entry = CatalogueEntry(specification_id=spec.id)
+        session.add(entry)
+    entry.version_id = version.id
+    entry.provider_id = spec.provider_id
+    entry.public_id = spec.public_id
+    entry.title = version.title
+    entry.outcomes_text = outcomes_text(version)
+    entry.eqf_level = version.eqf_level
+    entry.ects = version.ects
+    entry.hours = version.hours
+    entry.participation_form = version.participation_form
+    entry.published_at = version.published_at
+    wanted = _facets_of(version)
+    have = {(f.kind, f.value): f for f in entry.facets}
+    for key, facet in have.items():
+        if key not in wanted:
+            entry.facets.remove(facet)
+    for kind, value in sorted(wanted - set(have)):
+        entry.facets.append(CatalogueFacet(kind=kind, value=value))
+    session.flush()
+    refresh_search_vectors(session, [entry.id])
+    return entry
+
+
+def unindex(session: Session, specification_id: int) -> None:
+    session.execute(
+        delete(CatalogueEntry).where(CatalogueEntry.specification_id == specification_id)
+    )
+
+
+def refresh_search_vectors(session: Session, entry_ids: Sequence[int] | None = None) -> None:
+    """PostgreSQL: recompute ``search_vector`` (all NULL ones when no ids are given).
+
+    SQLite needs nothing: its triggers keep the FTS5 table current.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if entry_ids is not None:
+        session.execute(_PG_REFRESH_IDS, {"ids": list(entry_ids)})
+    else:
+        session.execute(_PG_REFRESH_NULL)
+
+
+_PG_REFRESH_IDS = text(
+    "UPDATE catalogue_entries SET search_vector = "
+    "setweight(to_tsvector('simple', title), 'A') || "
+    "setweight(to_tsvector('simple', coalesce(outcomes_text, '')), 'B') "
+    "WHERE id = ANY(:ids)"
+)
+_PG_REFRESH_NULL = text(
+    "UPDATE catalogue_entries SET search_vector = "
+    "setweight(to_tsvector('simple', title), 'A') || "
+    "setweight(to_tsvector('simple', coalesce(outcomes_text, '')), 'B') "
+    "WHERE search_vector IS NULL"
+)
+
+
+# ----- searching ---------------------------------------------------------------------------
+
+
+class AccreditationFilter:
+    """Accreditation status of a provider, as the public catalogue filters on it.
+
+    No accreditation decisions exist yet, so every provider is "not yet accredited".
+    The cases/decisions issue plugs in here: :meth:`condition` returns an EXISTS over the
+    provider's current positive decision, and :meth:`status_of` reads the same table.
+    """
+
+    ACCREDITED = "accredited"
+    NOT_YET = "not_accredited"
+
+    @staticmethod
+    def condition(status: str | None) -> ColumnElement[bool] | None:
+        if status == AccreditationFilter.ACCREDITED:
+            return false()
+        return None
+
+    @staticmethod
+    def status_of(provider_ids: Iterable[int]) -> dict[int, str]:
+        return dict.fromkeys(provider_ids, AccreditationFilter.NOT_YET)
+
+
+@dataclass
+class SearchQuery:
+    text: str = ""
+    country: str | None = None
+    eqf_level: int | None = None
+    ects_min: Decimal | None = None
+    ects_max: Decimal | None = None
+    participation_form: ParticipationForm | None = None
+    language: str | None = None
+    provider_type: ProviderType | None = None
+    accreditation: str | None = None
+    provider_id: int | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Page:
+    items: list[CatalogueEntry]
+    number: int
+    per_page: int
+    total: int
+    accreditation: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def query_words(text_: str) -> list[str]:
+    return [w.lower() for w in _QUERY_WORD_RE.findall(text_ or "")][:MAX_QUERY_WORDS]
+
+
+def _fts5_expression(words: list[str]) -> str:
+    # Words are [^\W_]+ only, so quoting them is safe; each is a prefix query.
+    return " AND ".join(f'"{w}"*' for w in words)
+
+
+def _pg_tsquery(words: list[str]) -> str:
+    return " & ".join(f"{w}:*" for w in words)
+
+
+def _facet_filter(kind: FacetKind, value: str) -> ColumnElement[bool]:
+    return CatalogueEntry.id.in_(
+        select(CatalogueFacet.entry_id).where(
+            CatalogueFacet.kind == kind, CatalogueFacet.value == value
+        )
+    )
+
+
+def _filtered(session: Session, query: SearchQuery) -> tuple[Select[Any], Any]:
+    """The filtered statement and the rank expression (None without a text query)."""
+    stmt = select(CatalogueEntry).join(Organisation, Organisation.id == CatalogueEntry.provider_id)
+    conditions: list[ColumnElement[bool]] = []
+    rank = None
+    words = query_words(query.text)
+    if words:
+        if session.get_bind().dialect.name == "postgresql":
+            tsquery = func.to_tsquery(PG_TEXT_CONFIG, _pg_tsquery(words))
+            conditions.append(CatalogueEntry.search_vector.op("@@")(tsquery))
+            rank = func.ts_rank(CatalogueEntry.search_vector, tsquery).desc()
+        else:
+            fts = table(FTS_TABLE)
+            matches = (
+                select(
+                    literal_column("rowid").label("entry_id"),
+                    literal_column(f"bm25({FTS_TABLE}, 10.0, 1.0)").label("score"),
+                )
+                .select_from(fts)
+                .where(literal_column(FTS_TABLE).op("MATCH")(_fts5_expression(words)))
+                .subquery("fts")
+            )
+            stmt = stmt.join(matches, matches.c.entry_id == CatalogueEntry.id)
+            rank = matches.c.score.asc()
+    if query.country:
+        conditions.append(_facet_filter(FacetKind.COUNTRY, query.country.upper()))
+    if query.language:
+        conditions.append(_facet_filter(FacetKind.LANGUAGE, query.language.lower()))
+    if query.eqf_level is not None:
+        conditions.append(CatalogueEntry.eqf_level == query.eqf_level)
+    if query.ects_min is not None:
+        conditions.append(CatalogueEntry.ects >= query.ects_min)
+    if query.ects_max is not None:
+        conditions.append(CatalogueEntry.ects <= query.ects_max)
+    if query.participation_form is not None:
+        conditions.append(CatalogueEntry.participation_form == query.participation_form)
+    if query.provider_type is not None:
+        conditions.append(Organisation.provider_type == query.provider_type)
+    if query.provider_id is not None:
+        conditions.append(CatalogueEntry.provider_id == query.provider_id)
+    accreditation = AccreditationFilter.condition(query.accreditation)
+    if accreditation is not None:
+        conditions.append(accreditation)
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    return stmt, rank
+
+
+def search(session: Session, query: SearchQuery) -> Page:
+    """One page of results: a COUNT, the page's rows with their provider, and their facets.
+
+    Three statements whatever the page size (facets by one ``selectinload``).
+    """
+    stmt, rank = _filtered(session, query)
+    total = session.execute(
+        stmt.with_only_columns(func.count(CatalogueEntry.id)).order_by(None)
+    ).scalar_one()
+    pages = max(1, math.ceil(total / query.per_page))
+    number = min(max(1, query.page), pages)
+    order = [rank] if rank is not None else []
+    order += [CatalogueEntry.title, CatalogueEntry.id]
+    rows = (
+        session.execute(
+            stmt.options(
+                contains_eager(CatalogueEntry.provider), selectinload(CatalogueEntry.facets)
+            )
+            .order_by(*order)
+            .limit(query.per_page)
+            .offset((number - 1) * query.per_page)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    statuses = AccreditationFilter.status_of({e.provider_id for e in rows})
+    return Page(list(rows), number, query.per_page, total, statuses)
+
+
+def facet_counts(
+    session: Session, provider_id: int | None = None
+) -> dict[FacetKind, list[tuple[str, int]]]:
+    """Values of each facet with their number of published specifications, in one query."""
+    stmt = select(CatalogueFacet.kind, CatalogueFacet.value, func.count()).group_by(
+        CatalogueFacet.kind, CatalogueFacet.value
+    )
+    if provider_id is not None:
+        stmt = stmt.join(CatalogueEntry, CatalogueEntry.id == CatalogueFacet.entry_id).where(
+            CatalogueEntry.provider_id == provider_id
+        )
+    result: dict[FacetKind, list[tuple[str, int]]] = {kind: [] for kind in FacetKind}
+    for kind, value, count in session.execute(stmt.order_by(CatalogueFacet.value)):
+        result[FacetKind(kind)].append((value, count))
+    return result

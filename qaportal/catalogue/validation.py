@@ -1,0 +1,181 @@
+"""Value rules of the catalogue, shared by the web forms, the services and the CSV import.
+
+Pure functions, no Flask: each ``*_problem`` returns ``None`` when the value is acceptable
+and a translated message otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import pycountry
+from flask_babel import lazy_gettext as _l
+
+# Bounds of the Annex I values (absurd values are refused, not merely warned about).
+ECTS_MAX = Decimal("180")
+HOURS_MIN = 1
+HOURS_MAX = 5000
+EQF_LEVELS = range(1, 9)
+
+# Text lengths (a longer text is refused with a field-level message).
+TITLE_MAX = 300
+SHORT_TEXT_MAX = 300
+URL_MAX = 500
+OUTCOME_MAX = 1000
+LONG_TEXT_MAX = 4000
+MEDIUM_TEXT_MAX = 2000
+CODES_MAX = 200
+MAX_OUTCOMES = 40
+MAX_AWARDING_BODIES = 10
+
+ESCO_PREFIX_RE = re.compile(r"^https?://data\.europa\.eu/esco/", re.IGNORECASE)
+ISCED_F_RE = re.compile(r"^\d{2,4}$")
+URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_CODE_SPLIT_RE = re.compile(r"[\s,;]+")
+
+
+def split_codes(raw: str | list[str] | None) -> list[str]:
+    """``"de, DE-BY;fr"`` -> ``["DE", "DE-BY", "FR"]`` (upper-cased, de-duplicated, in order)."""
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else _CODE_SPLIT_RE.split(raw)
+    seen: list[str] = []
+    for item in items:
+        code = item.strip().upper()
+        if code and code not in seen:
+            seen.append(code)
+    return seen
+
+
+def split_languages(raw: str | list[str] | None) -> list[str]:
+    return [code.lower() for code in split_codes(raw)]
+
+
+def region_problem(code: str) -> str | None:
+    """ISO 3166-1 alpha-2 country or ISO 3166-2 subdivision code."""
+    code = code.upper()
+    if "-" in code:
+        if pycountry.subdivisions.get(code=code) is None:
+            return str(_l("%(code)s is not an ISO 3166-2 region code.", code=code))
+        return None
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        return str(
+            _l("%(code)s is not an ISO 3166-1 country code (two letters, e.g. DE).", code=code)
+        )
+    return None
+
+
+def country_of(code: str) -> str:
+    return code.split("-", 1)[0].upper()
+
+
+def language_problem(code: str) -> str | None:
+    """ISO 639-1 (two letters) or ISO 639-2/3 (three letters) language code."""
+    code = code.lower()
+    found = None
+    if len(code) == 2:
+        found = pycountry.languages.get(alpha_2=code)
+    elif len(code) == 3:
+        found = pycountry.languages.get(alpha_3=code) or pycountry.languages.get(bibliographic=code)
+    if found is None:
+        return str(_l("%(code)s is not an ISO 639 language code (e.g. en, de, fin).", code=code))
+    return None
+
+
+def canonical_language(code: str) -> str:
+    """ISO 639-1 when the language has one (``deu`` -> ``de``), else the ISO 639-3 code."""
+    code = code.strip().lower()
+    found = None
+    if len(code) == 2:
+        found = pycountry.languages.get(alpha_2=code)
+    elif len(code) == 3:
+        found = pycountry.languages.get(alpha_3=code) or pycountry.languages.get(bibliographic=code)
+    if found is None:
+        return code
+    return getattr(found, "alpha_2", None) or found.alpha_3
+
+
+def language_name(code: str) -> str:
+    found = (
+        pycountry.languages.get(alpha_2=code)
+        if len(code) == 2
+        else pycountry.languages.get(alpha_3=code)
+    )
+    return found.name if found else code
+
+
+def region_name(code: str) -> str:
+    if "-" in code:
+        sub = pycountry.subdivisions.get(code=code)
+        return sub.name if sub else code
+    country = pycountry.countries.get(alpha_2=code)
+    return country.name if country else code
+
+
+def ects_problem(value: Decimal | str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(_l("Enter a number of ECTS credits, e.g. 5 or 2.5."))
+    if not number.is_finite() or number <= 0 or number > ECTS_MAX:
+        return str(_l("ECTS credits must be more than 0 and at most %(max)s.", max=int(ECTS_MAX)))
+    if number != number.quantize(Decimal("0.01")):
+        return str(_l("ECTS credits can have at most two decimals."))
+    return None
+
+
+def hours_problem(value: int | str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        return str(_l("Enter a whole number of hours."))
+    if not HOURS_MIN <= number <= HOURS_MAX:
+        return str(_l("Hours must be between %(min)d and %(max)d.", min=HOURS_MIN, max=HOURS_MAX))
+    return None
+
+
+def eqf_problem(value: int | str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = 0
+    if number not in EQF_LEVELS:
+        return str(_l("The EQF level must be a whole number from 1 to 8."))
+    return None
+
+
+def isced_problem(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not ISCED_F_RE.match(value):
+        return str(_l("An ISCED-F 2013 field code has 2 to 4 digits, e.g. 0613."))
+    return None
+
+
+def esco_problem(value: str | None) -> str | None:
+    """ESCO skill URIs are refused unless they point into the ESCO namespace."""
+    if not value:
+        return None
+    if len(value) > SHORT_TEXT_MAX or not ESCO_PREFIX_RE.match(value) or " " in value:
+        return str(
+            _l(
+                "An ESCO skill URI starts with http://data.europa.eu/esco/ "
+                "(e.g. http://data.europa.eu/esco/skill/…)."
+            )
+        )
+    return None
+
+
+def url_problem(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) > URL_MAX or not URL_RE.match(value):
+        return str(_l("Enter a web address starting with https:// or http://."))
+    return None

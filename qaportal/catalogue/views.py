@@ -1,0 +1,449 @@
+"""Catalogue pages: provider staff edit specifications; everyone reads the public catalogue.
+
+Thin views: load, ``authorize``, call a service, render. Staff pages live under the
+provider (``/orgs/<org_id>/catalogue``); a specification of another provider is a 404.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from qaportal.access.policy import Action, authorize, can
+from qaportal.catalogue import cli, search, services
+from qaportal.catalogue.completeness import ISSUED_CREDENTIAL_ELEMENTS, check_completeness
+from qaportal.catalogue.forms import CatalogueFilterForm, SpecificationForm, choice
+from qaportal.catalogue.labels import STATUS_LABELS
+from qaportal.catalogue.models import (
+    FacetKind,
+    ParticipationForm,
+    Specification,
+    SpecificationVersion,
+)
+from qaportal.catalogue.validation import EQF_LEVELS, language_name, region_name
+from qaportal.db import get_session
+from qaportal.orgs.labels import provider_type_label
+from qaportal.orgs.models import Organisation, ProviderType
+from qaportal.web.context import current_actor
+
+bp = Blueprint("catalogue", __name__, cli_group="catalogue")
+cli.register(bp)
+
+PER_PAGE = 20
+
+# Completeness element -> the form field its message belongs to.
+ELEMENT_FIELDS = {
+    "title": "title",
+    "issuer_regions": "issuer_regions",
+    "awarding_bodies": "awarding_bodies",
+    "outcomes": "outcomes",
+    "workload": "ects",
+    "level": "eqf_level",
+    "assessment_type": "assessment_type",
+    "participation_form": "participation_form",
+    "quality_assurance": "quality_assurance",
+}
+
+
+@bp.app_template_filter("catalogue_choice")
+def _choice_label(value: Any, name: str) -> str:
+    return services.display_value(name, value)
+
+
+@bp.app_template_filter("ects")
+def _ects(value: Decimal | None) -> str:
+    return "" if value is None else f"{Decimal(value).normalize():f}"
+
+
+@bp.app_template_filter("spec_status")
+def _spec_status(status: Any) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+bp.add_app_template_filter(region_name, "catalogue_region")
+bp.add_app_template_filter(language_name, "catalogue_language")
+
+
+# ----- loading -----------------------------------------------------------------------------
+
+
+def _provider_or_404(org_id: int) -> Organisation:
+    org = get_session().get(Organisation, org_id)
+    if org is None or not org.is_provider:
+        abort(404)
+    return org
+
+
+def _spec_or_404(org_id: int, spec_id: int) -> Specification:
+    spec = services.load_specification(get_session(), spec_id, provider_id=org_id)
+    if spec is None:
+        abort(404)
+    return spec
+
+
+def _redirect_show(spec: Specification, **args: Any) -> Response:
+    return redirect(url_for("catalogue.show", org_id=spec.provider_id, spec_id=spec.id, **args))
+
+
+# ----- provider staff ----------------------------------------------------------------------
+
+
+@bp.get("/orgs/<int:org_id>/catalogue")
+@login_required
+def index(org_id: int) -> str:
+    org = _provider_or_404(org_id)
+    authorize(current_user, Action.CATALOGUE_VIEW, org)
+    return render_template(
+        "catalogue/index.html",
+        org=org,
+        specifications=services.provider_specifications(get_session(), org.id),
+        can_edit=can(current_user, Action.CATALOGUE_EDIT, org),
+    )
+
+
+def _handle_row_buttons(form: SpecificationForm) -> bool:
+    """ "Add another …" buttons: one more empty row, nothing saved. True when handled."""
+    if form.add_outcome.data:
+        if len(form.outcomes.entries) < (form.outcomes.max_entries or 40):
+            form.outcomes.append_entry()
+        return True
+    if form.add_body.data:
+        if len(form.awarding_bodies.entries) < (form.awarding_bodies.max_entries or 10):
+            form.awarding_bodies.append_entry()
+        return True
+    return False
+
+
+def _show_problems(form: SpecificationForm, problems: dict[str, list[str]]) -> None:
+    for name, messages in problems.items():
+        for message in messages:
+            form.add_problem(name, message)
+
+
+def _show_missing(form: SpecificationForm, exc: services.IncompleteSpecification) -> None:
+    for element in exc.report.missing:
+        for message in element.messages:
+            form.add_problem(ELEMENT_FIELDS[element.key], message)
+
+
+@bp.route("/orgs/<int:org_id>/catalogue/new", methods=["GET", "POST"])
+@login_required
+def create(org_id: int) -> str | Response | tuple[str, int]:
+    org = _provider_or_404(org_id)
+    authorize(current_user, Action.CATALOGUE_EDIT, org)
+    form = SpecificationForm()
+    if request.method == "GET":
+        form.fill(services.SpecificationData())
+    elif not _handle_row_buttons(form) and form.validate():
+        db = get_session()
+        try:
+            version = services.create_specification(db, org, form.to_data(), current_actor())
+        except services.InvalidSpecification as exc:
+            db.rollback()
+            _show_problems(form, exc.problems)
+        else:
+            db.commit()
+            if form.save_publish.data:
+                return _publish_from_form(form, version)
+            flash(_("Draft saved."), "success")
+            return _redirect_show(version.specification)
+    form.ensure_spare_rows()
+    return render_template("catalogue/edit.html", org=org, form=form, spec=None, version=None)
+
+
+def _publish_from_form(form: SpecificationForm, version: SpecificationVersion) -> str | Response:
+    db = get_session()
+    spec = version.specification
+    try:
+        services.publish(db, version, current_actor())
+    except services.IncompleteSpecification as exc:
+        db.rollback()
+        _show_missing(form, exc)
+        flash(
+            _("The draft was saved but cannot be published: mandatory elements are missing."),
+            "error",
+        )
+        # Continue on the draft's own edit page, with the messages beside the fields.
+        form.lock_version.data = str(version.lock_version)
+        form.ensure_spare_rows()
+        return render_template(
+            "catalogue/edit.html",
+            org=spec.provider,
+            form=form,
+            spec=spec,
+            version=version,
+            action_url=url_for("catalogue.edit", org_id=spec.provider_id, spec_id=spec.id),
+        )
+    db.commit()
+    flash(_("Version %(n)d is published.", n=version.number), "success")
+    return _redirect_show(spec)
+
+
+@bp.get("/orgs/<int:org_id>/catalogue/<int:spec_id>")
+@login_required
+def show(org_id: int, spec_id: int) -> str:
+    spec = _spec_or_404(org_id, spec_id)
+    authorize(current_user, Action.SPEC_VIEW, spec)
+    number = request.args.get("version", type=int)
+    if number is not None:
+        version = services.version_number(spec, number)
+        if version is None:
+            abort(404)
+    else:
+        version = services.draft_of(spec) or services.published_of(spec) or services.latest_of(spec)
+    return render_template(
+        "catalogue/show.html",
+        org=spec.provider,
+        spec=spec,
+        version=version,
+        draft=services.draft_of(spec),
+        published=services.published_of(spec),
+        report=check_completeness(version),
+        issued_elements=ISSUED_CREDENTIAL_ELEMENTS,
+        can_edit=can(current_user, Action.SPEC_EDIT, spec) and spec.retired_at is None,
+        can_retire=can(current_user, Action.SPEC_RETIRE, spec) and spec.retired_at is None,
+    )
+
+
+@bp.route("/orgs/<int:org_id>/catalogue/<int:spec_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(org_id: int, spec_id: int) -> str | Response | tuple[str, int]:
+    spec = _spec_or_404(org_id, spec_id)
+    authorize(current_user, Action.SPEC_EDIT, spec)
+    version = services.draft_of(spec)
+    if version is None or spec.retired_at is not None:
+        flash(
+            _("Published versions cannot change. Start a new version to edit this specification."),
+            "info",
+        )
+        return _redirect_show(spec)
+    form = SpecificationForm()
+    status = 200
+    conflict = None
+    if request.method == "GET":
+        form.fill(services.SpecificationData.from_version(version), version.lock_version)
+    elif not _handle_row_buttons(form) and form.validate():
+        db = get_session()
+        try:
+            expected = int(form.lock_version.data or 0)
+        except ValueError:
+            expected = 0
+        try:
+            services.save_draft(
+                db, version, form.to_data(), current_actor(), expected_lock_version=expected
+            )
+        except services.InvalidSpecification as exc:
+            db.rollback()
+            _show_problems(form, exc.problems)
+        except services.EditConflict as exc:
+            conflict = exc
+            status = 409
+            # Submitting again now overwrites the saved version, deliberately.
+            form.lock_version.data = str(exc.current_lock_version)
+        else:
+            db.commit()
+            if form.save_publish.data:
+                return _publish_from_form(form, version)
+            flash(_("Draft saved."), "success")
+            return _redirect_show(spec)
+    form.ensure_spare_rows()
+    page = render_template(
+        "catalogue/edit.html",
+        org=spec.provider,
+        form=form,
+        spec=spec,
+        version=version,
+        conflict=conflict,
+        action_url=url_for("catalogue.edit", org_id=spec.provider_id, spec_id=spec.id),
+    )
+    return page, status
+
+
+@bp.post("/orgs/<int:org_id>/catalogue/<int:spec_id>/publish")
+@login_required
+def publish(org_id: int, spec_id: int) -> Response:
+    spec = _spec_or_404(org_id, spec_id)
+    authorize(current_user, Action.SPEC_EDIT, spec)
+    version = services.draft_of(spec)
+    if version is None or spec.retired_at is not None:
+        flash(_("There is no draft to publish."), "error")
+        return _redirect_show(spec)
+    if request.form.get("lock_version") != str(version.lock_version):
+        flash(_("The draft was changed since you opened it; review it and publish again."), "error")
+        return _redirect_show(spec)
+    db = get_session()
+    try:
+        services.publish(db, version, current_actor())
+    except services.IncompleteSpecification as exc:
+        db.rollback()
+        flash(
+            _(
+                "Version %(n)d cannot be published: %(missing)s missing.",
+                n=version.number,
+                missing=", ".join(str(e.label) for e in exc.report.missing),
+            ),
+            "error",
+        )
+        return _redirect_show(spec)
+    db.commit()
+    flash(_("Version %(n)d is published.", n=version.number), "success")
+    return _redirect_show(spec)
+
+
+@bp.post("/orgs/<int:org_id>/catalogue/<int:spec_id>/new-version")
+@login_required
+def new_version(org_id: int, spec_id: int) -> Response:
+    spec = _spec_or_404(org_id, spec_id)
+    authorize(current_user, Action.SPEC_EDIT, spec)
+    db = get_session()
+    try:
+        version = services.new_version(db, spec, current_actor())
+    except services.NotEditable:
+        flash(_("A retired specification cannot change."), "error")
+        return _redirect_show(spec)
+    db.commit()
+    flash(
+        _(
+            "Version %(n)d is a new draft; the published version stays public "
+            "until you publish this one.",
+            n=version.number,
+        ),
+        "success",
+    )
+    return redirect(url_for("catalogue.edit", org_id=spec.provider_id, spec_id=spec.id))
+
+
+@bp.post("/orgs/<int:org_id>/catalogue/<int:spec_id>/retire")
+@login_required
+def retire(org_id: int, spec_id: int) -> Response:
+    spec = _spec_or_404(org_id, spec_id)
+    authorize(current_user, Action.SPEC_RETIRE, spec)
+    db = get_session()
+    try:
+        services.retire(db, spec, current_actor())
+    except services.NotEditable:
+        flash(_("This specification is already retired."), "info")
+        return _redirect_show(spec)
+    db.commit()
+    flash(_("The specification is retired and no longer in the public catalogue."), "success")
+    return _redirect_show(spec)
+
+
+@bp.get("/orgs/<int:org_id>/catalogue/<int:spec_id>/history")
+@login_required
+def history(org_id: int, spec_id: int) -> str:
+    spec = _spec_or_404(org_id, spec_id)
+    authorize(current_user, Action.SPEC_VIEW, spec)
+    versions = sorted(spec.versions, key=lambda v: v.number, reverse=True)
+    numbers = [v.number for v in versions]
+    new_n = request.args.get("b", type=int) or numbers[0]
+    old_n = request.args.get("a", type=int) or (numbers[1] if len(numbers) > 1 else numbers[0])
+    old, new = services.version_number(spec, old_n), services.version_number(spec, new_n)
+    if old is None or new is None:
+        abort(404)
+    return render_template(
+        "catalogue/history.html",
+        org=spec.provider,
+        spec=spec,
+        versions=versions,
+        diff=services.diff_versions(old, new),
+        old=old,
+        new=new,
+    )
+
+
+# ----- public catalogue --------------------------------------------------------------------
+
+
+def _filter_form() -> tuple[CatalogueFilterForm, search.SearchQuery]:
+    db = get_session()
+    form = CatalogueFilterForm(request.args)
+    counts = search.facet_counts(db)
+    form.country.choices = [choice("", _("Any country"))] + [
+        choice(code, f"{region_name(code)} ({n})") for code, n in counts[FacetKind.COUNTRY]
+    ]
+    form.language.choices = [choice("", _("Any language"))] + [
+        choice(code, f"{language_name(code)} ({n})") for code, n in counts[FacetKind.LANGUAGE]
+    ]
+    form.provider_type.choices = [choice("", _("Any type"))] + [
+        choice(t.value, provider_type_label(t)) for t in ProviderType
+    ]
+    form.validate()
+    query = search.SearchQuery(
+        text=(form.q.data or "") if not form.q.errors else "",
+        country=form.country.data or None,
+        language=form.language.data or None,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=PER_PAGE,
+    )
+    if form.eqf.data in {str(n) for n in EQF_LEVELS}:
+        query.eqf_level = int(form.eqf.data)
+    if form.ects_min.data and not form.ects_min.errors:
+        query.ects_min = Decimal(form.ects_min.data.strip())
+    if form.ects_max.data and not form.ects_max.errors:
+        query.ects_max = Decimal(form.ects_max.data.strip())
+    if form.form.data in {p.value for p in ParticipationForm}:
+        query.participation_form = ParticipationForm(form.form.data)
+    if form.provider_type.data in {t.value for t in ProviderType}:
+        query.provider_type = ProviderType(form.provider_type.data)
+    if form.accreditation.data in (
+        search.AccreditationFilter.ACCREDITED,
+        search.AccreditationFilter.NOT_YET,
+    ):
+        query.accreditation = form.accreditation.data
+    return form, query
+
+
+def _filter_args(form: CatalogueFilterForm) -> dict[str, str]:
+    return {name: field.data for name, field in form._fields.items() if field.data}
+
+
+@bp.get("/catalogue")
+def public_index() -> str:
+    form, query = _filter_form()
+    page = search.search(get_session(), query)
+    return render_template(
+        "catalogue/public_index.html",
+        form=form,
+        page=page,
+        args=_filter_args(form),
+        searched=bool(request.args),
+    )
+
+
+@bp.get("/catalogue/<public_id>")
+def public_detail(public_id: str) -> str:
+    if len(public_id) > 36:
+        abort(404)
+    version = services.published_by_public_id(get_session(), public_id)
+    if version is None:
+        abort(404)
+    provider = version.specification.provider
+    return render_template(
+        "catalogue/public_detail.html",
+        version=version,
+        spec=version.specification,
+        provider=provider,
+        accreditation=search.AccreditationFilter.status_of([provider.id])[provider.id],
+        issued_elements=ISSUED_CREDENTIAL_ELEMENTS,
+    )
+
+
+@bp.get("/providers/<int:org_id>/catalogue")
+def provider_public(org_id: int) -> str:
+    provider = _provider_or_404(org_id)
+    query = search.SearchQuery(
+        provider_id=provider.id, page=request.args.get("page", 1, type=int) or 1, per_page=PER_PAGE
+    )
+    page = search.search(get_session(), query)
+    return render_template(
+        "catalogue/provider_public.html",
+        provider=provider,
+        page=page,
+        accreditation=search.AccreditationFilter.status_of([provider.id])[provider.id],
+    )

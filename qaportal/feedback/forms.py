@@ -1,0 +1,244 @@
+"""Forms of the feedback pages; the survey form is built at run time from the questionnaire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    Field,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from qaportal.feedback import questionnaire as qn
+from qaportal.feedback.models import FeedbackKind
+from qaportal.feedback.services import (
+    MAX_CODES_PER_BATCH,
+    MAX_THRESHOLD,
+    MIN_THRESHOLD,
+    Answers,
+    SpecificationChoice,
+)
+
+FIELD_PREFIX = "q_"
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CampaignForm(FlaskForm):
+    kind = RadioField(
+        _l("Who answers"),
+        choices=[
+            (FeedbackKind.LEARNER.value, _l("Learners")),
+            (FeedbackKind.PEER.value, _l("Peers (other providers, employers, stakeholders)")),
+        ],
+        default=FeedbackKind.LEARNER.value,
+        validators=[InputRequired(_l("Choose who answers."))],
+    )
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(_l("Enter a title.")), Length(max=300)],
+        description=_l("Respondents see it, e.g. “Data literacy, spring 2026 cohort”."),
+    )
+    specifications = CheckboxListField(
+        _l("Micro-credentials"),
+        coerce=int,
+        validators=[DataRequired(_l("Choose at least one micro-credential."))],
+    )
+    opens_on = DateField(_l("Opens on"), validators=[InputRequired(_l("Enter a date."))])
+    closes_on = DateField(
+        _l("Closes at the end of"),
+        validators=[InputRequired(_l("Enter a date."))],
+        description=_l("Links and codes stop working after this day (UTC)."),
+    )
+
+    def set_specifications(self, choices: list[SpecificationChoice]) -> None:
+        self.specifications.choices = [(c.id, c.title) for c in choices]
+
+
+class AddressFileForm(FlaskForm):
+    file = FileField(
+        _l("CSV file of email addresses"),
+        validators=[FileRequired(_l("Choose a file."))],
+        description=_l(
+            "UTF-8 text with a header row that has an “email” column (other columns are "
+            "ignored), or one address per line. If any row is wrong, nobody is invited."
+        ),
+    )
+
+
+class CodesForm(FlaskForm):
+    count = IntegerField(
+        _l("Number of codes"),
+        default=30,
+        validators=[
+            InputRequired(_l("Enter a number.")),
+            NumberRange(1, MAX_CODES_PER_BATCH, _l("Choose from 1 to %(max)s codes.")),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST (close, remind): the CSRF token is all it carries."""
+
+
+class AttachForm(FlaskForm):
+    case = SelectField(_l("Case"), coerce=int, validators=[InputRequired(_l("Choose a case."))])
+
+
+class CodeEntryForm(FlaskForm):
+    code = StringField(
+        _l("Your code"),
+        validators=[DataRequired(_l("Enter the code you were given.")), Length(max=80)],
+        description=_l("The code on your slip, with or without the dashes."),
+    )
+
+
+class ThresholdForm(FlaskForm):
+    min_responses = IntegerField(
+        _l("Fewest responses before results are shown"),
+        validators=[
+            InputRequired(_l("Enter a number.")),
+            NumberRange(
+                MIN_THRESHOLD, MAX_THRESHOLD, _l("Choose a number from %(min)s to %(max)s.")
+            ),
+        ],
+        description=_l(
+            "Applies to every campaign of your providers, to each breakdown group and to "
+            "free-text comments."
+        ),
+    )
+
+
+# ----- the survey -------------------------------------------------------------------------
+
+
+class OptionalRadioField(RadioField):
+    """A radio group that may be left empty; any other value than the ones offered is refused."""
+
+    def pre_validate(self, form: Any) -> None:
+        if not self.raw_data or self.raw_data[0] in ("", None):
+            self.data = None
+            return
+        if self.data not in {str(value) for value, _label in self.choices}:  # type: ignore[union-attr]
+            raise ValidationError(str(_l("Choose one of the answers offered.")))
+
+
+class OptionalCheckboxField(CheckboxListField):
+    def pre_validate(self, form: Any) -> None:
+        allowed = {str(value) for value, _label in self.choices}  # type: ignore[union-attr]
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError(str(_l("Choose among the answers offered.")))
+
+
+class SurveyFormBase(FlaskForm):
+    questionnaire: qn.Questionnaire
+    spec_ids: list[int]
+
+    def item_field(self, item: qn.Item) -> Field:
+        return self[FIELD_PREFIX + item.code]
+
+    def unknown_fields(self, posted: list[str]) -> list[str]:
+        known = {FIELD_PREFIX + item.code for item in self.questionnaire.items}
+        return sorted(
+            name[len(FIELD_PREFIX) :]
+            for name in posted
+            if name.startswith(FIELD_PREFIX) and name not in known
+        )
+
+    def answers(self) -> Answers:
+        result = Answers()
+        spec = getattr(self, "specification", None)
+        if spec is not None and spec.data:
+            result.specification_id = int(spec.data)
+        for item in self.questionnaire.items:
+            data = self.item_field(item).data
+            if item.is_likert and data not in (None, ""):
+                result.likert[item.code] = int(data)
+            elif item.type == qn.SINGLE and data not in (None, ""):
+                result.choices[item.code] = [str(data)]
+            elif item.type == qn.MULTIPLE and data:
+                result.choices[item.code] = [str(v) for v in data]
+            elif item.is_text and (data or "").strip():
+                result.texts[item.code] = data
+        return result
+
+
+def _required(item: qn.Item) -> list[Any]:
+    return [InputRequired(_l("Please answer this question."))] if item.required else []
+
+
+def survey_form_class(
+    questionnaire: qn.Questionnaire, specifications: list[SpecificationChoice]
+) -> type[SurveyFormBase]:
+    """A form class with one field per questionnaire item (named ``q_<code>``)."""
+    attrs: dict[str, Any] = {
+        "questionnaire": questionnaire,
+        "spec_ids": [s.id for s in specifications],
+    }
+    if len(specifications) > 1:
+
+        def _spec_ok(form: Any, field: Field) -> None:
+            if field.data and field.data not in {str(s.id) for s in specifications}:
+                raise ValidationError(str(_l("Choose one of the micro-credentials listed.")))
+
+        attrs["specification"] = SelectField(
+            _l("Which micro-credential are you answering about?"),
+            choices=[("", _l("— choose —"))] + [(str(s.id), s.title) for s in specifications],
+            validate_choice=False,
+            validators=[_spec_ok],
+        )
+    for item in questionnaire.items:
+        name = FIELD_PREFIX + item.code
+        description = item.help
+        if item.is_likert:
+            attrs[name] = OptionalRadioField(
+                item.prompt,
+                choices=[(str(lv.value), lv.label) for lv in item.levels],
+                validators=_required(item),
+                description=description,
+            )
+        elif item.type == qn.SINGLE:
+            attrs[name] = OptionalRadioField(
+                item.prompt,
+                choices=[(o.code, o.label) for o in item.options],
+                validators=_required(item),
+                description=description,
+            )
+        elif item.type == qn.MULTIPLE:
+            attrs[name] = OptionalCheckboxField(
+                item.prompt,
+                choices=[(o.code, o.label) for o in item.options],
+                validators=_required(item),
+                description=description,
+            )
+        else:
+            attrs[name] = TextAreaField(
+                item.prompt,
+                validators=[
+                    *_required(item),
+                    Length(
+                        max=item.max_length,
+                        message=_l(
+                            "Your comment is longer than %(max)d characters. Please shorten "
+                            "it; your other answers are kept."
+                        ),
+                    ),
+                ],
+                description=description or _l("At most %(n)d characters.", n=item.max_length),
+                render_kw={"rows": 5, "maxlength": item.max_length},
+            )
+    return type("SurveyForm", (SurveyFormBase,), attrs)

@@ -1,0 +1,229 @@
+"""Feedback campaigns, one-time invitations and anonymous responses.
+
+How anonymity is kept
+=====================
+
+A response must not be linkable to an invitation or to an email address by anyone, the
+people who run the database included. What is stored, and what is deliberately not:
+
+* ``FeedbackInvitation`` holds the SHA-256 of its token, the address it was mailed to (for
+  reminders; erased when the campaign closes, see ``services.sweep_closed_campaigns``) and a
+  bare ``used`` flag. It has **no** ``used_at`` timestamp, **no** response id and nothing
+  else that changes when it is used.
+* ``FeedbackResponse`` has a random UUID4 primary key (no autoincrement whose order could be
+  matched with anything), the campaign, the questionnaire version it answered, the
+  micro-credential the respondent named, and the **day** it arrived (``submitted_on``, a
+  ``DATE``: no time of day). ``FeedbackAnswer`` rows have a composite primary key
+  (response id, item code, choice) and no id or timestamp of their own.
+* No foreign key, column or audit event connects the two tables. The invitation is marked
+  used in the same transaction that stores the response (so a double submission stores
+  exactly one response: ``UPDATE … SET used = true WHERE id = :id AND NOT used`` and the
+  row count decides), and nothing about the invitation or the respondent (no token, no IP
+  address) is written to the audit trail: anonymous responses are not audited at all.
+* Row-version metadata: on PostgreSQL every row written by one transaction carries that
+  transaction's id (``xmin``) and an updated row moves to a new place in the table, so the
+  invitation flipped to ``used`` and the new response would share an ``xmin`` and the
+  order of use would show in the invitations' physical order. To blur that, the same
+  transaction also re-writes up to ``DECOY_TOUCHES`` other, already used invitations of the
+  campaign chosen at random: an invitation's ``xmin`` then points to a crowd, and later
+  submissions keep moving it. When the campaign closes, every invitation is re-written
+  once more and the addresses are erased, so the link is gone for good.
+
+What is *not* defended against, and documented as such: an operator who watches the
+database live (or reads its write-ahead log, or the web server's access log with client
+addresses and times) can correlate the moment an invitation is used with the moment a
+response appears; defeating that would need responses to be queued and mixed before they
+are stored. Reminders are addressed to those who have not answered yet, which says, per
+day, how many had answered: a coarse inference that the day-level timestamps and the
+results thresholds keep from naming anyone. Free-text comments may of course identify
+their author by their content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qaportal.catalogue.models import Specification
+from qaportal.db import Base, UTCDateTime, utcnow
+from qaportal.frameworks.models import FrameworkVersion
+from qaportal.orgs.models import Organisation, enum_values
+
+DEFAULT_MIN_RESPONSES = 5
+# How many other used invitations a submission re-writes (see the module docstring).
+DECOY_TOUCHES = 8
+
+
+class FeedbackKind(enum.StrEnum):
+    LEARNER = "learner"
+    PEER = "peer"
+
+
+class InvitationChannel(enum.StrEnum):
+    EMAIL = "email"  # a link mailed through the outbox
+    CODE = "code"  # a printed one-time code / link handed out
+
+
+class CampaignStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def _enum(cls: type[enum.Enum], length: int = 16) -> Enum:
+    return Enum(cls, native_enum=False, length=length, values_callable=enum_values)
+
+
+class FeedbackSettings(Base):
+    """An agency's feedback settings: the fewest responses before results are shown."""
+
+    __tablename__ = "feedback_settings"
+
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    min_responses: Mapped[int] = mapped_column(Integer, default=DEFAULT_MIN_RESPONSES)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Campaign(Base):
+    """A provider's learner or peer feedback campaign for one or more specifications."""
+
+    __tablename__ = "feedback_campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[FeedbackKind] = mapped_column(_enum(FeedbackKind))
+    title: Mapped[str] = mapped_column(String(300))
+    # The questionnaire snapshot (a FrameworkVersion of kind "questionnaire") it asks.
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("framework_versions.id"))
+    opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    closed_early_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set once the addresses have been erased and the invitations re-written after closing.
+    swept_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    provider: Mapped[Organisation] = relationship()
+    questionnaire_version: Mapped[FrameworkVersion] = relationship()
+    specifications: Mapped[list[CampaignSpecification]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan"
+    )
+
+    def status(self, now: dt.datetime | None = None) -> CampaignStatus:
+        now = now or utcnow()
+        if now < self.opens_at:
+            return CampaignStatus.SCHEDULED
+        if now >= self.closes_at:
+            return CampaignStatus.CLOSED
+        return CampaignStatus.OPEN
+
+    @property
+    def specification_ids(self) -> list[int]:
+        return [s.specification_id for s in self.specifications]
+
+
+class CampaignSpecification(Base):
+    __tablename__ = "feedback_campaign_specifications"
+    __table_args__ = (PrimaryKeyConstraint("campaign_id", "specification_id"),)
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_campaigns.id", ondelete="CASCADE")
+    )
+    specification_id: Mapped[int] = mapped_column(ForeignKey("specifications.id"), index=True)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="specifications")
+    specification: Mapped[Specification] = relationship()
+
+
+class FeedbackInvitation(Base):
+    """A single-use invitation. Only the token's hash is stored, and only *that* it was used."""
+
+    __tablename__ = "feedback_invitations"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "email"),
+        Index("ix_feedback_invitations_campaign_used", "campaign_id", "used"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_campaigns.id", ondelete="CASCADE")
+    )
+    channel: Mapped[InvitationChannel] = mapped_column(_enum(InvitationChannel))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Kept only for reminders while the campaign runs; erased when it closes.
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+def new_response_id() -> str:
+    return str(uuid.uuid4())
+
+
+class FeedbackResponse(Base):
+    """One anonymous response. Random id, day-level date, nothing that names the sender."""
+
+    __tablename__ = "feedback_responses"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_response_id)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_campaigns.id", ondelete="CASCADE"), index=True
+    )
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("framework_versions.id"))
+    specification_id: Mapped[int | None] = mapped_column(ForeignKey("specifications.id"))
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class FeedbackAnswer(Base):
+    """One answer: a row per response × item (× chosen option for multiple choice).
+
+    ``value`` holds a Likert item's scale value, ``choice`` a chosen option's code ("" for
+    other item types), ``text`` a free-text answer. The campaign and specification are
+    repeated from the response so that the results are one indexed ``GROUP BY``.
+    """
+
+    __tablename__ = "feedback_answers"
+    __table_args__ = (
+        PrimaryKeyConstraint("response_id", "item_code", "choice"),
+        Index(
+            "ix_feedback_answers_aggregate",
+            "campaign_id",
+            "item_code",
+            "specification_id",
+            "value",
+            "choice",
+        ),
+    )
+
+    response_id: Mapped[str] = mapped_column(
+        ForeignKey("feedback_responses.id", ondelete="CASCADE")
+    )
+    item_code: Mapped[str] = mapped_column(String(60))
+    choice: Mapped[str] = mapped_column(String(60), default="")
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_campaigns.id", ondelete="CASCADE")
+    )
+    specification_id: Mapped[int | None] = mapped_column(ForeignKey("specifications.id"))
+    value: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)

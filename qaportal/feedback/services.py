@@ -1,0 +1,945 @@
+"""Feedback campaigns, invitations and anonymous responses: the rules.
+
+Services take a session and an :class:`~qaportal.audit.services.Actor`, know nothing of
+Flask's request and leave the commit to the caller. Every change made by provider staff is
+audited. Anonymous responses are deliberately **not** audited: an audit event carries a
+timestamp, an address and its own ordering, which is exactly what must not sit beside a
+response (see :mod:`qaportal.feedback.models` on anonymity). The number of responses is
+itself the record of what arrived.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from qaportal.audit.services import Actor, record
+from qaportal.auth.tokens import hash_token
+from qaportal.catalogue.models import Specification, SpecificationVersion
+from qaportal.db import utcnow
+from qaportal.feedback import questionnaire as qn
+from qaportal.feedback.models import (
+    DECOY_TOUCHES,
+    Campaign,
+    CampaignSpecification,
+    CampaignStatus,
+    FeedbackAnswer,
+    FeedbackInvitation,
+    FeedbackKind,
+    FeedbackResponse,
+    FeedbackSettings,
+    InvitationChannel,
+)
+from qaportal.notifications.services import enqueue
+from qaportal.orgs.models import Organisation
+
+TOKEN_BYTES = 20  # 160 bits: 32 base32 characters, easy to print and to type
+_TOKEN_RE = re.compile(r"^[A-Z2-7]{32}$")
+MAX_CAMPAIGN_DAYS = 366
+MAX_CODES_PER_BATCH = 1000
+MAX_ADDRESSES_PER_UPLOAD = 5000
+MAX_ADDRESS_FILE_BYTES = 1024 * 1024
+MIN_THRESHOLD, MAX_THRESHOLD = 3, 100
+REMINDER_INTERVAL = dt.timedelta(days=3)
+MAX_REMINDERS = 3
+
+
+class FeedbackError(Exception):
+    """A request that cannot be carried out; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# ----- tokens ------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    return base64.b32encode(secrets.token_bytes(TOKEN_BYTES)).decode("ascii")
+
+
+def normalise_token(raw: str | None) -> str | None:
+    """The token in canonical form (codes may be typed with spaces, dashes, lower case)."""
+    cleaned = re.sub(r"[\s-]", "", raw or "").upper()
+    return cleaned if _TOKEN_RE.match(cleaned) else None
+
+
+def display_code(token: str) -> str:
+    return "-".join(token[i : i + 4] for i in range(0, len(token), 4))
+
+
+def survey_link(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/f/{token}"
+
+
+# ----- agency settings ---------------------------------------------------------------------
+
+
+def threshold_for(session: Session, agency_id: int | None, default: int) -> int:
+    """The fewest responses before results are shown, as the agency has set it."""
+    if agency_id is None:
+        return default
+    settings = session.get(FeedbackSettings, agency_id)
+    return settings.min_responses if settings is not None else default
+
+
+def campaign_threshold(session: Session, campaign: Campaign, default: int) -> int:
+    return threshold_for(session, campaign.provider.managing_agency_id, default)
+
+
+def set_threshold(session: Session, agency: Organisation, value: int, actor: Actor) -> None:
+    if not MIN_THRESHOLD <= value <= MAX_THRESHOLD:
+        raise FeedbackError(
+            str(
+                _l(
+                    "Choose a number from %(low)d to %(high)d.",
+                    low=MIN_THRESHOLD,
+                    high=MAX_THRESHOLD,
+                )
+            ),
+            "min_responses",
+        )
+    settings = session.get(FeedbackSettings, agency.id)
+    before = settings.min_responses if settings else None
+    if settings is None:
+        settings = FeedbackSettings(agency_id=agency.id, min_responses=value)
+        session.add(settings)
+    settings.min_responses = value
+    settings.updated_at = utcnow()
+    session.flush()
+    record(
+        session,
+        actor,
+        "feedback.threshold_changed",
+        object_type="organisation",
+        object_id=agency.id,
+        organisation_id=agency.id,
+        details={"from": before, "to": value},
+    )
+
+
+# ----- campaigns ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpecificationChoice:
+    id: int
+    title: str
+
+
+def specification_titles(session: Session, specification_ids: Iterable[int]) -> dict[int, str]:
+    """The title of each specification's newest version (one query)."""
+    ids = list(set(specification_ids))
+    if not ids:
+        return {}
+    newest = (
+        select(
+            SpecificationVersion.specification_id,
+            func.max(SpecificationVersion.number).label("number"),
+        )
+        .where(SpecificationVersion.specification_id.in_(ids))
+        .group_by(SpecificationVersion.specification_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(SpecificationVersion.specification_id, SpecificationVersion.title).join(
+            newest,
+            and_(
+                newest.c.specification_id == SpecificationVersion.specification_id,
+                newest.c.number == SpecificationVersion.number,
+            ),
+        )
+    )
+    titles = {sid: title for sid, title in rows}
+    return {sid: titles.get(sid) or str(_l("Untitled specification")) for sid in ids}
+
+
+def provider_specifications(session: Session, provider_id: int) -> list[SpecificationChoice]:
+    """The provider's specifications that can be surveyed (not retired), by title."""
+    ids = session.execute(
+        select(Specification.id).where(
+            Specification.provider_id == provider_id, Specification.retired_at.is_(None)
+        )
+    ).scalars()
+    titles = specification_titles(session, ids)
+    return sorted(
+        (SpecificationChoice(sid, title) for sid, title in titles.items()),
+        key=lambda c: (c.title.casefold(), c.id),
+    )
+
+
+def create_campaign(
+    session: Session,
+    provider: Organisation,
+    *,
+    kind: FeedbackKind,
+    title: str,
+    opens_on: dt.date,
+    closes_on: dt.date,
+    specification_ids: Iterable[int],
+    actor: Actor,
+    today: dt.date | None = None,
+) -> Campaign:
+    """Open a campaign; it asks the newest version of the kind's questionnaire."""
+    today = today or utcnow().date()
+    title = (title or "").strip()
+    if not title:
+        raise FeedbackError(str(_l("Enter a title.")), "title")
+    if closes_on < opens_on:
+        raise FeedbackError(
+            str(_l("The closing date must not be before the opening date.")), "closes_on"
+        )
+    if closes_on < today:
+        raise FeedbackError(str(_l("The closing date must not be in the past.")), "closes_on")
+    if (closes_on - opens_on).days > MAX_CAMPAIGN_DAYS:
+        raise FeedbackError(
+            str(_l("A campaign can run for at most %(days)d days.", days=MAX_CAMPAIGN_DAYS)),
+            "closes_on",
+        )
+    chosen = sorted(set(specification_ids))
+    allowed = {c.id for c in provider_specifications(session, provider.id)}
+    if not chosen:
+        raise FeedbackError(str(_l("Choose at least one micro-credential.")), "specifications")
+    if set(chosen) - allowed:
+        raise FeedbackError(
+            str(_l("Choose micro-credentials of your own catalogue.")), "specifications"
+        )
+    version = qn.current_version(session, kind)
+    campaign = Campaign(
+        provider_id=provider.id,
+        kind=kind,
+        title=title[:300],
+        questionnaire_version_id=version.id,
+        opens_at=dt.datetime.combine(opens_on, dt.time(), dt.UTC),
+        closes_at=dt.datetime.combine(closes_on + dt.timedelta(days=1), dt.time(), dt.UTC),
+        created_by_id=actor.user_id,
+        specifications=[CampaignSpecification(specification_id=sid) for sid in chosen],
+    )
+    session.add(campaign)
+    session.flush()
+    record(
+        session,
+        actor,
+        "feedback.campaign_created",
+        object_type="feedback_campaign",
+        object_id=campaign.id,
+        organisation_id=provider.id,
+        details={
+            "title": campaign.title,
+            "kind": kind.value,
+            "opens_on": opens_on.isoformat(),
+            "closes_on": closes_on.isoformat(),
+            "specifications": chosen,
+            "questionnaire_version": version.id,
+        },
+    )
+    return campaign
+
+
+def load_campaign(session: Session, campaign_id: int) -> Campaign | None:
+    return session.execute(
+        select(Campaign)
+        .where(Campaign.id == campaign_id)
+        .options(
+            joinedload(Campaign.provider),
+            joinedload(Campaign.questionnaire_version),
+            selectinload(Campaign.specifications),
+        )
+    ).scalar_one_or_none()
+
+
+def close_campaign(session: Session, campaign: Campaign, actor: Actor) -> None:
+    """Close now: links stop working, addresses are erased (see ``sweep``)."""
+    now = utcnow()
+    if campaign.status(now) == CampaignStatus.CLOSED:
+        raise FeedbackError(str(_l("This campaign is already closed.")))
+    campaign.closes_at = now
+    campaign.closed_early_at = now
+    if campaign.opens_at > now:
+        campaign.opens_at = now
+    sweep(session, campaign)
+    record(
+        session,
+        actor,
+        "feedback.campaign_closed",
+        object_type="feedback_campaign",
+        object_id=campaign.id,
+        organisation_id=campaign.provider_id,
+        details={"title": campaign.title},
+    )
+
+
+def sweep(session: Session, campaign: Campaign) -> None:
+    """After closing: erase the addresses and re-write every invitation of the campaign.
+
+    Re-writing gives every invitation the same row version (PostgreSQL ``xmin``), so nothing
+    is left that points from an invitation to the transaction that stored a response.
+    """
+    session.execute(
+        update(FeedbackInvitation)
+        .where(FeedbackInvitation.campaign_id == campaign.id)
+        .values(email=None, used=FeedbackInvitation.used)
+        .execution_options(synchronize_session=False)
+    )
+    campaign.swept_at = utcnow()
+    session.flush()
+
+
+def sweep_closed_campaigns(session: Session, actor: Actor) -> int:
+    """Sweep every campaign that has closed by date and not been swept yet."""
+    campaigns = session.execute(
+        select(Campaign).where(Campaign.closes_at <= utcnow(), Campaign.swept_at.is_(None))
+    ).scalars()
+    count = 0
+    for campaign in campaigns:
+        sweep(session, campaign)
+        record(
+            session,
+            actor,
+            "feedback.campaign_swept",
+            object_type="feedback_campaign",
+            object_id=campaign.id,
+            organisation_id=campaign.provider_id,
+        )
+        count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    """A campaign as lists and overview pages show it (plain data)."""
+
+    id: int
+    title: str
+    kind: FeedbackKind
+    status: CampaignStatus
+    opens_on: dt.date
+    closes_on: dt.date  # the last day on which answers are accepted
+    specifications: list[str]
+    invited: int
+    used: int
+    responses: int
+    emails: int
+    codes: int
+    reminders_due: int = 0
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responses / self.invited if self.invited else None
+
+
+def _last_day(campaign: Campaign) -> dt.date:
+    return (campaign.closes_at - dt.timedelta(microseconds=1)).date()
+
+
+def summaries(session: Session, campaigns: list[Campaign]) -> list[CampaignSummary]:
+    """Counts for several campaigns in a constant number of queries."""
+    ids = [c.id for c in campaigns]
+    if not ids:
+        return []
+    invites: dict[int, dict[tuple[str, bool], int]] = {cid: {} for cid in ids}
+    for cid, channel, used, count in session.execute(
+        select(
+            FeedbackInvitation.campaign_id,
+            FeedbackInvitation.channel,
+            FeedbackInvitation.used,
+            func.count(),
+        )
+        .where(FeedbackInvitation.campaign_id.in_(ids))
+        .group_by(
+            FeedbackInvitation.campaign_id, FeedbackInvitation.channel, FeedbackInvitation.used
+        )
+    ):
+        invites[cid][(InvitationChannel(channel).value, bool(used))] = count
+    responses = dict(
+        session.execute(
+            select(FeedbackResponse.campaign_id, func.count())
+            .where(FeedbackResponse.campaign_id.in_(ids))
+            .group_by(FeedbackResponse.campaign_id)
+        ).all()
+    )
+    titles = specification_titles(
+        session, (s.specification_id for c in campaigns for s in c.specifications)
+    )
+    now = utcnow()
+    out = []
+    for c in campaigns:
+        counts = invites[c.id]
+        emails = counts.get(("email", False), 0) + counts.get(("email", True), 0)
+        codes = counts.get(("code", False), 0) + counts.get(("code", True), 0)
+        out.append(
+            CampaignSummary(
+                id=c.id,
+                title=c.title,
+                kind=c.kind,
+                status=c.status(now),
+                opens_on=c.opens_at.date(),
+                closes_on=_last_day(c),
+                specifications=sorted(titles[s.specification_id] for s in c.specifications),
+                invited=emails + codes,
+                used=counts.get(("email", True), 0) + counts.get(("code", True), 0),
+                responses=responses.get(c.id, 0),
+                emails=emails,
+                codes=codes,
+            )
+        )
+    return out
+
+
+def provider_campaigns(session: Session, provider_id: int) -> list[CampaignSummary]:
+    campaigns = list(
+        session.execute(
+            select(Campaign)
+            .where(Campaign.provider_id == provider_id)
+            .options(selectinload(Campaign.specifications))
+            .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+        ).scalars()
+    )
+    return summaries(session, campaigns)
+
+
+# ----- invitations by email ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressProblem:
+    row: int
+    value: str
+    reason: str
+
+
+class AddressListRejected(FeedbackError):
+    """The address file has problems; nothing was stored or sent."""
+
+    def __init__(self, problems: list[AddressProblem]) -> None:
+        super().__init__(str(_l("The file was refused; nothing was sent.")), "file")
+        self.problems = problems
+
+
+def parse_address_file(data: bytes) -> tuple[list[tuple[int, str]], list[AddressProblem]]:
+    """Read a CSV of email addresses: ``(row, address)`` pairs and every problem found.
+
+    The file has a header row with an ``email`` column (other columns are ignored), or
+    just one address per line. Rows are numbered as a spreadsheet shows them.
+    """
+    problems: list[AddressProblem] = []
+    if len(data) > MAX_ADDRESS_FILE_BYTES:
+        return [], [AddressProblem(0, "", str(_l("The file is larger than 1 MB.")))]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [AddressProblem(0, "", str(_l("The file is not UTF-8 encoded text.")))]
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not any(any(cell.strip() for cell in row) for row in rows):
+        return [], [AddressProblem(0, "", str(_l("The file contains no addresses.")))]
+    column, first = 0, 0
+    header = [cell.strip().lower() for cell in rows[0]]
+    if "@" not in "".join(header):
+        if "email" not in header and "e-mail" not in header:
+            return [], [
+                AddressProblem(
+                    1,
+                    ",".join(rows[0])[:80],
+                    str(_l('The first row must be a header with an "email" column.')),
+                )
+            ]
+        column = header.index("email") if "email" in header else header.index("e-mail")
+        first = 1
+    addresses: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    for index in range(first, len(rows)):
+        row_number, row = index + 1, rows[index]
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines are skipped
+        raw = row[column].strip() if column < len(row) else ""
+        if not raw:
+            problems.append(AddressProblem(row_number, "", str(_l("The address is missing."))))
+            continue
+        try:
+            address = validate_email(raw, check_deliverability=False).normalized.lower()
+        except EmailNotValidError as exc:
+            problems.append(
+                AddressProblem(
+                    row_number, raw[:254], str(_l("Not a valid email address: %(why)s", why=exc))
+                )
+            )
+            continue
+        if address in seen:
+            problems.append(
+                AddressProblem(
+                    row_number,
+                    raw[:254],
+                    str(_l("The address is also on row %(row)d.", row=seen[address])),
+                )
+            )
+            continue
+        seen[address] = row_number
+        addresses.append((row_number, address))
+    if len(addresses) > MAX_ADDRESSES_PER_UPLOAD:
+        problems.append(
+            AddressProblem(
+                0,
+                "",
+                str(
+                    _l(
+                        "At most %(n)d addresses can be invited at once.",
+                        n=MAX_ADDRESSES_PER_UPLOAD,
+                    )
+                ),
+            )
+        )
+    return addresses, problems
+
+
+def _ensure_open_for_invitations(campaign: Campaign) -> None:
+    if campaign.status() == CampaignStatus.CLOSED:
+        raise FeedbackError(str(_l("This campaign is closed; no more invitations can be made.")))
+
+
+def _invitation_mail(campaign: Campaign, link: str, *, reminder: bool) -> tuple[str, str]:
+    provider = campaign.provider.display_name
+    closes = _last_day(campaign).isoformat()
+    if reminder:
+        subject = _("Reminder: your feedback on %(title)s", title=campaign.title)
+        opening = _(
+            "A short reminder: %(provider)s would still like your feedback. This link "
+            "replaces the one we sent before, which no longer works.",
+            provider=provider,
+        )
+    else:
+        subject = _("Your feedback on %(title)s", title=campaign.title)
+        opening = _(
+            "%(provider)s asks for your feedback on %(title)s.",
+            provider=provider,
+            title=campaign.title,
+        )
+    body = "\n\n".join(
+        [
+            _("Hello,"),
+            opening,
+            _("Open this link to answer the survey (it works once):") + "\n" + link,
+            _(
+                "The survey is anonymous: your answers cannot be linked to you or to this "
+                "link. It closes at the end of %(date)s (UTC).",
+                date=closes,
+            ),
+        ]
+    )
+    return subject, body + "\n"
+
+
+def invite_by_email(
+    session: Session, campaign: Campaign, data: bytes, actor: Actor, base_url: str
+) -> int:
+    """Invite every address in the file, or nobody: any bad row refuses the whole file."""
+    _ensure_open_for_invitations(campaign)
+    addresses, problems = parse_address_file(data)
+    if addresses and not problems:
+        emails = [a for _row, a in addresses]
+        already: set[str] = set()
+        for start in range(0, len(emails), 500):
+            already.update(
+                session.execute(
+                    select(FeedbackInvitation.email).where(
+                        FeedbackInvitation.campaign_id == campaign.id,
+                        FeedbackInvitation.email.in_(emails[start : start + 500]),
+                    )
+                ).scalars()
+            )
+        problems = [
+            AddressProblem(row, address, str(_l("This address was already invited.")))
+            for row, address in addresses
+            if address in already
+        ]
+    if problems:
+        raise AddressListRejected(problems)
+    now = utcnow()
+    for _row, address in addresses:
+        token = new_token()
+        session.add(
+            FeedbackInvitation(
+                campaign_id=campaign.id,
+                channel=InvitationChannel.EMAIL,
+                token_hash=hash_token(token),
+                email=address,
+                last_sent_at=now,
+            )
+        )
+        subject, body = _invitation_mail(campaign, survey_link(base_url, token), reminder=False)
+        enqueue(session, address, subject, body)
+    session.flush()
+    record(
+        session,
+        actor,
+        "feedback.invitations_sent",
+        object_type="feedback_campaign",
+        object_id=campaign.id,
+        organisation_id=campaign.provider_id,
+        details={"count": len(addresses)},
+    )
+    return len(addresses)
+
+
+def send_reminders(
+    session: Session,
+    actor: Actor,
+    base_url: str,
+    *,
+    campaign: Campaign | None = None,
+    interval: dt.timedelta = REMINDER_INTERVAL,
+    max_reminders: int = MAX_REMINDERS,
+) -> int:
+    """Remind those invited by email who have not answered (open campaigns only).
+
+    An invitation is reminded at most ``max_reminders`` times, and not again within
+    ``interval`` of its last message. Only token hashes are stored, so a reminder carries a
+    new link that replaces the old one.
+    """
+    now = utcnow()
+    query = (
+        select(FeedbackInvitation)
+        .join(Campaign, Campaign.id == FeedbackInvitation.campaign_id)
+        .where(
+            FeedbackInvitation.channel == InvitationChannel.EMAIL,
+            FeedbackInvitation.used.is_(False),
+            FeedbackInvitation.email.is_not(None),
+            FeedbackInvitation.reminders_sent < max_reminders,
+            FeedbackInvitation.last_sent_at <= now - interval,
+            Campaign.opens_at <= now,
+            Campaign.closes_at > now,
+        )
+        .options(joinedload(FeedbackInvitation.campaign).joinedload(Campaign.provider))
+        .order_by(FeedbackInvitation.id)
+    )
+    if campaign is not None:
+        query = query.where(FeedbackInvitation.campaign_id == campaign.id)
+    per_campaign: dict[int, tuple[Campaign, int]] = {}
+    for invitation in session.execute(query).scalars():
+        token = new_token()
+        invitation.token_hash = hash_token(token)
+        invitation.reminders_sent += 1
+        invitation.last_sent_at = now
+        subject, body = _invitation_mail(
+            invitation.campaign, survey_link(base_url, token), reminder=True
+        )
+        assert invitation.email is not None
+        enqueue(session, invitation.email, subject, body)
+        seen = per_campaign.get(invitation.campaign_id, (invitation.campaign, 0))
+        per_campaign[invitation.campaign_id] = (seen[0], seen[1] + 1)
+    for target, count in per_campaign.values():
+        record(
+            session,
+            actor,
+            "feedback.reminders_sent",
+            object_type="feedback_campaign",
+            object_id=target.id,
+            organisation_id=target.provider_id,
+            details={"count": count},
+        )
+    session.flush()
+    return sum(count for _c, count in per_campaign.values())
+
+
+# ----- printable one-time codes ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrintedCode:
+    code: str  # grouped for reading aloud and typing
+    url: str
+
+
+def generate_codes(
+    session: Session, campaign: Campaign, count: int, actor: Actor, base_url: str
+) -> list[PrintedCode]:
+    """Make ``count`` one-time codes. They are shown once, to be printed: only hashes stay."""
+    _ensure_open_for_invitations(campaign)
+    if not 1 <= count <= MAX_CODES_PER_BATCH:
+        raise FeedbackError(
+            str(_l("Choose from 1 to %(n)d codes.", n=MAX_CODES_PER_BATCH)), "count"
+        )
+    codes = []
+    for _i in range(count):
+        token = new_token()
+        session.add(
+            FeedbackInvitation(
+                campaign_id=campaign.id,
+                channel=InvitationChannel.CODE,
+                token_hash=hash_token(token),
+            )
+        )
+        codes.append(PrintedCode(display_code(token), survey_link(base_url, token)))
+    session.flush()
+    record(
+        session,
+        actor,
+        "feedback.codes_generated",
+        object_type="feedback_campaign",
+        object_id=campaign.id,
+        organisation_id=campaign.provider_id,
+        details={"count": count},
+    )
+    return codes
+
+
+# ----- answering ---------------------------------------------------------------------------
+
+
+class LinkProblem(Exception):
+    """The link or code cannot be used; ``reason`` is unknown, used, closed or not_open."""
+
+    def __init__(self, reason: str, campaign: Campaign | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.campaign = campaign
+
+
+def _check_campaign(campaign: Campaign, now: dt.datetime) -> None:
+    status = campaign.status(now)
+    if status == CampaignStatus.CLOSED:
+        raise LinkProblem("closed", campaign)
+    if status == CampaignStatus.SCHEDULED:
+        raise LinkProblem("not_open", campaign)
+
+
+def redeem(session: Session, token: str | None) -> FeedbackInvitation:
+    """The usable invitation for a link's token or a typed code. Nothing is changed: the
+    invitation is used up only when answers are stored."""
+    canonical = normalise_token(token)
+    if canonical is None:
+        raise LinkProblem("unknown")
+    invitation = session.execute(
+        select(FeedbackInvitation)
+        .where(FeedbackInvitation.token_hash == hash_token(canonical))
+        .options(joinedload(FeedbackInvitation.campaign).joinedload(Campaign.provider))
+    ).scalar_one_or_none()
+    if invitation is None:
+        raise LinkProblem("unknown")
+    if invitation.used:
+        raise LinkProblem("used", invitation.campaign)
+    _check_campaign(invitation.campaign, utcnow())
+    return invitation
+
+
+def usable_invitation(session: Session, invitation_id: int, campaign_id: int) -> FeedbackInvitation:
+    """The invitation a survey session stands for, if it can still be answered."""
+    invitation = session.execute(
+        select(FeedbackInvitation)
+        .where(
+            FeedbackInvitation.id == invitation_id,
+            FeedbackInvitation.campaign_id == campaign_id,
+        )
+        .options(
+            joinedload(FeedbackInvitation.campaign).options(
+                joinedload(Campaign.provider),
+                joinedload(Campaign.questionnaire_version),
+                selectinload(Campaign.specifications),
+            )
+        )
+    ).scalar_one_or_none()
+    if invitation is None:
+        raise LinkProblem("unknown")
+    if invitation.used:
+        raise LinkProblem("used", invitation.campaign)
+    _check_campaign(invitation.campaign, utcnow())
+    return invitation
+
+
+@dataclass
+class Answers:
+    """What a respondent submitted, by item code (already read from the form)."""
+
+    specification_id: int | None = None
+    likert: dict[str, int] = field(default_factory=dict)
+    choices: dict[str, list[str]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+class SubmissionError(FeedbackError):
+    pass
+
+
+def check_answers(
+    questionnaire: qn.Questionnaire, spec_ids: Iterable[int], answers: Answers
+) -> None:
+    """Refuse unknown items, out-of-range values and over-long comments.
+
+    The survey form checks the same things field by field; this is the service's own guard.
+    """
+    if answers.specification_id is not None and answers.specification_id not in set(spec_ids):
+        raise SubmissionError(
+            str(_l("Choose one of the micro-credentials listed.")), "specification"
+        )
+    for code, value in answers.likert.items():
+        item = questionnaire.item(code)
+        if item is None or not item.is_likert:
+            raise SubmissionError(str(_l("Unknown question: %(code)s", code=code)), code)
+        if value not in item.values:
+            raise SubmissionError(
+                str(_l("The answer to “%(q)s” is out of range.", q=item.prompt)), code
+            )
+    for code, chosen in answers.choices.items():
+        item = questionnaire.item(code)
+        if item is None or not item.is_choice:
+            raise SubmissionError(str(_l("Unknown question: %(code)s", code=code)), code)
+        if set(chosen) - item.option_codes or (item.type == qn.SINGLE and len(chosen) > 1):
+            raise SubmissionError(
+                str(_l("The answer to “%(q)s” is not one of the options.", q=item.prompt)), code
+            )
+    for code, text in answers.texts.items():
+        item = questionnaire.item(code)
+        if item is None or not item.is_text:
+            raise SubmissionError(str(_l("Unknown question: %(code)s", code=code)), code)
+        if len(text) > item.max_length:
+            raise SubmissionError(
+                str(_l("The comment is longer than %(n)d characters.", n=item.max_length)), code
+            )
+    for item in questionnaire.items:
+        if item.required and not (
+            item.code in answers.likert
+            or answers.choices.get(item.code)
+            or (answers.texts.get(item.code) or "").strip()
+        ):
+            raise SubmissionError(str(_l("Please answer “%(q)s”.", q=item.prompt)), item.code)
+
+
+def submit_response(
+    session: Session, invitation_id: int, campaign_id: int, answers: Answers
+) -> None:
+    """Store one anonymous response and use up the invitation, in the caller's transaction.
+
+    ``UPDATE … WHERE NOT used`` decides atomically: of two submissions with the same
+    invitation (second tab, back button, replay), only the first stores anything; the
+    second raises ``LinkProblem("used")``. Nothing about the invitation reaches the
+    response, and nothing is audited (see the module docstring).
+    """
+    invitation = usable_invitation(session, invitation_id, campaign_id)
+    campaign = invitation.campaign
+    questionnaire = qn.for_version(campaign.questionnaire_version)
+    spec_ids = campaign.specification_ids
+    if answers.specification_id is None and len(spec_ids) == 1:
+        answers.specification_id = spec_ids[0]
+    check_answers(questionnaire, spec_ids, answers)
+    now = utcnow()
+    consumed = session.execute(
+        update(FeedbackInvitation)
+        .where(
+            FeedbackInvitation.id == invitation_id,
+            FeedbackInvitation.campaign_id == campaign_id,
+            FeedbackInvitation.used.is_(False),
+            FeedbackInvitation.campaign_id.in_(
+                select(Campaign.id).where(Campaign.opens_at <= now, Campaign.closes_at > now)
+            ),
+        )
+        .values(used=True)
+        .execution_options(synchronize_session=False)
+    )
+    if consumed.rowcount != 1:
+        raise LinkProblem("used", campaign)
+    _touch_decoys(session, campaign_id, invitation_id)
+    response = FeedbackResponse(
+        campaign_id=campaign_id,
+        questionnaire_version_id=campaign.questionnaire_version_id,
+        specification_id=answers.specification_id,
+        submitted_on=now.date(),
+    )
+    session.add(response)
+    session.flush()
+    rows: list[dict[str, object]] = []
+    base = {
+        "response_id": response.id,
+        "campaign_id": campaign_id,
+        "specification_id": answers.specification_id,
+    }
+    for code, value in answers.likert.items():
+        rows.append({**base, "item_code": code, "choice": "", "value": value, "text": None})
+    for code, chosen in answers.choices.items():
+        for option in sorted(set(chosen)):
+            rows.append({**base, "item_code": code, "choice": option, "value": None, "text": None})
+    for code, text in answers.texts.items():
+        if text.strip():
+            rows.append(
+                {**base, "item_code": code, "choice": "", "value": None, "text": text.strip()}
+            )
+    if rows:
+        session.execute(FeedbackAnswer.__table__.insert(), rows)
+
+
+def _touch_decoys(session: Session, campaign_id: int, invitation_id: int) -> None:
+    """Re-write a few other used invitations of the campaign, picked at random, so that row
+    versions (PostgreSQL ``xmin``, a row's place in the table) point to a crowd."""
+    low, high = session.execute(
+        select(func.min(FeedbackInvitation.id), func.max(FeedbackInvitation.id)).where(
+            FeedbackInvitation.campaign_id == campaign_id
+        )
+    ).one()
+    if low is None or high <= low:
+        return
+    rng = secrets.SystemRandom()
+    span = high - low + 1
+    candidates = rng.sample(range(low, high + 1), min(span, DECOY_TOUCHES * 4))
+    picked = (
+        select(FeedbackInvitation.id)
+        .where(
+            FeedbackInvitation.campaign_id == campaign_id,
+            FeedbackInvitation.used.is_(True),
+            FeedbackInvitation.id != invitation_id,
+            FeedbackInvitation.id.in_(candidates),
+        )
+        .limit(DECOY_TOUCHES)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(FeedbackInvitation)
+        .where(FeedbackInvitation.id.in_(picked))
+        .values(used=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class SurveyContext:
+    """What the survey page needs (plain data)."""
+
+    campaign_id: int
+    title: str
+    provider: str
+    kind: FeedbackKind
+    closes_on: dt.date
+    questionnaire: qn.Questionnaire
+    specifications: list[SpecificationChoice]
+
+
+def survey_context(session: Session, invitation: FeedbackInvitation) -> SurveyContext:
+    campaign = invitation.campaign
+    titles = specification_titles(session, campaign.specification_ids)
+    return SurveyContext(
+        campaign_id=campaign.id,
+        title=campaign.title,
+        provider=campaign.provider.display_name,
+        kind=campaign.kind,
+        closes_on=_last_day(campaign),
+        questionnaire=qn.for_version(campaign.questionnaire_version),
+        specifications=sorted(
+            (SpecificationChoice(sid, t) for sid, t in titles.items()),
+            key=lambda c: (c.title.casefold(), c.id),
+        ),
+    )
+
+
+def last_day(campaign: Campaign) -> dt.date:
+    return _last_day(campaign)

@@ -1,0 +1,687 @@
+"""Feedback pages: provider staff run campaigns and read results; respondents answer.
+
+Respondents have no account. ``GET /f/<token>`` checks the link, keeps only a short-lived
+pass (invitation and campaign ids, expiry) in the signed session cookie and redirects to
+``/f``, so the token leaves the address bar at once; every respondent page is sent with
+``Referrer-Policy: no-referrer``. The invitation is used up only when the answers are
+stored, atomically (see :func:`qaportal.feedback.services.submit_response`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
+
+from qaportal.access.policy import Action, authorize
+from qaportal.audit.services import Actor
+from qaportal.catalogue.models import Specification
+from qaportal.db import get_session, utcnow
+from qaportal.extensions import limiter
+from qaportal.feedback import attach as attach_service
+from qaportal.feedback import charts, exports, results, services
+from qaportal.feedback import questionnaire as qn
+from qaportal.feedback.forms import (
+    AddressFileForm,
+    AttachForm,
+    CampaignForm,
+    CodeEntryForm,
+    CodesForm,
+    ConfirmForm,
+    ThresholdForm,
+    survey_form_class,
+)
+from qaportal.feedback.models import DEFAULT_MIN_RESPONSES, Campaign, FeedbackKind
+from qaportal.orgs.models import Organisation
+from qaportal.web.context import current_actor
+
+bp = Blueprint("feedback", __name__, cli_group="feedback")
+
+PASS_KEY = "feedback_pass"  # noqa: S105 - a session key, not a secret
+PROBLEM_KEY = "feedback_problem"
+RESPONDENT_ENDPOINTS = {
+    "feedback.redeem",
+    "feedback.survey",
+    "feedback.submit",
+    "feedback.enter_code",
+    "feedback.thanks",
+    "feedback.codes",
+}
+
+
+def _config(name: str, default: Any) -> Any:
+    return current_app.config.get(name, default)
+
+
+def _threshold_default() -> int:
+    return int(_config("FEEDBACK_MIN_RESPONSES", DEFAULT_MIN_RESPONSES))
+
+
+def _submit_limit() -> str:
+    return str(_config("FEEDBACK_SUBMIT_LIMIT", "60 per minute; 600 per hour"))
+
+
+def _redeem_limit() -> str:
+    return str(_config("FEEDBACK_REDEEM_LIMIT", "60 per minute; 600 per hour"))
+
+
+@bp.after_request
+def _respondent_headers(response: Response) -> Response:
+    if request.endpoint in RESPONDENT_ENDPOINTS:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(429)
+def _too_many(error: HTTPException) -> tuple[str, int]:
+    return (
+        render_template(
+            "errors/error.html",
+            status=429,
+            title=_("Too many requests"),
+            message=_(
+                "Too many answers or codes have come from your network in a short time. "
+                "Please wait a minute and try again; nothing was lost that was stored."
+            ),
+        ),
+        429,
+    )
+
+
+# ----- helpers -----------------------------------------------------------------------------
+
+
+def _org_or_404(org_id: int) -> Organisation:
+    org = get_session().get(Organisation, org_id)
+    if org is None:
+        abort(404)
+    return org
+
+
+def _campaign_or_404(campaign_id: int, action: Action = Action.FEEDBACK_VIEW) -> Campaign:
+    campaign = services.load_campaign(get_session(), campaign_id)
+    if campaign is None:
+        abort(404)
+    authorize(current_user, action, campaign)
+    return campaign
+
+
+def _base_url() -> str:
+    return str(current_app.config["BASE_URL"])
+
+
+def _threshold(campaign: Campaign) -> int:
+    return services.campaign_threshold(get_session(), campaign, _threshold_default())
+
+
+# ----- provider staff: campaigns ------------------------------------------------------------
+
+
+@bp.get("/orgs/<int:org_id>/feedback")
+@login_required
+def campaigns(org_id: int) -> str:
+    org = _org_or_404(org_id)
+    authorize(current_user, Action.FEEDBACK_LIST, org)
+    db = get_session()
+    return render_template(
+        "feedback/campaigns.html",
+        org=org,
+        campaigns=services.provider_campaigns(db, org.id),
+        specifications=services.provider_specifications(db, org.id),
+    )
+
+
+@bp.route("/orgs/<int:org_id>/feedback/new", methods=["GET", "POST"])
+@login_required
+def new_campaign(org_id: int) -> str | Response:
+    org = _org_or_404(org_id)
+    authorize(current_user, Action.FEEDBACK_CREATE, org)
+    db = get_session()
+    form = CampaignForm()
+    choices = services.provider_specifications(db, org.id)
+    form.set_specifications(choices)
+    if request.method == "GET" and not form.opens_on.data:
+        today = utcnow().date()
+        form.opens_on.data = today
+    if form.validate_on_submit():
+        try:
+            campaign = services.create_campaign(
+                db,
+                org,
+                kind=FeedbackKind(form.kind.data),
+                title=form.title.data,
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
+                specification_ids=form.specifications.data,
+                actor=current_actor(),
+            )
+        except services.FeedbackError as exc:
+            db.rollback()
+            getattr(form, exc.field or "title").errors.append(exc.message)
+        else:
+            db.commit()
+            flash(_("The campaign has been created. Now invite respondents."), "success")
+            return redirect(url_for("feedback.campaign", campaign_id=campaign.id))
+    return render_template(
+        "feedback/new_campaign.html", org=org, form=form, has_specifications=bool(choices)
+    )
+
+
+@bp.get("/feedback/campaigns/<int:campaign_id>")
+@login_required
+def campaign(campaign_id: int) -> str:
+    target = _campaign_or_404(campaign_id)
+    db = get_session()
+    summary = services.summaries(db, [target])[0]
+    return render_template(
+        "feedback/campaign.html",
+        campaign=target,
+        summary=summary,
+        threshold=_threshold(target),
+        specifications=sorted(
+            services.specification_titles(db, target.specification_ids).items(),
+            key=lambda pair: pair[1].casefold(),
+        ),
+    )
+
+
+@bp.post("/feedback/campaigns/<int:campaign_id>/close")
+@login_required
+def close(campaign_id: int) -> Response:
+    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            services.close_campaign(db, target, current_actor())
+        except services.FeedbackError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+        else:
+            db.commit()
+            flash(_("The campaign is closed; its links and codes no longer work."), "success")
+    return redirect(url_for("feedback.campaign", campaign_id=target.id))
+
+
+@bp.route("/feedback/campaigns/<int:campaign_id>/invitations", methods=["GET", "POST"])
+@login_required
+def invite(campaign_id: int) -> str | Response | tuple[str, int]:
+    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    form = AddressFileForm()
+    problems: list[services.AddressProblem] = []
+    if form.validate_on_submit():
+        db = get_session()
+        data = form.file.data.read(services.MAX_ADDRESS_FILE_BYTES + 1)
+        try:
+            count = services.invite_by_email(db, target, data, current_actor(), _base_url())
+        except services.AddressListRejected as exc:
+            db.rollback()
+            problems = exc.problems
+            form.file.errors.append(exc.message)
+        except services.FeedbackError as exc:
+            db.rollback()
+            form.file.errors.append(exc.message)
+        else:
+            db.commit()
+            flash(_("%(n)d invitations are on their way through the outbox.", n=count), "success")
+            return redirect(url_for("feedback.campaign", campaign_id=target.id))
+    status = 422 if form.errors else 200
+    return (
+        render_template("feedback/invite.html", campaign=target, form=form, problems=problems),
+        status,
+    )
+
+
+@bp.post("/feedback/campaigns/<int:campaign_id>/reminders")
+@login_required
+def remind(campaign_id: int) -> Response:
+    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    if ConfirmForm().validate_on_submit():
+        db = get_session()
+        count = services.send_reminders(db, current_actor(), _base_url(), campaign=target)
+        db.commit()
+        if count:
+            flash(_("%(n)d reminders are on their way.", n=count), "success")
+        else:
+            flash(
+                _(
+                    "Nobody to remind: everyone has answered, was reminded in the last "
+                    "%(days)d days or has had %(max)d reminders.",
+                    days=services.REMINDER_INTERVAL.days,
+                    max=services.MAX_REMINDERS,
+                ),
+                "info",
+            )
+    return redirect(url_for("feedback.campaign", campaign_id=target.id))
+
+
+@bp.route("/feedback/campaigns/<int:campaign_id>/codes", methods=["GET", "POST"])
+@login_required
+def codes(campaign_id: int) -> str | tuple[str, int]:
+    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    form = CodesForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            printed = services.generate_codes(
+                db, target, form.count.data, current_actor(), _base_url()
+            )
+        except services.FeedbackError as exc:
+            db.rollback()
+            form.count.errors.append(exc.message)
+        else:
+            db.commit()
+            return render_template(
+                "feedback/codes_print.html",
+                campaign=target,
+                codes=printed,
+                closes_on=services.last_day(target),
+                code_url=_base_url() + url_for("feedback.survey"),
+            )
+    return (
+        render_template("feedback/codes.html", campaign=target, form=form),
+        422 if form.errors else 200,
+    )
+
+
+@bp.get("/feedback/campaigns/<int:campaign_id>/results")
+@login_required
+def results_page(campaign_id: int) -> str:
+    target = _campaign_or_404(campaign_id)
+    found = results.campaign_results(get_session(), target, _threshold(target))
+    return render_template(
+        "feedback/results.html", campaign=target, results=found, charts=_charts(found)
+    )
+
+
+def _charts(found: results.CampaignResults) -> list[Any]:
+    out = []
+    for index, block in enumerate(found.likert, start=1):
+        scale = " / ".join(level.label for level in block.levels)
+        out.append(
+            charts.likert_chart(
+                block,
+                f"likert-{index}",
+                _("Answers to %(n)d statements", n=len(block.rows)),
+                _(
+                    "Stacked bars, one per statement, showing the share of each answer on "
+                    "the scale %(scale)s. The table that follows gives the same numbers.",
+                    scale=scale,
+                ),
+            )
+        )
+    return out
+
+
+def _csv_response(lines: Any, name: str) -> Response:
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@bp.get("/feedback/campaigns/<int:campaign_id>/answers.csv")
+@login_required
+def export_answers(campaign_id: int) -> Response:
+    target = _campaign_or_404(campaign_id)
+    db = get_session()
+    threshold = _threshold(target)
+    summary = services.summaries(db, [target])[0]
+    if summary.responses < threshold:
+        flash(_("There are not enough responses yet to export them."), "error")
+        return redirect(url_for("feedback.results_page", campaign_id=target.id))
+    questionnaire = qn.for_version(target.questionnaire_version)
+    return _csv_response(
+        exports.answers_csv(db, target, questionnaire, threshold),
+        f"feedback-{target.id}-answers.csv",
+    )
+
+
+@bp.get("/feedback/campaigns/<int:campaign_id>/aggregates.csv")
+@login_required
+def export_aggregates(campaign_id: int) -> Response:
+    target = _campaign_or_404(campaign_id)
+    found = results.campaign_results(get_session(), target, _threshold(target))
+    if not found.shown:
+        flash(_("There are not enough responses yet to export results."), "error")
+        return redirect(url_for("feedback.results_page", campaign_id=target.id))
+    return _csv_response(exports.aggregates_csv(found), f"feedback-{target.id}-results.csv")
+
+
+@bp.route("/feedback/campaigns/<int:campaign_id>/attach", methods=["GET", "POST"])
+@login_required
+def attach(campaign_id: int) -> str | Response | tuple[str, int]:
+    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    db = get_session()
+    found = results.campaign_results(db, target, _threshold(target))
+    cases = attach_service.attachable_cases(db, target.provider_id)
+    form = AttachForm()
+    form.case.choices = [
+        (c.id, f"{c.reference} — {c.title or c.agency.display_name}") for c in cases
+    ]
+    if found.shown and form.validate_on_submit():
+        case = next((c for c in cases if c.id == form.case.data), None)
+        if case is None:
+            abort(404)
+        authorize(current_user, Action.CASE_EDIT, case)
+        html = render_template(
+            "feedback/summary_pdf.html", campaign=target, results=found, charts=_charts(found)
+        )
+        from qaportal.evidence.storage import get_storage
+
+        try:
+            attach_service.attach_summary(
+                db,
+                get_storage(),
+                target,
+                case,
+                attach_service.render_pdf(html, request.url_root),
+                user=current_user,
+                actor=current_actor(),
+            )
+        except services.FeedbackError as exc:
+            db.rollback()
+            form.case.errors.append(exc.message)
+        else:
+            db.commit()
+            flash(
+                _("The summary is attached to case %(ref)s as evidence.", ref=case.reference),
+                "success",
+            )
+            return redirect(url_for("feedback.campaign", campaign_id=target.id))
+    return (
+        render_template(
+            "feedback/attach.html", campaign=target, form=form, results=found, cases=cases
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.get("/orgs/<int:org_id>/feedback/specifications/<int:spec_id>")
+@login_required
+def trend(org_id: int, spec_id: int) -> str:
+    org = _org_or_404(org_id)
+    authorize(current_user, Action.FEEDBACK_LIST, org)
+    db = get_session()
+    spec = db.get(Specification, spec_id)
+    if spec is None or spec.provider_id != org.id:
+        abort(404)
+    try:
+        kind = FeedbackKind(request.args.get("kind", FeedbackKind.LEARNER.value))
+    except ValueError:
+        abort(404)
+    threshold = services.threshold_for(db, org.managing_agency_id, _threshold_default())
+    return render_template(
+        "feedback/trend.html",
+        org=org,
+        spec_id=spec.id,
+        title=services.specification_titles(db, [spec.id])[spec.id],
+        trend=results.specification_trend(db, org.id, spec.id, kind, threshold),
+        kinds=list(FeedbackKind),
+    )
+
+
+# ----- agency settings ---------------------------------------------------------------------
+
+
+@bp.route("/agencies/<int:agency_id>/feedback-settings", methods=["GET", "POST"])
+@login_required
+def settings(agency_id: int) -> str | Response | tuple[str, int]:
+    agency = _org_or_404(agency_id)
+    authorize(current_user, Action.FEEDBACK_SETTINGS, agency)
+    db = get_session()
+    form = ThresholdForm()
+    if request.method == "GET":
+        form.min_responses.data = services.threshold_for(db, agency.id, _threshold_default())
+    if form.validate_on_submit():
+        try:
+            services.set_threshold(db, agency, form.min_responses.data, current_actor())
+        except services.FeedbackError as exc:
+            db.rollback()
+            form.min_responses.errors.append(exc.message)
+        else:
+            db.commit()
+            flash(_("The feedback settings have been saved."), "success")
+            return redirect(url_for("feedback.settings", agency_id=agency.id))
+    return (
+        render_template("feedback/settings.html", agency=agency, form=form),
+        422 if form.errors else 200,
+    )
+
+
+# ----- respondents (no account) -------------------------------------------------------------
+
+
+def _pass_minutes() -> int:
+    return int(_config("FEEDBACK_PASS_MINUTES", 180))
+
+
+def _store_pass(invitation_id: int, campaign_id: int) -> None:
+    session[PASS_KEY] = {
+        "i": invitation_id,
+        "c": campaign_id,
+        "x": int(time.time()) + 60 * _pass_minutes(),
+    }
+
+
+def _current_pass() -> tuple[int, int] | None:
+    entry = session.get(PASS_KEY)
+    if not isinstance(entry, dict):
+        return None
+    try:
+        invitation_id, campaign_id, expires = int(entry["i"]), int(entry["c"]), int(entry["x"])
+    except (KeyError, TypeError, ValueError):
+        session.pop(PASS_KEY, None)
+        return None
+    if expires < time.time():
+        session.pop(PASS_KEY, None)
+        return None
+    return invitation_id, campaign_id
+
+
+PROBLEM_STATUS = {"unknown": 404, "used": 410, "closed": 410, "not_open": 200, "no_pass": 400}
+
+
+def _problem_page(reason: str, campaign: Campaign | None = None) -> tuple[str, int]:
+    info = None
+    if campaign is not None:
+        info = {
+            "title": campaign.title,
+            "opens_on": campaign.opens_at.date(),
+            "closes_on": services.last_day(campaign),
+        }
+    return (
+        render_template("feedback/respondent_problem.html", reason=reason, campaign=info),
+        PROBLEM_STATUS.get(reason, 400),
+    )
+
+
+def _remember_problem(problem: services.LinkProblem) -> None:
+    campaign = problem.campaign
+    session[PROBLEM_KEY] = {
+        "reason": problem.reason,
+        "title": campaign.title if campaign else None,
+        "opens_on": campaign.opens_at.date().isoformat() if campaign else None,
+        "closes_on": services.last_day(campaign).isoformat() if campaign else None,
+    }
+
+
+def _redeem(token: str | None) -> Response:
+    session.pop(PASS_KEY, None)
+    try:
+        invitation = services.redeem(get_session(), token)
+    except services.LinkProblem as problem:
+        _remember_problem(problem)
+    else:
+        _store_pass(invitation.id, invitation.campaign_id)
+    return redirect(url_for("feedback.survey"), code=303)
+
+
+@bp.get("/f/<token>")
+@limiter.limit(_redeem_limit)
+def redeem(token: str) -> Response:
+    """Exchange the token for a short-lived pass, and take the token out of the address bar."""
+    return _redeem(token)
+
+
+@bp.post("/f/code")
+@limiter.limit(_redeem_limit)
+def enter_code() -> Response | tuple[str, int]:
+    form = CodeEntryForm()
+    if form.validate_on_submit():
+        return _redeem(form.code.data)
+    return render_template("feedback/enter_code.html", form=form), 422
+
+
+def _survey_page(form: Any, context: services.SurveyContext, status: int = 200) -> tuple[str, int]:
+    return (
+        render_template(
+            "feedback/survey.html",
+            form=form,
+            survey=context,
+            items_by_section=[
+                (section, [form.item_field(item) for item in section.items])
+                for section in context.questionnaire.sections
+            ],
+        ),
+        status,
+    )
+
+
+@bp.get("/f")
+def survey() -> str | tuple[str, int]:
+    problem = session.pop(PROBLEM_KEY, None)
+    if isinstance(problem, dict):
+        return render_template(
+            "feedback/respondent_problem.html",
+            reason=problem.get("reason"),
+            campaign=problem if problem.get("title") else None,
+        ), PROBLEM_STATUS.get(str(problem.get("reason")), 400)
+    current = _current_pass()
+    if current is None:
+        return render_template("feedback/enter_code.html", form=CodeEntryForm())
+    db = get_session()
+    try:
+        invitation = services.usable_invitation(db, *current)
+    except services.LinkProblem as problem:
+        session.pop(PASS_KEY, None)
+        return _problem_page(problem.reason, problem.campaign)
+    context = services.survey_context(db, invitation)
+    form = survey_form_class(context.questionnaire, context.specifications)()
+    return _survey_page(form, context)
+
+
+@bp.post("/f")
+@limiter.limit(_submit_limit)
+def submit() -> Response | tuple[str, int]:
+    current = _current_pass()
+    if current is None:
+        return _problem_page("no_pass")
+    db = get_session()
+    try:
+        invitation = services.usable_invitation(db, *current)
+    except services.LinkProblem as problem:
+        session.pop(PASS_KEY, None)
+        return _problem_page(problem.reason, problem.campaign)
+    context = services.survey_context(db, invitation)
+    form = survey_form_class(context.questionnaire, context.specifications)()
+    unknown = form.unknown_fields(list(request.form.keys()))
+    valid = form.validate_on_submit()
+    if unknown:
+        form.form_errors.append(
+            _(
+                "Your answers include questions this survey does not have (%(codes)s). "
+                "Nothing was stored; please check your answers and send them again.",
+                codes=", ".join(unknown)[:200],
+            )
+        )
+    elif valid:
+        try:
+            services.submit_response(db, current[0], current[1], form.answers())
+        except services.LinkProblem as problem:
+            db.rollback()
+            session.pop(PASS_KEY, None)
+            return _problem_page(problem.reason, problem.campaign)
+        except services.SubmissionError as exc:
+            db.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.commit()
+            session.pop(PASS_KEY, None)
+            return redirect(url_for("feedback.thanks"), code=303)
+    return _survey_page(form, context, 422)
+
+
+@bp.get("/f/thanks")
+def thanks() -> str:
+    return render_template("feedback/thanks.html")
+
+
+# ----- commands ----------------------------------------------------------------------------
+
+
+@bp.cli.command("remind")
+@click.option("--campaign", "campaign_id", type=int, help="Only this campaign.")
+@click.option(
+    "--interval-days",
+    type=int,
+    default=services.REMINDER_INTERVAL.days,
+    show_default=True,
+    help="Days since the last message before an invitee is reminded again.",
+)
+@with_appcontext
+def remind_command(campaign_id: int | None, interval_days: int) -> None:
+    """Remind invitees who have not answered; sweep campaigns that have closed."""
+    import datetime as dt
+
+    db = get_session()
+    actor = Actor.system("cli")
+    swept = services.sweep_closed_campaigns(db, actor)
+    target = None
+    if campaign_id is not None:
+        target = db.get(Campaign, campaign_id)
+        if target is None:
+            raise click.ClickException(f"no campaign {campaign_id}")
+    count = services.send_reminders(
+        db,
+        actor,
+        str(current_app.config["BASE_URL"]),
+        campaign=target,
+        interval=dt.timedelta(days=interval_days),
+    )
+    db.commit()
+    click.echo(f"{count} reminders queued; {swept} closed campaigns swept.")
+
+
+@bp.cli.command("sweep")
+@with_appcontext
+def sweep_command() -> None:
+    """Erase the addresses of closed campaigns and re-write their invitations."""
+    db = get_session()
+    swept = services.sweep_closed_campaigns(db, Actor.system("cli"))
+    db.commit()
+    click.echo(f"{swept} closed campaigns swept.")

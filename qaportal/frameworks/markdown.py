@@ -1,0 +1,76 @@
+"""Markdown written by users (narratives, comments) as sanitised HTML.
+
+Markdown → HTML (Python-Markdown) → ``nh3.clean`` with a tight allow-list: no scripts, no
+event handlers, no styles, no images, links only to http(s) and mailto, every link with
+``rel="noopener noreferrer"``. Headings are moved down two levels (``#`` becomes ``<h3>``) so
+that a narrative never competes with the page's own headings.
+"""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "hr",
+        "strong",
+        "em",
+        "b",
+        "i",
+        "del",
+        "sub",
+        "sup",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+    }
+)
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}, "ol": {"start"}}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "noopener noreferrer"
+EXTENSIONS = ["sane_lists", "tables", "fenced_code", "nl2br"]
+
+_HEADING = re.compile(r"<(/?)h([1-6])(?=[\s>/])", re.IGNORECASE)
+
+
+def _shift_headings(html: str) -> str:
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 2, 6)}", html)
+
+
+def sanitise_html(html: str) -> str:
+    """Clean HTML with the allow-list (for HTML that did not come from ``render_markdown``)."""
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
+
+
+def render_markdown(text: str | None) -> str:
+    """Markdown as sanitised HTML, safe to insert into a page (wrap it in ``Markup``)."""
+    if not text or not text.strip():
+        return ""
+    html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
+    return sanitise_html(_shift_headings(html))

@@ -1,0 +1,337 @@
+"""Fixed WTForms classes of the organisation domain."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from qaportal.auth.models import ReviewerCategory, Role
+from qaportal.orgs import geo
+from qaportal.orgs.labels import (
+    PROVIDER_TYPE_LABELS,
+    REVIEWER_CATEGORY_LABELS,
+    role_label,
+)
+from qaportal.orgs.models import OrgKind
+
+try:  # WTForms >= 3.3 wants SelectChoice objects; older versions only know pairs.
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    SelectChoice = None
+
+
+def choices(pairs: Iterable[tuple[str, Any]]) -> list[Any]:
+    """(value, label) pairs in the form the installed WTForms prefers."""
+    if SelectChoice is None:  # pragma: no cover
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# ----- validators --------------------------------------------------------------------------
+
+
+def _known_country(form: FlaskForm, field: SelectField) -> None:
+    if field.data and not geo.is_country(field.data):
+        raise ValidationError(_l("Choose a country from the list."))
+
+
+def _region_in_country(form: FlaskForm, field: StringField) -> None:
+    if not field.data:
+        return
+    if geo.find_region(field.data) is None:
+        raise ValidationError(_l("Enter an ISO 3166-2 region code, for example DE-BY or FI-18."))
+    country = form.country.data if "country" in form else None
+    if not country:
+        raise ValidationError(_l("Choose the country first."))
+    if not geo.region_in_country(field.data, country):
+        raise ValidationError(_l("This region is not in the chosen country."))
+
+
+_URL_SPACE = re.compile(r"\s")
+
+
+def _http_url(form: FlaskForm, field: StringField) -> None:
+    if not field.data:
+        return
+    parts = urlsplit(field.data)
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or "." not in parts.hostname
+        or _URL_SPACE.search(field.data)
+    ):
+        raise ValidationError(
+            _l("Enter a web address starting with https:// or http://, e.g. https://example.org.")
+        )
+
+
+def _iso_languages(form: FlaskForm, field: StringField) -> None:
+    unknown = [code for code in geo.split_languages(field.data) if geo.find_language(code) is None]
+    if unknown:
+        raise ValidationError(
+            _l(
+                "Unknown language code(s): %(codes)s. Use two-letter ISO 639-1 codes, "
+                "e.g. en, de, fr.",
+                codes=", ".join(unknown),
+            )
+        )
+
+
+_IDENTIFIER = Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$",
+    message=_l("Use letters, digits, spaces and . _ / - only."),
+)
+
+
+# ----- organisation profile ----------------------------------------------------------------
+
+
+def _provider_type_choices() -> list[tuple[str, str]]:
+    return [("", _l("— choose —"))] + [
+        (t.value, label) for t, label in PROVIDER_TYPE_LABELS.items()
+    ]
+
+
+class ProfileForm(FlaskForm):
+    """The profile of an organisation. For agencies the provider type is removed."""
+
+    legal_name = StringField(
+        _l("Legal name"), filters=[_strip], validators=[DataRequired(), Length(max=300)]
+    )
+    acronym = StringField(_l("Acronym"), filters=[_strip], validators=[Optional(), Length(max=40)])
+    country = SelectField(
+        _l("Country"),
+        choices=[],
+        validate_choice=False,
+        filters=[_upper],
+        validators=[_known_country],
+    )
+    region = StringField(
+        _l("Region"),
+        description=_l("ISO 3166-2 code of the region, for example DE-BY (Bavaria). Optional."),
+        filters=[_upper],
+        validators=[Optional(), Length(max=10), _region_in_country],
+    )
+    provider_type = SelectField(
+        _l("Type of provider"),
+        choices=[],
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose the type of provider."))],
+    )
+    website = URLField(
+        _l("Website"),
+        description=_l("Starting with https:// or http://"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=500), _http_url],
+    )
+    deqar_id = StringField(
+        _l("DEQAR identifier"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=40), _IDENTIFIER],
+    )
+    erasmus_code = StringField(
+        _l("Erasmus code"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=40), _IDENTIFIER],
+    )
+    legal_id = StringField(
+        _l("Legal or VAT identifier"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=80), _IDENTIFIER],
+    )
+
+    def __init__(self, *args: Any, kind: OrgKind = OrgKind.PROVIDER, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.country.choices = choices([("", _l("— choose —")), *geo.country_choices()])
+        if kind == OrgKind.AGENCY:
+            del self.provider_type
+        else:
+            self.country.validators = [
+                DataRequired(message=_l("Choose a country from the list.")),
+                _known_country,
+            ]
+            self.provider_type.choices = choices(_provider_type_choices())
+
+    def validate_provider_type(self, field: SelectField) -> None:
+        if field.data and field.data not in {t.value for t in PROVIDER_TYPE_LABELS}:
+            raise ValidationError(_l("Choose the type of provider from the list."))
+
+    def profile_data(self) -> dict[str, Any]:
+        """The values to hand to the service (``None`` for what was left empty)."""
+        names = (
+            "legal_name",
+            "acronym",
+            "country",
+            "region",
+            "provider_type",
+            "website",
+            "deqar_id",
+            "erasmus_code",
+            "legal_id",
+        )
+        return {name: (self[name].data or None) for name in names if name in self}
+
+
+class NewProviderForm(ProfileForm):
+    admin_email = EmailField(
+        _l("Email address of the provider's first administrator"),
+        description=_l("Optional. They receive an invitation to set up their account."),
+        filters=[_lower],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(message=_l("Enter a valid email address.")),
+        ],
+    )
+
+
+# ----- staff -------------------------------------------------------------------------------
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        filters=[_lower],
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email(message=_l("Enter a valid email address.")),
+        ],
+    )
+    role = SelectField(_l("Role"), choices=[], validate_choice=False)
+
+    def __init__(self, *args: Any, roles: list[Role] | tuple[Role, ...] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.allowed_roles = list(roles)
+        self.role.choices = choices((r.value, role_label(r)) for r in self.allowed_roles)
+
+    def validate_role(self, field: SelectField) -> None:
+        if field.data not in {r.value for r in self.allowed_roles}:
+            raise ValidationError(_l("You cannot give this role."))
+
+
+# ----- reviewer pool -----------------------------------------------------------------------
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    return [(c.value, label) for c, label in REVIEWER_CATEGORY_LABELS.items()]
+
+
+class ReviewerProfileForm(FlaskForm):
+    category = SelectField(_l("Category"), choices=[], validate_choice=False)
+    expertise = TextAreaField(
+        _l("Expertise"),
+        description=_l("Fields, sectors and QA experience, in a few lines."),
+        filters=[_strip],
+        validators=[Optional(), Length(max=2000)],
+    )
+    country = SelectField(
+        _l("Country"),
+        choices=[],
+        validate_choice=False,
+        filters=[_upper],
+        validators=[_known_country],
+    )
+    languages = StringField(
+        _l("Languages"),
+        description=_l("Two-letter ISO 639-1 codes separated by commas, e.g. en, de, fr."),
+        filters=[_strip],
+        validators=[Optional(), Length(max=200), _iso_languages],
+    )
+    available = BooleanField(_l("Available for new reviews"), default=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = choices(_category_choices())
+        self.country.choices = choices([("", _l("— none —")), *geo.country_choices()])
+
+    def validate_category(self, field: SelectField) -> None:
+        if field.data not in {c.value for c in ReviewerCategory}:
+            raise ValidationError(_l("Choose a category from the list."))
+
+    def profile_data(self) -> dict[str, Any]:
+        return {
+            "category": ReviewerCategory(self.category.data),
+            "expertise": self.expertise.data or "",
+            "country": self.country.data or None,
+            "languages": ",".join(geo.split_languages(self.languages.data)),
+            "available": bool(self.available.data),
+        }
+
+
+class ReviewerInviteForm(ReviewerProfileForm):
+    email = EmailField(
+        _l("Email address"),
+        filters=[_lower],
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email(message=_l("Enter a valid email address.")),
+        ],
+    )
+    display_name = StringField(
+        _l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+
+
+# ----- list filters (GET, no CSRF: they change nothing) ------------------------------------
+
+
+class _GetForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+
+class ProviderSearchForm(_GetForm):
+    q = StringField(_l("Search"), filters=[_strip], validators=[Optional(), Length(max=100)])
+
+
+class ReviewerFilterForm(_GetForm):
+    category = SelectField(_l("Category"), choices=[], validate_choice=False)
+    country = SelectField(_l("Country"), choices=[], validate_choice=False, filters=[_upper])
+    language = StringField(
+        _l("Language"),
+        description=_l("ISO 639-1 code, e.g. en"),
+        filters=[_lower],
+        validators=[Optional(), Length(max=2), _iso_languages],
+    )
+    available = SelectField(
+        _l("Availability"),
+        choices=[],
+        validate_choice=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = choices([("", _l("Any")), *_category_choices()])
+        self.country.choices = choices([("", _l("Any")), *geo.country_choices()])
+        self.available.choices = choices(
+            [("", _l("Any")), ("yes", _l("Available")), ("no", _l("Not available"))]
+        )

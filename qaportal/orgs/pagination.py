@@ -1,0 +1,53 @@
+"""One page of a SQL query's rows: a count query and a limited query, whatever the size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+
+@dataclass
+class Page:
+    """What ``macros.pagination`` needs: number, pages, has_prev, has_next; plus the rows."""
+
+    number: int
+    per_page: int
+    total: int
+    items: list[Any] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def page_number(value: Any) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
+def paginate(
+    session: Session, stmt: Select[Any], number: int, per_page: int, *, scalars: bool = False
+) -> Page:
+    """Run ``stmt`` (already ordered) for page ``number``; a page past the end shows the last."""
+    total = session.execute(
+        select(func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+    page = Page(number=1, per_page=per_page, total=total)
+    page.number = min(max(1, number), page.pages)
+    limited = stmt.limit(per_page).offset((page.number - 1) * per_page)
+    result = session.execute(limited)
+    page.items = list(result.scalars() if scalars else result.all())
+    return page

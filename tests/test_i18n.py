@@ -1,0 +1,154 @@
+"""Translations: the language switcher, and catalogues that are in step with the code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from tests.conftest import csrf_token, login, post_form
+
+ROOT = Path(__file__).resolve().parents[1]
+TRANSLATIONS = ROOT / "qaportal" / "translations"
+POT = TRANSLATIONS / "messages.pot"
+
+REFRESH = (
+    "refresh the catalogues (see 'Translations' in the README):\n"
+    "  pybabel extract -F babel.cfg --no-location --sort-output "
+    "-o qaportal/translations/messages.pot .\n"
+    "  pybabel update -i qaportal/translations/messages.pot -d qaportal/translations "
+    "--no-fuzzy-matching --ignore-obsolete\n"
+    "  pybabel compile -d qaportal/translations"
+)
+
+
+def _switch(client, language: str, next_url: str = "/login"):
+    return post_form(
+        client, "/language", {"language": language, "next": next_url}, token_from=next_url
+    )
+
+
+def test_language_switcher_turns_the_sign_in_page_french(client):
+    english = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in english
+    assert "Sign in" in english
+
+    response = _switch(client, "fr")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login")
+
+    french = client.get("/login").get_data(as_text=True)
+    assert '<html lang="fr">' in french
+    assert "Se connecter" in french
+    assert "Mot de passe" in french
+    assert "Aller au contenu principal" in french  # the base layout's skip link
+
+    _switch(client, "en")
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
+
+
+def test_switcher_needs_csrf_and_ignores_unknown_languages(client):
+    csrf_token(client, "/login")
+    assert client.post("/language", data={"language": "fr"}).status_code == 400
+    assert '<html lang="en">' in client.get("/login").get_data(as_text=True)
+
+    _switch(client, "xx")
+    assert '<html lang="en">' in client.get("/login").get_data(as_text=True)
+
+
+def test_switcher_does_not_redirect_off_site(client):
+    response = _switch(client, "fr", next_url="/login")
+    assert response.status_code == 302
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/language", data={"csrf_token": token, "language": "fr", "next": "//evil.example"}
+    )
+    assert response.status_code == 302
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_browser_preference_picks_french(client):
+    page = client.get("/login", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
+    assert "Se connecter" in page.get_data(as_text=True)
+
+
+def test_dashboard_and_error_pages_in_french(client, demo):
+    login(client, "admin@agency.example.org", demo.password)
+    _switch(client, "fr", next_url="/dashboard")
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Tableau de bord" in dashboard
+    assert "Administrateur de l’agence" in dashboard
+    assert "Se déconnecter" in dashboard
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404
+    assert "Page introuvable" in missing.get_data(as_text=True)
+
+
+def _keys(catalog: Catalog) -> set[tuple[str | None, str]]:
+    keys = set()
+    for message in catalog:
+        if message.id:
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            keys.add((message.context, msgid))
+    return keys
+
+
+def _read_po(path: Path) -> Catalog:
+    with path.open("rb") as f:
+        return read_po(f)
+
+
+def test_message_template_is_up_to_date(tmp_path: Path):
+    fresh = tmp_path / "messages.pot"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from babel.messages.frontend import main; sys.exit(main())",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    extracted, committed = _keys(_read_po(fresh)), _keys(_read_po(POT))
+    new, gone = sorted(extracted - committed), sorted(committed - extracted)
+    assert not new and not gone, (
+        f"messages.pot is out of date: {len(new)} new, {len(gone)} gone "
+        f"(e.g. {(new or gone)[:3]}); {REFRESH}"
+    )
+
+
+def test_french_catalogue_follows_the_template_and_is_compiled():
+    template = _keys(_read_po(POT))
+    po_path = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
+    french = _read_po(po_path)
+    assert _keys(french) == template, f"the French catalogue lags messages.pot; {REFRESH}"
+
+    with (po_path.with_suffix(".mo")).open("rb") as f:
+        compiled = read_mo(f)
+    expected = {
+        (m.context, m.id if isinstance(m.id, str) else m.id[0]): m.string
+        for m in french
+        if m.id and m.string and not m.fuzzy
+    }
+    actual = {
+        (m.context, m.id if isinstance(m.id, str) else m.id[0]): m.string for m in compiled if m.id
+    }
+    assert actual == expected, f"messages.mo is not compiled from messages.po; {REFRESH}"
+    # The pages a visitor meets first are translated.
+    for msgid in ("Sign in", "Dashboard", "Skip to main content", "Page not found", "Password"):
+        assert expected.get((None, msgid)), f"{msgid!r} has no French translation"
