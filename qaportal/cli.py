@@ -168,6 +168,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
     if reference := seed_demo_case():
         click.echo(f"Demo case {reference} (a draft self-assessment of the university).")
+    from qaportal.demo import seed_demo_feedback
+
+    if campaign_id := seed_demo_feedback():
+        click.echo(f"Demo feedback campaign {campaign_id} (12 anonymous learner responses).")
     click.echo("\nDemo logins (all share the password below):")
     click.echo(f"  password: {logins.password}")
     for login in logins.accounts:

@@ -228,3 +228,14 @@ def seed_demo_case(session: Session | None = None) -> str | None:
         )
     session.commit()
     return case.reference
+
+
+def seed_demo_feedback(session: Session | None = None) -> int | None:
+    """A learner feedback campaign of the demo university with 12 anonymous responses
+    (needs the catalogue and the questionnaires). Idempotent; commits. Returns its id."""
+    from qaportal.feedback.demo_data import seed_demo_feedback as seed
+
+    session = session or get_session()
+    campaign_id = seed(session, PROVIDERS[0]["legal_name"])
+    session.commit()
+    return campaign_id

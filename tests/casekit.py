@@ -44,7 +44,12 @@ LEVELS = SCALE["compliance"]["levels"]
 
 
 def narrative_q(required: bool = True) -> dict[str, Any]:
-    return {"code": "narrative", "type": "narrative", "prompt": "How do you meet it?", "required": required}
+    return {
+        "code": "narrative",
+        "type": "narrative",
+        "prompt": "How do you meet it?",
+        "required": required,
+    }
 
 
 def rating_q() -> dict[str, Any]:
@@ -148,7 +153,9 @@ def criterion_def(
 def default_criteria() -> list[dict[str, Any]]:
     """Three criteria: a plain one, one asking for a figure, one requiring evidence."""
     return [
-        criterion_def("C1", "Policy for quality assurance", qa_elements=["micro_credential", "course"]),
+        criterion_def(
+            "C1", "Policy for quality assurance", qa_elements=["micro_credential", "course"]
+        ),
         criterion_def(
             "C2",
             "Completion",
@@ -159,7 +166,9 @@ def default_criteria() -> list[dict[str, Any]]:
     ]
 
 
-def make_spec(session: Any, provider_id: int, title: str, *, complete: bool = True) -> Specification:
+def make_spec(
+    session: Any, provider_id: int, title: str, *, complete: bool = True
+) -> Specification:
     spec = Specification(provider_id=provider_id)
     version = SpecificationVersion(number=1, status=VersionStatus.DRAFT, title=title)
     if complete:
@@ -225,9 +234,12 @@ def make_world(
             actor=Actor(admin.id, admin.email),
         )
         db.commit()
-        ids = {c.code: c.id for c in db.execute(
-            select(Criterion).where(Criterion.framework_version_id == version.id)
-        ).scalars()}
+        ids = {
+            c.code: c.id
+            for c in db.execute(
+                select(Criterion).where(Criterion.framework_version_id == version.id)
+            ).scalars()
+        }
         return World(case.id, version.id, ids, [spec.id], agency.id, udv.id, nvtc.id)
 
 
@@ -274,13 +286,17 @@ def minimal_pdf(text: str = "Evidence") -> bytes:
     out.write(b"0000000000 65535 f \n")
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
     return out.getvalue()
 
 
 def minimal_png(width: int = 2, height: int = 2) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     return (
@@ -298,7 +314,8 @@ def minimal_docx(text: str = "Internal QA policy") -> bytes:
             "[Content_Types].xml",
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Override PartName="/word/document.xml" ContentType="application/'
             'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',

@@ -99,7 +99,7 @@ def answer_directly(app: Flask, campaign_id: int, answers: list[services.Answers
         db = get_session()
         for token, given in zip(tokens, answers, strict=True):
             invitation = services.redeem(db, token)
-            services.submit_response(db, invitation.id, campaign_id, given)
+            services.submit_response(db, invitation, given)
             db.commit()
 
 

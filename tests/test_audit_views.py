@@ -140,15 +140,24 @@ def test_verify_the_chain(app, client, demo):
     login(client, AGENCY_ADMIN, demo.password)
     add_events(app, 3, agency)
     response = post_form(
-        client, f"/agencies/{agency}/audit/verify", {}, token_from=f"/agencies/{agency}/audit",
+        client,
+        f"/agencies/{agency}/audit/verify",
+        {},
+        token_from=f"/agencies/{agency}/audit",
         follow_redirects=True,
     )
     assert "The audit trail is intact" in response.get_data(as_text=True)
     with app.app_context():
         db = get_session()
-        victim = db.execute(
-            select(AuditEvent.id).where(AuditEvent.action == "test.event").order_by(AuditEvent.id)
-        ).scalars().first()
+        victim = (
+            db.execute(
+                select(AuditEvent.id)
+                .where(AuditEvent.action == "test.event")
+                .order_by(AuditEvent.id)
+            )
+            .scalars()
+            .first()
+        )
         # Tamper below the ORM (which refuses updates), as an attacker with SQL access would.
         db.execute(
             text("UPDATE audit_events SET actor_label = 'someone-else' WHERE id = :id"),
@@ -156,7 +165,10 @@ def test_verify_the_chain(app, client, demo):
         )
         db.commit()
     response = post_form(
-        client, f"/agencies/{agency}/audit/verify", {}, token_from=f"/agencies/{agency}/audit",
+        client,
+        f"/agencies/{agency}/audit/verify",
+        {},
+        token_from=f"/agencies/{agency}/audit",
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)

@@ -9,7 +9,9 @@ from tests.conftest import csrf_token, login, post_form
 
 def _actions(app) -> list[str]:
     with app.app_context():
-        return list(get_session().execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
+        return list(
+            get_session().execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars()
+        )
 
 
 def test_sign_in_shows_dashboard_and_is_audited(app, client, demo):
@@ -36,7 +38,11 @@ def test_forged_csrf_token_is_refused(client, demo):
     csrf_token(client, "/login")
     response = client.post(
         "/login",
-        data={"csrf_token": "forged", "email": "admin@agency.example.org", "password": demo.password},
+        data={
+            "csrf_token": "forged",
+            "email": "admin@agency.example.org",
+            "password": demo.password,
+        },
     )
     assert response.status_code == 400
     assert "security token" in response.get_data(as_text=True)
@@ -44,9 +50,15 @@ def test_forged_csrf_token_is_refused(client, demo):
 
 def test_eleventh_failure_gets_429(app, client, demo):
     for _ in range(10):
-        r = post_form(client, "/login", {"email": "officer@agency.example.org", "password": "wrong-wrong-wrong"})
+        r = post_form(
+            client,
+            "/login",
+            {"email": "officer@agency.example.org", "password": "wrong-wrong-wrong"},
+        )
         assert r.status_code == 200
-    r = post_form(client, "/login", {"email": "officer@agency.example.org", "password": demo.password})
+    r = post_form(
+        client, "/login", {"email": "officer@agency.example.org", "password": demo.password}
+    )
     assert r.status_code == 429
     assert "too many failed attempts" in r.get_data(as_text=True).lower()
     assert "auth.login_rate_limited" in _actions(app)

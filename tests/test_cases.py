@@ -144,14 +144,22 @@ def test_required_frameworks_follow_the_provider_type(app, client, demo):
     )
     with app.app_context():
         rows = get_session().execute(select(FrameworkRequirement)).scalars().all()
-        assert {(r.framework_id, r.provider_type and r.provider_type.value, r.required) for r in rows} == {
+        assert {
+            (r.framework_id, r.provider_type and r.provider_type.value, r.required) for r in rows
+        } == {
             (esg, "hei", True),
             (eu, None, False),
             (eqavet, "vet", True),
         }
-        assert get_session().execute(
-            select(AuditEvent).where(AuditEvent.action == "agency.framework_requirements_updated")
-        ).scalar_one()
+        assert (
+            get_session()
+            .execute(
+                select(AuditEvent).where(
+                    AuditEvent.action == "agency.framework_requirements_updated"
+                )
+            )
+            .scalar_one()
+        )
 
     provider = app.test_client()
     login(provider, PROVIDER_ADMIN, demo.password)

@@ -86,11 +86,8 @@ def test_access_matrix(app, demo, who):
     token = csrf_token(client, "/catalogue")
     for method, url, kind in _urls(app, udv, spec_id, public_id):
         if kind == "public":
-            if "/catalogue/" in url and url.startswith("/catalogue/"):
-                # the draft's public URL does not exist, for anyone
-                expected = 404
-            else:
-                expected = 200
+            # the draft's public URL (/catalogue/<public_id>) does not exist, for anyone
+            expected = 404 if url.startswith("/catalogue/") else 200
         elif who is None:
             expected = 302  # to the sign-in page
         else:

@@ -80,7 +80,7 @@ def editor(app, demo):
             "handbook.docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         ),
-        (lambda: "year;rate\n2024;87\n".encode(), "figures.csv", "text/csv; charset=utf-8"),
+        (lambda: b"year;rate\n2024;87\n", "figures.csv", "text/csv; charset=utf-8"),
         (lambda: "Ünïcode notes\n".encode(), "notes.txt", "text/plain; charset=utf-8"),
     ],
 )
@@ -137,7 +137,11 @@ def _assert_nothing_stored(app):
 @pytest.mark.parametrize(
     ("content", "filename", "message"),
     [
-        (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200, "report.pdf", "not of an accepted type"),
+        (
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200,
+            "report.pdf",
+            "not of an accepted type",
+        ),
         (minimal_png(), "report.pdf", "the content is PNG"),
         (b"PK\x03\x04 this is not really a zip" + b"\x00" * 50, "handbook.docx", "damaged"),
         (minimal_pdf()[:-20], "cut.pdf", "incomplete or damaged"),
@@ -206,7 +210,9 @@ def test_same_content_twice_is_stored_once(app, world, editor):
     content = minimal_pdf("same")
     assert _upload(editor, world, content, "a.pdf", title="First").status_code == 302
     assert (
-        _upload(editor, world, content, "b.pdf", title="Second", criteria=[world.criteria["C3"]]).status_code
+        _upload(
+            editor, world, content, "b.pdf", title="Second", criteria=[world.criteria["C3"]]
+        ).status_code
         == 302
     )
     assert _counts(app) == (1, 2)
@@ -245,7 +251,10 @@ def test_link_and_unlink_are_audited(app, world, editor):
     c3 = world.criteria["C3"]
     page = f"/cases/{world.case_id}/criteria/{c3}"
     response = post_form(
-        editor, f"/cases/{world.case_id}/criteria/{c3}/evidence", {"evidence": evidence_id}, token_from=page
+        editor,
+        f"/cases/{world.case_id}/criteria/{c3}/evidence",
+        {"evidence": evidence_id},
+        token_from=page,
     )
     assert response.status_code == 302
     body = editor.get(page).get_data(as_text=True)
@@ -262,7 +271,9 @@ def test_link_and_unlink_are_audited(app, world, editor):
     assert response.status_code == 302
     with app.app_context():
         db = get_session()
-        assert db.execute(select(EvidenceLink.criterion_id)).scalars().all() == [world.criteria["C1"]]
+        assert db.execute(select(EvidenceLink.criterion_id)).scalars().all() == [
+            world.criteria["C1"]
+        ]
         actions = db.execute(select(AuditEvent.action)).scalars().all()
         assert {"evidence.uploaded", "evidence.linked", "evidence.unlinked"} <= set(actions)
 

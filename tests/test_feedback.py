@@ -395,11 +395,13 @@ def test_concurrent_use_of_one_invitation_stores_one_response(app, demo):
     from sqlalchemy.orm import Session
 
     with Session(engine) as first, Session(engine) as second:
-        services.usable_invitation(second, invitation_id, campaign_id)  # both saw it unused
-        services.submit_response(first, invitation_id, campaign_id, likert(outcomes_clear=3))
+        # both requests found it unused…
+        seen_first = services.usable_invitation(first, invitation_id, campaign_id)
+        seen_second = services.usable_invitation(second, invitation_id, campaign_id)
+        services.submit_response(first, seen_first, likert(outcomes_clear=3))
         first.commit()
-        with pytest.raises(services.LinkProblem) as problem:
-            services.submit_response(second, invitation_id, campaign_id, likert(outcomes_clear=5))
+        with pytest.raises(services.LinkProblem) as problem:  # …only one may use it
+            services.submit_response(second, seen_second, likert(outcomes_clear=5))
         assert problem.value.reason == "used"
         second.rollback()
     assert count_responses(app, campaign_id) == 1
@@ -423,7 +425,7 @@ def test_unknown_used_closed_and_future_links_get_friendly_pages(app, demo):
     with app.app_context():
         db = get_session()
         invitation = services.redeem(db, used)
-        services.submit_response(db, invitation.id, campaign_id, likert(support=4))
+        services.submit_response(db, invitation, likert(support=4))
         db.commit()
     client.get(f"/f/{used}")
     page = client.get("/f")
@@ -696,3 +698,43 @@ def test_provider_dashboard_links_to_feedback(app, client, demo):
 
 def test_kind_enum_values():
     assert {k.value for k in FeedbackKind} == {"learner", "peer"}
+
+
+@pytest.mark.postgres
+def test_row_versions_point_to_a_crowd_of_invitations(app, demo):
+    """PostgreSQL stamps every row a transaction writes with its id (xmin): the response and
+    the invitation it used share one. Decoy re-writes make that a crowd, not a pointer."""
+    from sqlalchemy import text
+
+    campaign_id = make_campaign(app, [make_specification(app, "Data literacy")])
+    answer_directly(app, campaign_id, [likert(support=3) for _ in range(12)])
+    with app.app_context():
+        db = get_session()
+        crowds = db.execute(
+            text(
+                "SELECT r.id, count(i.id) FROM feedback_responses r "
+                "LEFT JOIN feedback_invitations i ON i.xmin = r.xmin "
+                "GROUP BY r.id"
+            )
+        ).all()
+        assert len(crowds) == 12
+        # the latest responses share their transaction with several used invitations
+        assert max(n for _rid, n in crowds) > 1
+        assert sum(1 for _rid, n in crowds if n == 1) < 12
+        # after closing, no invitation shares a row version with any response
+        campaign = db.get(Campaign, campaign_id)
+        services.close_campaign(db, campaign, services_actor())
+        db.commit()
+        linked = db.execute(
+            text(
+                "SELECT count(*) FROM feedback_responses r "
+                "JOIN feedback_invitations i ON i.xmin = r.xmin"
+            )
+        ).scalar_one()
+        assert linked == 0
+
+
+def services_actor():
+    from qaportal.audit.services import Actor
+
+    return Actor.system("test")

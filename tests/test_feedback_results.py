@@ -26,7 +26,6 @@ from tests.feedback_support import (
     AGENCY_OFFICER,
     UDV_ADMIN,
     answer_directly,
-    likert,
     make_campaign,
     make_specification,
     provider,
@@ -77,7 +76,8 @@ def test_results_and_comments_stay_hidden_below_the_threshold(app, client, demo)
     assert "<rect" in svg and "style=" not in svg
     # …and the same numbers in a table
     assert '<table class="figures likert-table">' in page
-    row = re.search(r"clearly before I started\..*?</tr>", page, re.S).group(0)
+    table = page.split('<table class="figures likert-table">', 1)[1]
+    row = re.search(r"clearly before I started\..*?</tr>", table, re.S).group(0)
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
     assert cells[1].startswith("1 ") and cells[3].startswith("4 ")  # one "2", four "4"
     assert cells[5:] == ["5", "3.60", "4.0"]
@@ -232,7 +232,7 @@ def test_answers_export_blanks_groups_the_page_hides(app, client, demo):
     assert {r[2] for r in rows[2:]} == {""}
 
 
-# ----- over time -----------------------------------------------------------------------------------
+# ----- over time ----------------------------------------------------------------------------
 
 
 def test_results_over_time_compare_campaigns_of_a_specification(app, client, demo):
@@ -254,7 +254,7 @@ def test_results_over_time_compare_campaigns_of_a_specification(app, client, dem
     assert client.get(f"/orgs/{org_id}/feedback/specifications/{other}").status_code == 404
 
 
-# ----- the summary as evidence ---------------------------------------------------------------------
+# ----- the summary as evidence -----------------------------------------------------------------
 
 
 def _case_with_principles(app) -> int:
@@ -318,3 +318,18 @@ def test_summary_is_attached_to_the_self_assessment_as_evidence(app, client, dem
     download = officer_client.get(f"/cases/{case_id}/evidence/{evidence.id}/download")
     assert download.status_code == 200
     assert download.data.startswith(b"%PDF-")
+
+
+def test_demo_feedback_campaign_is_idempotent_and_shows_results(app, client, demo):
+    from qaportal.demo import seed_demo_feedback
+
+    with app.app_context():
+        first = seed_demo_feedback()
+        assert first is not None
+        assert seed_demo_feedback() == first
+    from tests.feedback_support import count_responses
+
+    assert count_responses(app, first) >= 5
+    login(client, UDV_ADMIN, demo.password)
+    page = _page(client, f"/feedback/campaigns/{first}/results")
+    assert "<svg" in page and "weekly case studies" in page

@@ -625,3 +625,15 @@ def test_the_example_in_the_readme_passes_the_checker():
     example = readme.split("### A minimal criteria file")[1].split("```yaml")[1].split("```")[0]
     checked = check_text(example, "README example", owner_rule=True)
     assert checked.ok, [str(e) for e in checked.errors]
+
+
+def test_load_file_stores_one_file(app: Flask, tmp_path: Path):
+    from qaportal.frameworks.loader import load_file
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    with app.app_context():
+        session = get_session()
+        result = load_file(session, path)
+        assert (result.code, result.number, result.created, result.criteria) == ("tiny", 1, True, 2)
+        assert load_file(session, path).created is False

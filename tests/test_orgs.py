@@ -24,19 +24,25 @@ OFFICER = "officer@agency.example.org"
 
 def org_id(app, acronym: str) -> int:
     with app.app_context():
-        return get_session().execute(
-            select(Organisation.id).where(Organisation.acronym == acronym)
-        ).scalar_one()
+        return (
+            get_session()
+            .execute(select(Organisation.id).where(Organisation.acronym == acronym))
+            .scalar_one()
+        )
 
 
 def membership_id(app, email: str, acronym: str) -> int:
     with app.app_context():
-        return get_session().execute(
-            select(Membership.id)
-            .join(User, Membership.user_id == User.id)
-            .join(Organisation, Membership.organisation_id == Organisation.id)
-            .where(User.email == email, Organisation.acronym == acronym)
-        ).scalar_one()
+        return (
+            get_session()
+            .execute(
+                select(Membership.id)
+                .join(User, Membership.user_id == User.id)
+                .join(Organisation, Membership.organisation_id == Organisation.id)
+                .where(User.email == email, Organisation.acronym == acronym)
+            )
+            .scalar_one()
+        )
 
 
 def events(app, action: str) -> list[AuditEvent]:
@@ -161,8 +167,13 @@ def test_agency_admin_edits_agency_profile_without_provider_type(app, client, de
     response = post_form(
         client,
         f"/orgs/{agency}/edit",
-        {"legal_name": "Demo Agency for Quality Assurance", "acronym": "DAQA", "country": "AT",
-         "region": "AT-9", "website": "https://agency.example.org"},
+        {
+            "legal_name": "Demo Agency for Quality Assurance",
+            "acronym": "DAQA",
+            "country": "AT",
+            "region": "AT-9",
+            "website": "https://agency.example.org",
+        },
     )
     assert response.status_code == 302
     assert load_org(app, agency).region == "AT-9"
@@ -191,14 +202,26 @@ def test_staff_of_another_provider_get_404(app, client, demo):
         assert client.get(url).status_code == 404, url
     nvtc = org_id(app, "NVTC")
     token_page = f"/orgs/{nvtc}/staff"
-    assert post_form(client, f"/orgs/{udv}/edit", udv_profile(legal_name="Hijacked"),
-                     token_from=token_page).status_code == 404
+    assert (
+        post_form(
+            client, f"/orgs/{udv}/edit", udv_profile(legal_name="Hijacked"), token_from=token_page
+        ).status_code
+        == 404
+    )
     editor = membership_id(app, UDV_EDITOR, "UDV")
-    assert post_form(client, f"/orgs/{udv}/members/{editor}/deactivate", {},
-                     token_from=token_page).status_code == 404
+    assert (
+        post_form(
+            client, f"/orgs/{udv}/members/{editor}/deactivate", {}, token_from=token_page
+        ).status_code
+        == 404
+    )
     # The membership id of another organisation under one's own organisation: 404 as well.
-    assert post_form(client, f"/orgs/{nvtc}/members/{editor}/deactivate", {},
-                     token_from=token_page).status_code == 404
+    assert (
+        post_form(
+            client, f"/orgs/{nvtc}/members/{editor}/deactivate", {}, token_from=token_page
+        ).status_code
+        == 404
+    )
     assert load_org(app, udv).legal_name == "University of Demoville"
     with app.app_context():
         assert get_session().execute(select(User.active).where(User.email == UDV_EDITOR)).scalar()
@@ -211,7 +234,9 @@ def test_provider_editor_may_see_but_not_manage_staff(app, client, demo):
     assert client.get(f"/orgs/{udv}/staff").status_code == 403
     assert client.get(f"/orgs/{udv}/edit").status_code == 403
     response = post_form(
-        client, f"/orgs/{udv}/staff/invite", {"email": "x@example.org", "role": "provider_editor"},
+        client,
+        f"/orgs/{udv}/staff/invite",
+        {"email": "x@example.org", "role": "provider_editor"},
         token_from=f"/orgs/{udv}",
     )
     assert response.status_code == 403
@@ -281,14 +306,18 @@ def test_provider_admin_invites_editor_and_can_revoke(app, client, demo):
 def test_invitation_of_another_organisation_cannot_be_revoked(app, client, demo):
     udv, nvtc = org_id(app, "UDV"), org_id(app, "NVTC")
     nvtc_admin = login_client(app, NVTC_ADMIN, demo.password)
-    post_form(nvtc_admin, f"/orgs/{nvtc}/staff/invite",
-              {"email": "someone@vet.example.org", "role": "provider_editor"},
-              token_from=f"/orgs/{nvtc}/staff")
+    post_form(
+        nvtc_admin,
+        f"/orgs/{nvtc}/staff/invite",
+        {"email": "someone@vet.example.org", "role": "provider_editor"},
+        token_from=f"/orgs/{nvtc}/staff",
+    )
     with app.app_context():
         token_id = get_session().execute(select(OneTimeToken.id)).scalar_one()
     login(client, UDV_ADMIN, demo.password)
-    response = post_form(client, f"/orgs/{udv}/invitations/{token_id}/revoke", {},
-                         token_from=f"/orgs/{udv}/staff")
+    response = post_form(
+        client, f"/orgs/{udv}/invitations/{token_id}/revoke", {}, token_from=f"/orgs/{udv}/staff"
+    )
     assert response.status_code == 404
     with app.app_context():
         assert get_session().get(OneTimeToken, token_id).revoked_at is None
@@ -306,8 +335,12 @@ def test_invitation_of_another_organisation_cannot_be_revoked(app, client, demo)
 def test_bad_invitation_gets_field_error(app, client, demo, email, role, message):
     udv = org_id(app, "UDV")
     login(client, UDV_ADMIN, demo.password)
-    response = post_form(client, f"/orgs/{udv}/staff/invite", {"email": email, "role": role},
-                         token_from=f"/orgs/{udv}/staff")
+    response = post_form(
+        client,
+        f"/orgs/{udv}/staff/invite",
+        {"email": email, "role": role},
+        token_from=f"/orgs/{udv}/staff",
+    )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert message in page
@@ -321,9 +354,12 @@ def test_bad_invitation_gets_field_error(app, client, demo, email, role, message
 def test_inviting_someone_who_already_has_the_role_is_refused(app, client, demo):
     udv = org_id(app, "UDV")
     login(client, UDV_ADMIN, demo.password)
-    response = post_form(client, f"/orgs/{udv}/staff/invite",
-                         {"email": UDV_EDITOR, "role": "provider_editor"},
-                         token_from=f"/orgs/{udv}/staff")
+    response = post_form(
+        client,
+        f"/orgs/{udv}/staff/invite",
+        {"email": UDV_EDITOR, "role": "provider_editor"},
+        token_from=f"/orgs/{udv}/staff",
+    )
     assert response.status_code == 200
     assert "already has this role here" in response.get_data(as_text=True)
 
@@ -334,8 +370,9 @@ def test_deactivation_ends_the_users_session_at_once(app, client, demo):
     assert editor_client.get("/dashboard").status_code == 200
     login(client, UDV_ADMIN, demo.password)
     editor = membership_id(app, UDV_EDITOR, "UDV")
-    response = post_form(client, f"/orgs/{udv}/members/{editor}/deactivate", {},
-                         token_from=f"/orgs/{udv}/staff")
+    response = post_form(
+        client, f"/orgs/{udv}/members/{editor}/deactivate", {}, token_from=f"/orgs/{udv}/staff"
+    )
     assert response.status_code == 302
     # The editor's very next request is signed out.
     response = editor_client.get("/dashboard")
@@ -347,8 +384,9 @@ def test_deactivation_ends_the_users_session_at_once(app, client, demo):
     # and cannot sign in again until reactivated
     r = post_form(app.test_client(), "/login", {"email": UDV_EDITOR, "password": demo.password})
     assert r.status_code == 200
-    post_form(client, f"/orgs/{udv}/members/{editor}/reactivate", {},
-              token_from=f"/orgs/{udv}/staff")
+    post_form(
+        client, f"/orgs/{udv}/members/{editor}/reactivate", {}, token_from=f"/orgs/{udv}/staff"
+    )
     assert events(app, "user.activated")
     login_client(app, UDV_EDITOR, demo.password)
 
@@ -357,11 +395,21 @@ def test_nobody_can_deactivate_or_remove_themselves(app, client, demo):
     udv = org_id(app, "UDV")
     login(client, UDV_ADMIN, demo.password)
     me = membership_id(app, UDV_ADMIN, "UDV")
-    response = post_form(client, f"/orgs/{udv}/members/{me}/deactivate", {},
-                         token_from=f"/orgs/{udv}/staff", follow_redirects=True)
+    response = post_form(
+        client,
+        f"/orgs/{udv}/members/{me}/deactivate",
+        {},
+        token_from=f"/orgs/{udv}/staff",
+        follow_redirects=True,
+    )
     assert "You cannot deactivate your own account." in response.get_data(as_text=True)
-    response = post_form(client, f"/orgs/{udv}/members/{me}/remove", {},
-                         token_from=f"/orgs/{udv}/staff", follow_redirects=True)
+    response = post_form(
+        client,
+        f"/orgs/{udv}/members/{me}/remove",
+        {},
+        token_from=f"/orgs/{udv}/staff",
+        follow_redirects=True,
+    )
     assert "You cannot remove yourself." in response.get_data(as_text=True)
     assert client.get("/dashboard").status_code == 200
     with app.app_context():
@@ -373,11 +421,21 @@ def test_last_admin_of_an_organisation_cannot_be_deactivated_or_removed(app, cli
     udv = org_id(app, "UDV")
     login(client, AGENCY_ADMIN, demo.password)  # manages UDV through the managing agency
     admin = membership_id(app, UDV_ADMIN, "UDV")
-    response = post_form(client, f"/orgs/{udv}/members/{admin}/deactivate", {},
-                         token_from=f"/orgs/{udv}/staff", follow_redirects=True)
+    response = post_form(
+        client,
+        f"/orgs/{udv}/members/{admin}/deactivate",
+        {},
+        token_from=f"/orgs/{udv}/staff",
+        follow_redirects=True,
+    )
     assert "You cannot deactivate the last administrator" in response.get_data(as_text=True)
-    response = post_form(client, f"/orgs/{udv}/members/{admin}/remove", {},
-                         token_from=f"/orgs/{udv}/staff", follow_redirects=True)
+    response = post_form(
+        client,
+        f"/orgs/{udv}/members/{admin}/remove",
+        {},
+        token_from=f"/orgs/{udv}/staff",
+        follow_redirects=True,
+    )
     assert "You cannot remove the last administrator" in response.get_data(as_text=True)
     with app.app_context():
         assert get_session().get(Membership, admin) is not None
@@ -388,8 +446,9 @@ def test_admin_removes_a_membership(app, client, demo):
     udv = org_id(app, "UDV")
     login(client, UDV_ADMIN, demo.password)
     editor = membership_id(app, UDV_EDITOR, "UDV")
-    response = post_form(client, f"/orgs/{udv}/members/{editor}/remove", {},
-                         token_from=f"/orgs/{udv}/staff")
+    response = post_form(
+        client, f"/orgs/{udv}/members/{editor}/remove", {}, token_from=f"/orgs/{udv}/staff"
+    )
     assert response.status_code == 302
     with app.app_context():
         assert get_session().get(Membership, editor) is None
@@ -407,8 +466,9 @@ def test_account_in_another_organisation_cannot_be_deactivated_from_here(app, cl
         db.commit()
     login(client, UDV_ADMIN, demo.password)
     m = membership_id(app, UDV_EDITOR, "UDV")
-    response = post_form(client, f"/orgs/{udv}/members/{m}/deactivate", {},
-                         token_from=f"/orgs/{udv}/staff")
+    response = post_form(
+        client, f"/orgs/{udv}/members/{m}/deactivate", {}, token_from=f"/orgs/{udv}/staff"
+    )
     assert response.status_code == 403
     with app.app_context():
         assert get_session().execute(select(User.active).where(User.email == UDV_EDITOR)).scalar()
@@ -450,7 +510,9 @@ def test_agency_admin_creates_provider_and_invites_its_admin(app, client, demo):
     assert [e.object_id for e in events(app, "provider.created")][-1] == str(org.id)
     assert events(app, "invitation.sent")
     page = client.get(f"/agencies/{agency}/providers").get_data(as_text=True)
-    assert "Lisbon Skills Academy" in page and "Portugal" in page and "Adult learning provider" in page
+    assert (
+        "Lisbon Skills Academy" in page and "Portugal" in page and "Adult learning provider" in page
+    )
 
 
 def test_new_provider_bad_input(app, client, demo):
@@ -459,8 +521,13 @@ def test_new_provider_bad_input(app, client, demo):
     response = post_form(
         client,
         f"/agencies/{agency}/providers/new",
-        {"legal_name": "Typed Name", "country": "PT", "region": "ES-M", "provider_type": "",
-         "admin_email": "nope"},
+        {
+            "legal_name": "Typed Name",
+            "country": "PT",
+            "region": "ES-M",
+            "provider_type": "",
+            "admin_email": "nope",
+        },
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -469,9 +536,12 @@ def test_new_provider_bad_input(app, client, demo):
     assert "Enter a valid email address." in page
     assert 'value="Typed Name"' in page
     with app.app_context():
-        assert get_session().execute(
-            select(Organisation).where(Organisation.legal_name == "Typed Name")
-        ).first() is None
+        assert (
+            get_session()
+            .execute(select(Organisation).where(Organisation.legal_name == "Typed Name"))
+            .first()
+            is None
+        )
 
 
 def test_provider_list_search_and_access(app, client, demo):
@@ -539,9 +609,12 @@ def test_staff_page_query_count_does_not_grow_with_rows(app, client, demo, count
     with count_queries() as few:
         client.get(f"/orgs/{udv}/staff")
     for i in range(5):
-        post_form(client, f"/orgs/{udv}/staff/invite",
-                  {"email": f"p{i}@example.org", "role": "provider_editor"},
-                  token_from=f"/orgs/{udv}")
+        post_form(
+            client,
+            f"/orgs/{udv}/staff/invite",
+            {"email": f"p{i}@example.org", "role": "provider_editor"},
+            token_from=f"/orgs/{udv}",
+        )
     with app.app_context():
         db = get_session()
         for i in range(8):

@@ -27,18 +27,24 @@ AGENCY_ADMIN = "admin@agency.example.org"
 
 def agency_id(app) -> int:
     with app.app_context():
-        return get_session().execute(
-            select(Organisation.id).where(Organisation.acronym == "DAQA")
-        ).scalar_one()
+        return (
+            get_session()
+            .execute(select(Organisation.id).where(Organisation.acronym == "DAQA"))
+            .scalar_one()
+        )
 
 
 def reviewer_membership(app, email: str) -> int:
     with app.app_context():
-        return get_session().execute(
-            select(Membership.id)
-            .join(User, Membership.user_id == User.id)
-            .where(User.email == email, Membership.role == Role.REVIEWER)
-        ).scalar_one()
+        return (
+            get_session()
+            .execute(
+                select(Membership.id)
+                .join(User, Membership.user_id == User.id)
+                .where(User.email == email, Membership.role == Role.REVIEWER)
+            )
+            .scalar_one()
+        )
 
 
 def invite_data(**changes) -> dict:
@@ -117,14 +123,17 @@ def test_existing_account_joins_the_pool(app, client, demo):
     agency = agency_id(app)
     login(client, AGENCY_ADMIN, demo.password)
     response = post_form(
-        client, f"/agencies/{agency}/reviewers/invite",
+        client,
+        f"/agencies/{agency}/reviewers/invite",
         invite_data(email="officer@agency.example.org"),
     )
     assert response.status_code == 302
     with app.app_context():
-        user = get_session().execute(
-            select(User).where(User.email == "officer@agency.example.org")
-        ).scalar_one()
+        user = (
+            get_session()
+            .execute(select(User).where(User.email == "officer@agency.example.org"))
+            .scalar_one()
+        )
         assert user.password_hash is not None  # untouched
         assert {m.role for m in user.memberships} == {Role.AGENCY_OFFICER, Role.REVIEWER}
 
@@ -135,8 +144,9 @@ def test_bad_reviewer_input_gets_field_errors(app, client, demo):
     response = post_form(
         client,
         f"/agencies/{agency}/reviewers/invite",
-        invite_data(email="not an email", languages="de, xx, klingon", category="wizard",
-                    country="XX"),
+        invite_data(
+            email="not an email", languages="de, xx, klingon", category="wizard", country="XX"
+        ),
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -146,9 +156,9 @@ def test_bad_reviewer_input_gets_field_errors(app, client, demo):
     assert "Choose a country from the list." in page
     assert 'value="de, xx, klingon"' in page and "Digital skills in SMEs" in page
     with app.app_context():
-        assert get_session().execute(
-            select(User).where(User.email == "not an email")
-        ).first() is None
+        assert (
+            get_session().execute(select(User).where(User.email == "not an email")).first() is None
+        )
 
 
 def test_edit_reviewer_profile_is_audited(app, client, demo):
@@ -161,8 +171,12 @@ def test_edit_reviewer_profile_is_audited(app, client, demo):
     response = post_form(
         client,
         url,
-        {"category": "qa_expert", "expertise": "Curriculum design; ESG", "country": "DE",
-         "languages": "de,en,fr"},  # "available" unticked
+        {
+            "category": "qa_expert",
+            "expertise": "Curriculum design; ESG",
+            "country": "DE",
+            "languages": "de,en,fr",
+        },  # "available" unticked
     )
     assert response.status_code == 302
     with app.app_context():
@@ -201,9 +215,11 @@ def test_reviewer_of_another_agency_is_404(app, client, demo):
     # A non-reviewer membership of one's own agency is not a pool entry either.
     officer = None
     with app.app_context():
-        officer = get_session().execute(
-            select(Membership.id).where(Membership.role == Role.AGENCY_OFFICER)
-        ).scalar_one()
+        officer = (
+            get_session()
+            .execute(select(Membership.id).where(Membership.role == Role.AGENCY_OFFICER))
+            .scalar_one()
+        )
     assert client.get(f"/agencies/{agency}/reviewers/{officer}/edit").status_code == 404
 
 
@@ -254,7 +270,9 @@ def test_filters(app, client, demo):
     assert names("country=FR") == {"Pool Reviewer 00", "Pool Reviewer 03"}
     assert names("language=fr") == {"Pool Reviewer 00", "Pool Reviewer 03"}
     assert names("language=it&category=international") == {
-        "Pool Reviewer 01", "Pool Reviewer 03", "Pool Reviewer 05"
+        "Pool Reviewer 01",
+        "Pool Reviewer 03",
+        "Pool Reviewer 05",
     }
     assert names("available=no") == {"Pool Reviewer 00", "Pool Reviewer 04"}
     assert "Rita Reviewer" in names("available=yes")
@@ -276,3 +294,27 @@ def test_reviewer_list_query_count_does_not_grow_with_rows(app, client, demo, co
         page = client.get(f"/agencies/{agency}/reviewers").get_data(as_text=True)
     assert "Pool Reviewer 19" in page
     assert many.count == few.count
+
+
+def test_removing_an_invited_reviewer_revokes_the_invitation(app, client, demo):
+    agency = agency_id(app)
+    login(client, AGENCY_ADMIN, demo.password)
+    post_form(client, f"/agencies/{agency}/reviewers/invite", invite_data())
+    membership = reviewer_membership(app, "expert@example.org")
+    response = post_form(
+        client,
+        f"/orgs/{agency}/members/{membership}/remove",
+        {},
+        token_from=f"/orgs/{agency}/staff",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        db = get_session()
+        assert db.get(Membership, membership) is None
+        assert db.execute(select(ReviewerProfile)).scalars().all()  # the demo reviewers' remain
+        token = db.execute(select(OneTimeToken)).scalar_one()
+        assert token.revoked_at is not None
+        event = db.execute(
+            select(AuditEvent).where(AuditEvent.action == "membership.removed")
+        ).scalar_one()
+    assert json.loads(event.details)["invitations_revoked"] == 1

@@ -41,11 +41,20 @@ def test_progress_per_criterion_and_overall(app, client, demo):
     )
 
     # C1: narrative + rating -> complete.
-    assert _save(client, world, "C1", {"q_narrative": "Our policy", "q_rating": "fully"}).status_code == 302
+    assert (
+        _save(client, world, "C1", {"q_narrative": "Our policy", "q_rating": "fully"}).status_code
+        == 302
+    )
     # C2: narrative + rating but no figure -> draft.
-    assert _save(client, world, "C2", {"q_narrative": "We count", "q_rating": "partially"}).status_code == 302
+    assert (
+        _save(client, world, "C2", {"q_narrative": "We count", "q_rating": "partially"}).status_code
+        == 302
+    )
     # C3: complete text but evidence is required -> draft.
-    assert _save(client, world, "C3", {"q_narrative": "We publish", "q_rating": "fully"}).status_code == 302
+    assert (
+        _save(client, world, "C3", {"q_narrative": "We publish", "q_rating": "fully"}).status_code
+        == 302
+    )
     data = _overview(app, world)
     statuses = {r.code: r.status for r in data.rows}
     assert statuses == {
@@ -61,7 +70,15 @@ def test_progress_per_criterion_and_overall(app, client, demo):
     assert "33 % complete" in page
     assert "1 complete, 2 draft, 0 not started" in page
 
-    assert _save(client, world, "C2", {"q_narrative": "We count", "q_rating": "partially", "q_completion": "87.5"}).status_code == 302
+    assert (
+        _save(
+            client,
+            world,
+            "C2",
+            {"q_narrative": "We count", "q_rating": "partially", "q_completion": "87.5"},
+        ).status_code
+        == 302
+    )
     response = post_form(
         client,
         f"/cases/{world.case_id}/evidence",
@@ -72,9 +89,11 @@ def test_progress_per_criterion_and_overall(app, client, demo):
     data = _overview(app, world)
     assert data.percent == 100
     with app.app_context():
-        answer = get_session().execute(
-            select(Answer).where(Answer.criterion_id == world.criteria["C2"])
-        ).scalar_one()
+        answer = (
+            get_session()
+            .execute(select(Answer).where(Answer.criterion_id == world.criteria["C2"]))
+            .scalar_one()
+        )
         assert answer.values == {"completion": 87.5}
 
 
@@ -87,9 +106,11 @@ def test_draft_saves_without_required_fields(app, client, demo):
         answer = get_session().execute(select(Answer)).scalar_one()
         assert answer.narrative == "Only a start"
         assert answer.rating is None and answer.values == {}
-        assert get_session().execute(
-            select(AuditEvent).where(AuditEvent.action == "answer.saved")
-        ).scalar_one()
+        assert (
+            get_session()
+            .execute(select(AuditEvent).where(AuditEvent.action == "answer.saved"))
+            .scalar_one()
+        )
     assert {r.code: r.status for r in _overview(app, world).rows}["C2"] == assessment.Progress.DRAFT
 
 
@@ -131,8 +152,15 @@ def test_conflicting_edit_shows_both_versions_and_overwrites_nothing(app, demo):
     lock_second = lock_version(second.get(url).get_data(as_text=True))
     assert lock_first == lock_second == "1"
 
-    assert _save(first, world, "C1", {"q_narrative": "Emil's careful text"}, lock=lock_first).status_code == 302
-    response = _save(second, world, "C1", {"q_narrative": "Paula's different text"}, lock=lock_second)
+    assert (
+        _save(
+            first, world, "C1", {"q_narrative": "Emil's careful text"}, lock=lock_first
+        ).status_code
+        == 302
+    )
+    response = _save(
+        second, world, "C1", {"q_narrative": "Paula's different text"}, lock=lock_second
+    )
     assert response.status_code == 409
     body = response.get_data(as_text=True)
     assert "Paula&#39;s different text" in body  # theirs, kept in the form and shown
@@ -190,7 +218,9 @@ def test_overview_query_count_does_not_grow_with_criteria(app, client, demo, cou
     large = make_world(
         app,
         code="large-fw",
-        criteria=[criterion_def(f"L{i}", f"Large {i}", evidence_required=i % 2 == 0) for i in range(40)],
+        criteria=[
+            criterion_def(f"L{i}", f"Large {i}", evidence_required=i % 2 == 0) for i in range(40)
+        ],
     )
     login(client, EDITOR, demo.password)
     for world in (small, large):

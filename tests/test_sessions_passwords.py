@@ -45,7 +45,9 @@ def test_absolute_session_lifetime(app, client, demo):
         db.commit()
     assert client.get("/dashboard").status_code == 302
     with app.app_context():
-        assert get_session().execute(select(UserSession.ended_reason)).scalar() == "absolute_timeout"
+        assert (
+            get_session().execute(select(UserSession.ended_reason)).scalar() == "absolute_timeout"
+        )
 
 
 def test_new_session_id_on_sign_in(app, client, demo):

@@ -48,7 +48,9 @@ def _answer(client, world, code, data):
 
 def _complete(client, world):
     _answer(client, world, "C1", {"q_narrative": "Policy text", "q_rating": "fully"})
-    _answer(client, world, "C2", {"q_narrative": "Rates", "q_rating": "fully", "q_completion": "90"})
+    _answer(
+        client, world, "C2", {"q_narrative": "Rates", "q_rating": "fully", "q_completion": "90"}
+    )
     _answer(client, world, "C3", {"q_narrative": "Website", "q_rating": "fully"})
     response = post_form(
         client,

@@ -313,7 +313,9 @@ def criterion(case_id: int, criterion_id: int) -> str | Response | tuple[str, in
     spec = assessment.criterion_spec(db, criterion)
     answer = assessment.find_answer(db, case, criterion)
     if request.method == "GET":
-        form = answer_form(criterion, answer=answer, lock_version=answer.lock_version if answer else 0)
+        form = answer_form(
+            criterion, answer=answer, lock_version=answer.lock_version if answer else 0
+        )
         return _criterion_page(case, criterion, form)
 
     authorize(current_user, Action.CASE_EDIT, case)

@@ -19,6 +19,7 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from qaportal.audit.services import Actor, record
 from qaportal.auth.models import Membership, Role, User
@@ -218,7 +219,12 @@ def apply_transition(
         case.submitted_at = utcnow()
     elif transition.target == CaseState.DRAFT:
         case.submitted_at = None
-    session.flush()  # bumps the case's lock_version: a concurrent change fails here
+    try:
+        session.flush()  # bumps the case's lock_version: a concurrent change fails here
+    except StaleDataError as exc:
+        raise InvalidTransition(
+            str(_l("The case was changed by someone else meanwhile. Reload it and try again."))
+        ) from exc
 
     details: dict[str, Any] = {
         "reference": case.reference,

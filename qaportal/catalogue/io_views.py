@@ -63,7 +63,7 @@ class UploadForm(FlaskForm):
                 ),
             ),
         ],
-        description=_l("UTF-8 encoded, at most 2 MB and 2,000 rows, one row per specification."),
+        description=_l("UTF-8 encoded, at most 2 MB, one row per specification."),
     )
 
 
@@ -184,6 +184,10 @@ def _provider_or_404(org_id: int) -> Organisation:
     return org
 
 
+def _max_rows() -> int:
+    return int(current_app.config.get("CATALOGUE_IMPORT_MAX_ROWS", csv_io.MAX_ROWS))
+
+
 def _csv_response(body: bytes, filename: str) -> Response:
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
@@ -217,7 +221,7 @@ def _import_page(
         messages=messages or [],
         columns=csv_io.COLUMNS,
         export_only=csv_io.EXPORT_ONLY_COLUMNS,
-        max_rows=csv_io.MAX_ROWS,
+        max_rows=_max_rows(),
     ), status
 
 
@@ -275,7 +279,9 @@ def import_upload(org_id: int) -> tuple[str, int]:
         return _import_page(org, form, [_too_large_message()], 413)
     filename = upload.filename or "upload.csv"
     session = get_session()
-    parsed = csv_io.parse_catalogue_csv(raw, csv_io.existing_titles(session, org.id))
+    parsed = csv_io.parse_catalogue_csv(
+        raw, csv_io.existing_titles(session, org.id), max_rows=_max_rows()
+    )
     staged = None
     if parsed.ok:
         folder = current_app.config["UPLOAD_FOLDER"]
@@ -298,7 +304,9 @@ def import_commit(org_id: int) -> Any:
         return redirect(url_for("catalogue_io.import_upload", org_id=org.id))
     session = get_session()
     # Parsed again from the staged bytes: the catalogue may have changed since the preview.
-    parsed = csv_io.parse_catalogue_csv(staged.raw, csv_io.existing_titles(session, org.id))
+    parsed = csv_io.parse_catalogue_csv(
+        staged.raw, csv_io.existing_titles(session, org.id), max_rows=_max_rows()
+    )
     if not parsed.ok:
         return _preview_page(org, parsed, staged.filename, None, 422)
     try:

@@ -42,6 +42,7 @@ from qaportal.feedback.models import (
     FeedbackSettings,
     InvitationChannel,
 )
+from qaportal.frameworks.models import FrameworkVersion
 from qaportal.notifications.services import enqueue
 from qaportal.orgs.models import Organisation
 
@@ -746,7 +747,8 @@ def usable_invitation(session: Session, invitation_id: int, campaign_id: int) ->
         .options(
             joinedload(FeedbackInvitation.campaign).options(
                 joinedload(Campaign.provider),
-                joinedload(Campaign.questionnaire_version),
+                # The (large) definition is read only when this version is not parsed yet.
+                joinedload(Campaign.questionnaire_version).defer(FrameworkVersion.definition),
                 selectinload(Campaign.specifications),
             )
         )
@@ -817,17 +819,16 @@ def check_answers(
             raise SubmissionError(str(_l("Please answer “%(q)s”.", q=item.prompt)), item.code)
 
 
-def submit_response(
-    session: Session, invitation_id: int, campaign_id: int, answers: Answers
-) -> None:
+def submit_response(session: Session, invitation: FeedbackInvitation, answers: Answers) -> None:
     """Store one anonymous response and use up the invitation, in the caller's transaction.
 
-    ``UPDATE … WHERE NOT used`` decides atomically: of two submissions with the same
-    invitation (second tab, back button, replay), only the first stores anything; the
-    second raises ``LinkProblem("used")``. Nothing about the invitation reaches the
-    response, and nothing is audited (see the module docstring).
+    ``invitation`` comes from :func:`usable_invitation` (or :func:`redeem`); whatever it
+    looked like then, ``UPDATE … WHERE NOT used`` decides atomically: of two submissions
+    with the same invitation (second tab, back button, replay, two requests at once), only
+    the first stores anything; the second raises ``LinkProblem("used")``. Nothing about the
+    invitation reaches the response, and nothing is audited (see the module docstring).
     """
-    invitation = usable_invitation(session, invitation_id, campaign_id)
+    invitation_id, campaign_id = invitation.id, invitation.campaign_id
     campaign = invitation.campaign
     questionnaire = qn.for_version(campaign.questionnaire_version)
     spec_ids = campaign.specification_ids
@@ -924,9 +925,17 @@ class SurveyContext:
     specifications: list[SpecificationChoice]
 
 
-def survey_context(session: Session, invitation: FeedbackInvitation) -> SurveyContext:
+def survey_context(
+    session: Session, invitation: FeedbackInvitation, *, titles: bool = True
+) -> SurveyContext:
+    """What the survey page shows. ``titles=False`` skips looking up the micro-credentials'
+    titles when there is only one (a submission that goes through never shows them)."""
     campaign = invitation.campaign
-    titles = specification_titles(session, campaign.specification_ids)
+    ids = campaign.specification_ids
+    if titles or len(ids) > 1:
+        names = specification_titles(session, ids)
+    else:
+        names = {sid: "" for sid in ids}
     return SurveyContext(
         campaign_id=campaign.id,
         title=campaign.title,
@@ -935,7 +944,7 @@ def survey_context(session: Session, invitation: FeedbackInvitation) -> SurveyCo
         closes_on=_last_day(campaign),
         questionnaire=qn.for_version(campaign.questionnaire_version),
         specifications=sorted(
-            (SpecificationChoice(sid, t) for sid, t in titles.items()),
+            (SpecificationChoice(sid, t) for sid, t in names.items()),
             key=lambda c: (c.title.casefold(), c.id),
         ),
     )

@@ -607,7 +607,7 @@ def submit() -> Response | tuple[str, int]:
     except services.LinkProblem as problem:
         session.pop(PASS_KEY, None)
         return _problem_page(problem.reason, problem.campaign)
-    context = services.survey_context(db, invitation)
+    context = services.survey_context(db, invitation, titles=False)
     form = survey_form_class(context.questionnaire, context.specifications)()
     unknown = form.unknown_fields(list(request.form.keys()))
     valid = form.validate_on_submit()
@@ -621,7 +621,7 @@ def submit() -> Response | tuple[str, int]:
         )
     elif valid:
         try:
-            services.submit_response(db, current[0], current[1], form.answers())
+            services.submit_response(db, invitation, form.answers())
         except services.LinkProblem as problem:
             db.rollback()
             session.pop(PASS_KEY, None)
@@ -633,7 +633,7 @@ def submit() -> Response | tuple[str, int]:
             db.commit()
             session.pop(PASS_KEY, None)
             return redirect(url_for("feedback.thanks"), code=303)
-    return _survey_page(form, context, 422)
+    return _survey_page(form, services.survey_context(db, invitation), 422)
 
 
 @bp.get("/f/thanks")

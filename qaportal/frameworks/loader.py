@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from flask_babel import gettext as _
@@ -31,6 +31,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from qaportal.paths import FORMS_DIR
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from qaportal.audit.services import Actor
+    from qaportal.frameworks.services import LoadResult
 
 SCHEMA_PATH = FORMS_DIR / "schema" / "definition.schema.json"
 FILE_SUFFIXES = (".yaml", ".yml")
@@ -818,11 +824,11 @@ def all_errors(results: Iterable[CheckedFile]) -> list[FormError]:
     return [error for checked in results for error in checked.errors]
 
 
-def load_file(session: Any, path: str | Path, actor: Any = None) -> Any:
+def load_file(session: Session, path: str | Path, actor: Actor | None = None) -> LoadResult:
     """Check and store one file (see ``qaportal.frameworks.services.load_forms``); returns
     its ``LoadResult``. Raises ``FormsInvalid`` when the file has errors."""
-    from qaportal.audit.services import Actor
+    from qaportal.audit.services import Actor as _Actor
     from qaportal.frameworks.services import load_forms
 
-    (result,) = load_forms(session, actor or Actor.system("forms"), paths=[Path(path)])
+    (result,) = load_forms(session, actor or _Actor.system("forms"), paths=[Path(path)])
     return result

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from qaportal.audit.services import Actor, record
@@ -60,9 +60,28 @@ def remove_membership(session: Session, membership: Membership, actor: Actor) ->
             _("You cannot remove the last administrator of %(org)s.", org=org.display_name)
         )
     user = membership.user
-    details = {"user_id": user.id, "email": user.email, "role": membership.role.value}
-    membership_id = membership.id
+    details: dict[str, Any] = {
+        "user_id": user.id,
+        "email": user.email,
+        "role": membership.role.value,
+    }
+    membership_id, role = membership.id, membership.role
     session.delete(membership)
+    # An invitation still open for the same role would quietly bring the membership back.
+    revoked = session.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.purpose == TokenPurpose.INVITATION,
+            OneTimeToken.organisation_id == org.id,
+            OneTimeToken.email == user.email,
+            OneTimeToken.role == role,
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    details["invitations_revoked"] = revoked
     session.flush()
     session.expire(user, ["memberships"])
     record(

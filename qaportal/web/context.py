@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,12 +42,16 @@ def navigation() -> list[NavItem]:
         seen.add(org.id)
         if can(current_user, Action.AGENCY_MANAGE_PROVIDERS, org):
             items.append(
-                NavItem(_("Providers"), url_for("orgs.providers", agency_id=org.id), "orgs.providers")
+                NavItem(
+                    _("Providers"), url_for("orgs.providers", agency_id=org.id), "orgs.providers"
+                )
             )
         if can(current_user, Action.AGENCY_MANAGE_REVIEWERS, org):
             items.append(
                 NavItem(
-                    _("Reviewer pool"), url_for("orgs.reviewers", agency_id=org.id), "orgs.reviewers"
+                    _("Reviewer pool"),
+                    url_for("orgs.reviewers", agency_id=org.id),
+                    "orgs.reviewers",
                 )
             )
         if can(current_user, Action.ORG_MANAGE_STAFF, org):
@@ -70,7 +73,8 @@ def navigation() -> list[NavItem]:
         if can(current_user, Action.AGENCY_VIEW_OUTBOX, org):
             items.append(
                 NavItem(
-                    _("Outbox"), url_for("notifications.outbox", agency_id=org.id),
+                    _("Outbox"),
+                    url_for("notifications.outbox", agency_id=org.id),
                     "notifications.outbox",
                 )
             )
@@ -93,9 +97,4 @@ def link_settings() -> LinkSettings:
 
     from qaportal.auth.invitations import LinkSettings
 
-    config = current_app.config
-    return LinkSettings(
-        base_url=str(config["BASE_URL"]).rstrip("/"),
-        invitation_lifetime=dt.timedelta(hours=config["TOKEN_HOURS_INVITATION"]),
-        reset_lifetime=dt.timedelta(hours=config["TOKEN_HOURS_PASSWORD_RESET"]),
-    )
+    return LinkSettings.from_config(current_app.config)

@@ -99,6 +99,8 @@ def _links(user: User, role: Role, org_id: int) -> list[Link]:
         links.append(Link(_("Email outbox"), url_for("notifications.outbox", agency_id=org_id)))
     if role in (Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR):
         links.append(Link(_("Provider profile"), url_for("orgs.show", org_id=org_id)))
+    if org.is_agency and can(user, Action.ORG_EDIT, org):
+        links.append(Link(_("Agency profile"), url_for("orgs.show", org_id=org_id)))
     if org.is_provider and can(user, Action.CATALOGUE_VIEW, org):
         links.append(
             Link(_("Micro-credential catalogue"), url_for("catalogue.index", org_id=org_id))
