@@ -80,6 +80,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "LOGIN_FAILURE_LIMIT": _env("LOGIN_FAILURE_LIMIT", "10 per 15 minutes"),
         "TOKEN_HOURS_INVITATION": _env_int("INVITATION_HOURS", 7 * 24),
         "TOKEN_HOURS_PASSWORD_RESET": _env_int("PASSWORD_RESET_HOURS", 2),
+        # learner and peer feedback (qaportal.feedback)
+        "FEEDBACK_MIN_RESPONSES": _env_int("FEEDBACK_MIN_RESPONSES", 5),  # agencies may change it
+        "FEEDBACK_SUBMIT_LIMIT": _env("FEEDBACK_SUBMIT_LIMIT", "60 per minute; 600 per hour"),
+        "FEEDBACK_REDEEM_LIMIT": _env("FEEDBACK_REDEEM_LIMIT", "60 per minute; 600 per hour"),
+        "FEEDBACK_PASS_MINUTES": _env_int("FEEDBACK_PASS_MINUTES", 180),
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 0) or None,
         "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 0) or None,
         "BABEL_DEFAULT_LOCALE": "en",

@@ -551,3 +551,23 @@ def test_provider_editor_may_import(app: Any, client: Any, demo: Any) -> None:
     response = upload(client, udv, make_csv([row()]))
     assert response.status_code == 200
     assert commit(client, udv, response.get_data(as_text=True)).status_code == 302
+
+
+def test_broken_quoting_and_binary_files_are_refused_with_a_reason() -> None:
+    header = ",".join(csv_io.COLUMN_NAMES).encode()
+    parsed = csv_io.parse_catalogue_csv(header + b'\r\n"unterminated,x\r\nmore' + b'"x"y')
+    assert not parsed.ok
+    assert "not valid CSV near line" in parsed.file_problems[0].message
+    parsed = csv_io.parse_catalogue_csv(b"PK\x03\x04\x00\x00 an xlsx workbook")
+    assert parsed.file_problems[0].message == "This is not a CSV text file."
+    parsed = csv_io.parse_catalogue_csv("title\r\nx".encode("utf-16"))
+    assert "UTF-16" in parsed.file_problems[0].message
+    parsed = csv_io.parse_catalogue_csv(header + b"\r\n")
+    assert parsed.file_problems[0].message == "The file has a header but no rows."
+
+
+def test_row_with_the_wrong_number_of_cells_is_named() -> None:
+    body = make_csv([row()]) + b"only,three,cells\r\n"
+    parsed = csv_io.parse_catalogue_csv(body)
+    assert [(p.row, p.column) for p in parsed.problems] == [(3, None)]
+    assert "3 cells" in parsed.problems[0].message

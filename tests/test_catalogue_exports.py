@@ -38,6 +38,7 @@ from qaportal.paths import DATA_DIR
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "standards"
 PACKAGED = DATA_DIR / "standards"
 ELM = "http://data.europa.eu/snb/model/elm/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib.*")
@@ -497,3 +498,19 @@ def test_public_pages_of_the_exports_resolve(client: Any, catalogue: Any) -> Non
     path = body["id"].removeprefix("http://localhost")
     assert client.get(path).status_code == 200
     assert client.get(body["creator"]["id"].removeprefix("http://localhost")).status_code == 200
+
+
+def test_note_subjects_resolve_to_the_published_vocabulary(
+    app: Any, client: Any, catalogue: Any
+) -> None:
+    response = client.get("/catalogue/vocabulary/annex-i")
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    vocabulary = elm_graph(response.get_json())
+    conforms, report = shacl(vocabulary)
+    assert conforms, report
+    concepts = set(vocabulary.subjects(RDF.type, URIRef(SKOS + "Concept")))
+    assert len(concepts) == len(exports_elm.NOTE_SUBJECTS)
+    graph = elm_graph(elm_document(app, catalogue["full"]))
+    subjects = set(graph.objects(None, URIRef("http://purl.org/dc/terms/subject")))
+    assert subjects and subjects <= concepts

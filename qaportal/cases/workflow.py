@@ -311,7 +311,7 @@ def _notify(
             if address.lower() in sent:
                 continue
             sent.add(address.lower())
-            enqueue(session, address, subject, body)
+            enqueue(session, address, subject, body, organisation_id=case.agency_id)
 
 
 # ----- labels ------------------------------------------------------------------------------

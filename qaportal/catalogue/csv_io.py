@@ -340,6 +340,8 @@ def current_versions(session: Session, provider_id: int) -> list[SpecificationVe
             SpecificationVersion.specification_id.label("spec_id"),
             func.max(SpecificationVersion.number).label("number"),
         )
+        .join(Specification, Specification.id == SpecificationVersion.specification_id)
+        .where(Specification.provider_id == provider_id)
         .group_by(SpecificationVersion.specification_id)
         .subquery()
     )
@@ -440,7 +442,7 @@ def _decode(raw: bytes) -> str:
         line = raw[: error.start].count(b"\n") + 1
         raise _FileRefused(
             Problem(
-                line,
+                None,
                 None,
                 _(
                     "The file is not UTF-8 encoded: byte 0x%(byte)02X on line %(line)d cannot be "
@@ -783,7 +785,7 @@ def _records(text: str, max_rows: int) -> list[list[str]]:
     except csv.Error as error:
         raise _FileRefused(
             Problem(
-                reader.line_num or None,
+                None,
                 None,
                 _(
                     "The file is not valid CSV near line %(line)d (%(reason)s).",

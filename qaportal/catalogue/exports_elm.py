@@ -533,5 +533,25 @@ def build_learning_achievement_specification(
     return document
 
 
+def annex_i_vocabulary(base_url: str) -> dict[str, Any]:
+    """The small concept scheme naming the Annex I elements that the export carries in notes
+    (published at :func:`vocabulary_iri`, so the notes' subjects resolve)."""
+    vocab = vocabulary_iri(base_url)
+    return {
+        "@context": ELM_CONTEXT_URL,
+        "@graph": [
+            {
+                "@id": vocab,
+                "@type": "ConceptScheme",
+                "prefLabel": {"en": "Annex I elements carried in notes (qaportal)"},
+            },
+            *(
+                _concept(f"{vocab}#{key.replace('_', '-')}", vocab, label)
+                for key, label in NOTE_SUBJECTS.items()
+            ),
+        ],
+    }
+
+
 def filename(version: SpecificationVersion) -> str:
     return f"{version.specification.public_id}-elm.jsonld"

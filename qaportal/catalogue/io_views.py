@@ -160,6 +160,17 @@ def elm(public_id: str) -> Response:
     return _download(document, exports_elm.MEDIA_TYPE, exports_elm.filename(version))
 
 
+@bp.get("/catalogue/vocabulary/annex-i")
+def annex_i_vocabulary() -> Response:
+    """The concept scheme the ELM notes' subjects belong to (their IRIs resolve here)."""
+    document = exports_elm.annex_i_vocabulary(current_app.config["BASE_URL"])
+    response = Response(
+        json.dumps(document, ensure_ascii=False, indent=2) + "\n", mimetype=exports_elm.MEDIA_TYPE
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @bp.get("/catalogue/formats")
 def formats() -> str:
     """The CSV layout and the Annex I → OB3 / ELM mappings (qaportal/catalogue/README.md)."""

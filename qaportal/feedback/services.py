@@ -581,7 +581,7 @@ def invite_by_email(
             )
         )
         subject, body = _invitation_mail(campaign, survey_link(base_url, token), reminder=False)
-        enqueue(session, address, subject, body)
+        enqueue(session, address, subject, body, organisation_id=campaign.provider_id)
     session.flush()
     record(
         session,
@@ -638,7 +638,13 @@ def send_reminders(
             invitation.campaign, survey_link(base_url, token), reminder=True
         )
         assert invitation.email is not None
-        enqueue(session, invitation.email, subject, body)
+        enqueue(
+            session,
+            invitation.email,
+            subject,
+            body,
+            organisation_id=invitation.campaign.provider_id,
+        )
         seen = per_campaign.get(invitation.campaign_id, (invitation.campaign, 0))
         per_campaign[invitation.campaign_id] = (seen[0], seen[1] + 1)
     for target, count in per_campaign.values():
