@@ -155,23 +155,18 @@ def audit_verify() -> None:
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the database, seed demo data, print the logins and start the server."""
     from qaportal import migrate
-    from qaportal.demo import seed_demo
+    from qaportal.demo import seed_all
 
     migrate.upgrade("head")
-    logins = seed_demo()
-    from qaportal.demo import seed_frameworks
-
-    for loaded in seed_frameworks():
+    summary = seed_all()
+    for loaded in summary.frameworks:
         state = "loaded" if loaded.created else "unchanged"
         click.echo(f"Framework {loaded.code}: version {loaded.number} {state}.")
-    from qaportal.demo import seed_demo_case
-
-    if reference := seed_demo_case():
-        click.echo(f"Demo case {reference} (a draft self-assessment of the university).")
-    from qaportal.demo import seed_demo_feedback
-
-    if campaign_id := seed_demo_feedback():
-        click.echo(f"Demo feedback campaign {campaign_id} (12 anonymous learner responses).")
+    if summary.case_reference:
+        click.echo(f"Demo case {summary.case_reference} (a draft self-assessment).")
+    if summary.campaign_id:
+        click.echo(f"Demo feedback campaign {summary.campaign_id} (anonymous learner responses).")
+    logins = summary
     click.echo("\nDemo logins (all share the password below):")
     click.echo(f"  password: {logins.password}")
     for login in logins.accounts:

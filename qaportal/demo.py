@@ -239,3 +239,22 @@ def seed_demo_feedback(session: Session | None = None) -> int | None:
     campaign_id = seed(session, PROVIDERS[0]["legal_name"])
     session.commit()
     return campaign_id
+
+
+@dataclass
+class DemoSummary(DemoLogins):
+    frameworks: list[LoadResult] = field(default_factory=list)
+    case_reference: str | None = None
+    campaign_id: int | None = None
+
+
+def seed_all(session: Session | None = None) -> DemoSummary:
+    """Everything `qaportal demo` shows: organisations and users, catalogue, frameworks, a
+    draft case and a feedback campaign. Idempotent."""
+    session = session or get_session()
+    logins = seed_demo(session)
+    summary = DemoSummary(password=logins.password, accounts=logins.accounts)
+    summary.frameworks = seed_frameworks(session)
+    summary.case_reference = seed_demo_case(session)
+    summary.campaign_id = seed_demo_feedback(session)
+    return summary

@@ -72,7 +72,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _drop_pg_database(PG_URL, name)
 
 
-def _empty_database(engine: Engine) -> None:
+def empty_database(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -108,7 +108,7 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(app_config)
-    _empty_database(application.extensions["qaportal.engine"])
+    empty_database(application.extensions["qaportal.engine"])
     yield application
     application.extensions["qaportal.engine"].dispose()
 

@@ -525,7 +525,7 @@ def test_no_column_links_a_response_to_an_invitation():
     assert "id" not in answers.c  # no autoincrement id in insertion order
 
 
-def test_closing_erases_addresses(app, client, demo):
+def test_closing_deletes_invitations_and_addresses(app, client, demo):
     campaign_id = make_campaign(app, [make_specification(app, "Data literacy")])
     login(client, UDV_ADMIN, demo.password)
     assert _upload(client, campaign_id, b"email\nann@example.org\n").status_code == 302
@@ -534,12 +534,17 @@ def test_closing_erases_addresses(app, client, demo):
     assert response.status_code == 302
     with app.app_context():
         db = get_session()
-        assert db.execute(select(FeedbackInvitation.email)).scalars().all() == [None]
-        assert db.get(Campaign, campaign_id).status().value == "closed"
+        # the invitations (addresses and all) are gone; only their counts stay
+        assert db.execute(select(FeedbackInvitation)).first() is None
+        campaign = db.get(Campaign, campaign_id)
+        assert campaign.status().value == "closed"
+        assert (campaign.invited_by_email, campaign.invitations_used) == (1, 0)
         assert "feedback.campaign_closed" in db.execute(select(AuditEvent.action)).scalars().all()
+    page = client.get(f"/feedback/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "Invited by email</th><td>1</td>" in page
 
 
-def test_sweep_command_erases_addresses_of_campaigns_closed_by_date(app, client, demo):
+def test_sweep_command_deletes_invitations_of_campaigns_closed_by_date(app, client, demo):
     campaign_id = make_campaign(app, [make_specification(app, "Data literacy")])
     login(client, UDV_ADMIN, demo.password)
     assert _upload(client, campaign_id, b"email\nann@example.org\n").status_code == 302
@@ -548,7 +553,7 @@ def test_sweep_command_erases_addresses_of_campaigns_closed_by_date(app, client,
     assert result.exit_code == 0, result.output
     assert "1 closed campaigns swept" in result.output
     with app.app_context():
-        assert get_session().execute(select(FeedbackInvitation.email)).scalars().all() == [None]
+        assert get_session().execute(select(FeedbackInvitation)).first() is None
 
 
 # ----- reminders --------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ Revises: 0003
 Create Date: 2026-11-23 09:00:00.000000
 
 Hand-reviewed: only the feedback tables. ``feedback_responses`` has a random UUID primary
-key and a day-level date; ``feedback_invitations`` a bare ``used`` flag; nothing links the
-two (see ``qaportal.feedback.models``).
+key and a day-level date; ``feedback_invitations`` a bare ``used`` flag (and the rows go
+when the campaign closes); nothing links the two (see ``qaportal.feedback.models``).
 """
 
 from __future__ import annotations
@@ -51,6 +51,9 @@ def upgrade() -> None:
         sa.Column("closes_at", qaportal.db.UTCDateTime(), nullable=False),
         sa.Column("closed_early_at", qaportal.db.UTCDateTime(), nullable=True),
         sa.Column("swept_at", qaportal.db.UTCDateTime(), nullable=True),
+        sa.Column("invited_by_email", sa.Integer(), nullable=True),
+        sa.Column("invited_by_code", sa.Integer(), nullable=True),
+        sa.Column("invitations_used", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", qaportal.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(

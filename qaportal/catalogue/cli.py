@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from qaportal.audit.services import Actor, record
@@ -160,6 +160,24 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     table = model.__table__
     for batch in _batches(rows):
         session.execute(insert(table), batch)
+
+
+ANALYZED_TABLES = (
+    "organisations",
+    "specifications",
+    "specification_versions",
+    "learning_outcomes",
+    "catalogue_entries",
+    "catalogue_facets",
+)
+
+
+def _analyze(session: Session) -> None:
+    """Fresh planner statistics after a bulk load (otherwise PostgreSQL plans for 8 rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE " + ", ".join(ANALYZED_TABLES)))
+    else:
+        session.execute(text("ANALYZE"))
 
 
 def _agency_id(session: Session) -> int | None:
@@ -344,6 +362,7 @@ def generate_catalogue(
         facet_rows += [{"entry_id": entry_id, "kind": k, "value": v} for k, v in sorted(seen)]
     _insert(session, CatalogueFacet, facet_rows)
     search.refresh_search_vectors(session)
+    _analyze(session)
 
     result = GenerateResult(providers, specs, len(draft_rows), len(outcome_rows))
     record(

@@ -7,9 +7,11 @@ A response must not be linkable to an invitation or to an email address by anyon
 people who run the database included. What is stored, and what is deliberately not:
 
 * ``FeedbackInvitation`` holds the SHA-256 of its token, the address it was mailed to (for
-  reminders; erased when the campaign closes, see ``services.sweep_closed_campaigns``) and a
-  bare ``used`` flag. It has **no** ``used_at`` timestamp, **no** response id and nothing
-  else that changes when it is used.
+  reminders) and a bare ``used`` flag. It has **no** ``used_at`` timestamp, **no** response
+  id and nothing else that changes when it is used. Invitations live only while the
+  campaign runs: when it closes (``services.sweep``, run by "close now" and by
+  ``qaportal feedback sweep`` / ``remind`` for campaigns closed by date) their counts are
+  kept on the campaign and the rows, addresses and all, are deleted.
 * ``FeedbackResponse`` has a random UUID4 primary key (no autoincrement whose order could be
   matched with anything), the campaign, the questionnaire version it answered, the
   micro-credential the respondent named, and the **day** it arrived (``submitted_on``, a
@@ -26,8 +28,8 @@ people who run the database included. What is stored, and what is deliberately n
   order of use would show in the invitations' physical order. To blur that, the same
   transaction also re-writes up to ``DECOY_TOUCHES`` other, already used invitations of the
   campaign chosen at random: an invitation's ``xmin`` then points to a crowd, and later
-  submissions keep moving it. When the campaign closes, every invitation is re-written
-  once more and the addresses are erased, so the link is gone for good.
+  submissions keep moving it. When the campaign closes the invitations are deleted, so
+  nothing is left to link to.
 
 What is *not* defended against, and documented as such: an operator who watches the
 database live (or reads its write-ahead log, or the web server's access log with client
@@ -115,8 +117,11 @@ class Campaign(Base):
     opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     closed_early_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # Set once the addresses have been erased and the invitations re-written after closing.
+    # Set when the campaign has closed and its invitations were replaced by these counts.
     swept_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    invited_by_email: Mapped[int | None] = mapped_column(Integer)
+    invited_by_code: Mapped[int | None] = mapped_column(Integer)
+    invitations_used: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

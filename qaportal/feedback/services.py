@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from qaportal.audit.services import Actor, record
@@ -264,7 +264,7 @@ def load_campaign(session: Session, campaign_id: int) -> Campaign | None:
 
 
 def close_campaign(session: Session, campaign: Campaign, actor: Actor) -> None:
-    """Close now: links stop working, addresses are erased (see ``sweep``)."""
+    """Close now: links and codes stop working and the invitations are deleted (``sweep``)."""
     now = utcnow()
     if campaign.status(now) == CampaignStatus.CLOSED:
         raise FeedbackError(str(_l("This campaign is already closed.")))
@@ -285,15 +285,15 @@ def close_campaign(session: Session, campaign: Campaign, actor: Actor) -> None:
 
 
 def sweep(session: Session, campaign: Campaign) -> None:
-    """After closing: erase the addresses and re-write every invitation of the campaign.
-
-    Re-writing gives every invitation the same row version (PostgreSQL ``xmin``), so nothing
-    is left that points from an invitation to the transaction that stored a response.
-    """
+    """After closing: keep the invitation counts on the campaign and delete the invitations
+    (with their addresses), so that nothing is left that a response could be linked to."""
+    counts = _invitation_counts(session, [campaign.id])[campaign.id]
+    campaign.invited_by_email = counts.get(("email", False), 0) + counts.get(("email", True), 0)
+    campaign.invited_by_code = counts.get(("code", False), 0) + counts.get(("code", True), 0)
+    campaign.invitations_used = counts.get(("email", True), 0) + counts.get(("code", True), 0)
     session.execute(
-        update(FeedbackInvitation)
+        delete(FeedbackInvitation)
         .where(FeedbackInvitation.campaign_id == campaign.id)
-        .values(email=None, used=FeedbackInvitation.used)
         .execution_options(synchronize_session=False)
     )
     campaign.swept_at = utcnow()
@@ -318,6 +318,26 @@ def sweep_closed_campaigns(session: Session, actor: Actor) -> int:
         )
         count += 1
     return count
+
+
+def _invitation_counts(
+    session: Session, campaign_ids: list[int]
+) -> dict[int, dict[tuple[str, bool], int]]:
+    counts: dict[int, dict[tuple[str, bool], int]] = {cid: {} for cid in campaign_ids}
+    for cid, channel, used, count in session.execute(
+        select(
+            FeedbackInvitation.campaign_id,
+            FeedbackInvitation.channel,
+            FeedbackInvitation.used,
+            func.count(),
+        )
+        .where(FeedbackInvitation.campaign_id.in_(campaign_ids))
+        .group_by(
+            FeedbackInvitation.campaign_id, FeedbackInvitation.channel, FeedbackInvitation.used
+        )
+    ):
+        counts[cid][(InvitationChannel(channel).value, bool(used))] = count
+    return counts
 
 
 @dataclass(frozen=True)
@@ -352,20 +372,7 @@ def summaries(session: Session, campaigns: list[Campaign]) -> list[CampaignSumma
     ids = [c.id for c in campaigns]
     if not ids:
         return []
-    invites: dict[int, dict[tuple[str, bool], int]] = {cid: {} for cid in ids}
-    for cid, channel, used, count in session.execute(
-        select(
-            FeedbackInvitation.campaign_id,
-            FeedbackInvitation.channel,
-            FeedbackInvitation.used,
-            func.count(),
-        )
-        .where(FeedbackInvitation.campaign_id.in_(ids))
-        .group_by(
-            FeedbackInvitation.campaign_id, FeedbackInvitation.channel, FeedbackInvitation.used
-        )
-    ):
-        invites[cid][(InvitationChannel(channel).value, bool(used))] = count
+    invites = _invitation_counts(session, [c.id for c in campaigns if c.swept_at is None])
     responses = dict(
         session.execute(
             select(FeedbackResponse.campaign_id, func.count())
@@ -379,9 +386,14 @@ def summaries(session: Session, campaigns: list[Campaign]) -> list[CampaignSumma
     now = utcnow()
     out = []
     for c in campaigns:
-        counts = invites[c.id]
-        emails = counts.get(("email", False), 0) + counts.get(("email", True), 0)
-        codes = counts.get(("code", False), 0) + counts.get(("code", True), 0)
+        if c.swept_at is not None:  # closed: the invitations are gone, their counts stay
+            emails, codes = c.invited_by_email or 0, c.invited_by_code or 0
+            used = c.invitations_used or 0
+        else:
+            counts = invites[c.id]
+            emails = counts.get(("email", False), 0) + counts.get(("email", True), 0)
+            codes = counts.get(("code", False), 0) + counts.get(("code", True), 0)
+            used = counts.get(("email", True), 0) + counts.get(("code", True), 0)
         out.append(
             CampaignSummary(
                 id=c.id,
@@ -392,7 +404,7 @@ def summaries(session: Session, campaigns: list[Campaign]) -> list[CampaignSumma
                 closes_on=_last_day(c),
                 specifications=sorted(titles[s.specification_id] for s in c.specifications),
                 invited=emails + codes,
-                used=counts.get(("email", True), 0) + counts.get(("code", True), 0),
+                used=used,
                 responses=responses.get(c.id, 0),
                 emails=emails,
                 codes=codes,

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", help="an empty database (default: temporary SQLite)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite database")
     args = parser.parse_args(argv)
 
     from qaportal import create_app
@@ -121,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         q = "/".join(str(n) for n in sorted(queries))
         print(f"{label:<34} {statistics.median(timings):>10.1f} {p90:>8.1f} {q:>8}  {rows}")
     engine.dispose()
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

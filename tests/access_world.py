@@ -1,0 +1,156 @@
+"""The world the access matrix runs in: the full demo data set plus one object of every kind
+that a route can address, and a signed-in client per persona."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from qaportal.auth.models import Membership, OneTimeToken, Role, User
+from qaportal.cases.models import Case
+from qaportal.catalogue.models import Specification, SpecificationVersion, VersionStatus
+from qaportal.db import get_session
+from qaportal.evidence.models import Evidence
+from qaportal.feedback.models import Campaign
+from qaportal.notifications.models import OutboxMessage
+from qaportal.orgs.models import Organisation
+
+PERSONAS = {
+    "anonymous": None,
+    "agency_admin": "admin@agency.example.org",
+    "agency_officer": "officer@agency.example.org",
+    "reviewer": "reviewer1@reviewers.example.org",
+    "provider_admin": "admin@university.example.org",
+    "provider_editor": "editor@university.example.org",
+    "other_provider": "admin@vet.example.org",
+}
+
+
+@dataclass
+class World:
+    password: str
+    ids: dict[str, Any]
+
+
+def build_world(app: Flask, *, reset: bool = False) -> World:
+    """Seed like `qaportal demo`, then add what the demo lacks (an outbox message, a pending
+    invitation, evidence) and collect the ids the route templates need. ``reset`` empties
+    the database first."""
+    from qaportal.demo import seed_all
+    from tests.conftest import empty_database
+
+    if reset:
+        empty_database(app.extensions["qaportal.engine"])
+
+    with app.app_context():
+        logins = seed_all()
+        db = get_session()
+        agency = db.execute(select(Organisation).where(Organisation.acronym == "DAQA")).scalar_one()
+        university = db.execute(
+            select(Organisation).where(Organisation.acronym == "UDV")
+        ).scalar_one()
+        case = db.execute(select(Case).where(Case.provider_id == university.id)).scalar_one()
+        ids: dict[str, Any] = {"agency": agency.id, "provider": university.id, "case": case.id}
+        ids["criterion"] = _first_criterion(db, case)
+        ids["evidence"] = _evidence(app, db, case, ids["criterion"])
+        spec = (
+            db.execute(
+                select(Specification)
+                .join(SpecificationVersion)
+                .where(
+                    Specification.provider_id == university.id,
+                    SpecificationVersion.status == VersionStatus.PUBLISHED,
+                )
+            )
+            .scalars()
+            .first()
+        )
+        ids["spec"] = spec.id
+        ids["public_id"] = spec.public_id
+        ids["campaign"] = (
+            db.execute(select(Campaign.id).where(Campaign.provider_id == university.id))
+            .scalars()
+            .first()
+        )
+        ids["editor_membership"] = _membership(db, "editor@university.example.org", university.id)
+        ids["reviewer_membership"] = _membership(db, "reviewer2@reviewers.example.org", agency.id)
+        ids["invitation"] = _pending_invitation(app, db, university)
+        message = OutboxMessage(
+            to_address="someone@example.org",
+            subject="Hello",
+            body_text="Body",
+            organisation_id=agency.id,
+        )
+        db.add(message)
+        db.commit()
+        ids["message"] = message.id
+    return World(logins.password, ids)
+
+
+def _first_criterion(db: Any, case: Case) -> int:
+    from qaportal.frameworks.models import Criterion
+
+    version_ids = [cf.framework_version_id for cf in case.frameworks]
+    return (
+        db.execute(
+            select(Criterion.id)
+            .where(Criterion.framework_version_id.in_(version_ids))
+            .order_by(Criterion.id)
+        )
+        .scalars()
+        .first()
+    )
+
+
+def _evidence(app: Flask, db: Any, case: Case, criterion_id: int) -> int:
+    from qaportal.audit.services import Actor
+    from qaportal.evidence import services as evidence
+    from qaportal.evidence.storage import get_storage
+
+    existing = db.execute(select(Evidence.id).where(Evidence.case_id == case.id)).scalar()
+    if existing:
+        return existing
+    user = db.execute(select(User).where(User.email == "admin@university.example.org")).scalar_one()
+    storage = get_storage(app)
+    received = evidence.receive(storage, io.BytesIO(b"Our quality manual.\n"), "manual.txt")
+    item = evidence.add_evidence(
+        db,
+        storage,
+        case,
+        received,
+        title="Quality manual",
+        criterion_ids=[criterion_id],
+        user=user,
+        actor=Actor(user.id, user.email),
+    )
+    db.commit()
+    return item.id
+
+
+def _membership(db: Any, email: str, org_id: int) -> int:
+    return db.execute(
+        select(Membership.id)
+        .join(User)
+        .where(User.email == email, Membership.organisation_id == org_id)
+    ).scalar_one()
+
+
+def _pending_invitation(app: Flask, db: Any, university: Organisation) -> int:
+    from qaportal.audit.services import Actor
+    from qaportal.auth.invitations import LinkSettings, invite
+
+    record = invite(
+        db,
+        university,
+        "new.editor@university.example.org",
+        Role.PROVIDER_EDITOR,
+        Actor.system("test"),
+        LinkSettings.from_config(app.config),
+    )
+    db.commit()
+    assert isinstance(record, OneTimeToken)
+    return record.id

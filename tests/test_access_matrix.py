@@ -1,0 +1,323 @@
+"""The access matrix: every route of the app, for every persona.
+
+It enumerates the app's URL map and fails if a route is missing here, so a new route cannot
+land without saying who may use it. Each route is requested with every method it accepts
+(POSTs carry a valid CSRF token and an empty form) by: an anonymous visitor, each role of the
+demo agency and university, and the admin of another provider.
+
+Expectations: "ok" (the request is served: any status but 401/403/404/405/5xx and no
+redirect to the sign-in page), "login" (redirected to sign in), 403, 404, or "same" (a public
+route: every persona gets the same, non-error answer).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.access_world import PERSONAS, World, build_world
+from tests.conftest import CSRF_RE
+
+ALL = list(PERSONAS)
+SIGNED_IN = [p for p in ALL if p != "anonymous"]
+
+# ----- expectation shorthands -----------------------------------------------------------
+
+
+def public(status: int | None = None) -> dict[str, Any]:
+    """Everybody gets the same answer; ``status`` pins it (e.g. 200 for a served page)."""
+    return dict.fromkeys(ALL, f"same:{status}" if status else "same")
+
+
+def signed_in() -> dict[str, Any]:
+    return {"anonymous": "login", **dict.fromkeys(SIGNED_IN, "ok")}
+
+
+def rule(ok: list[str], forbidden: list[str] = (), hidden: list[str] = ()) -> dict[str, Any]:
+    expected = {"anonymous": "login"}
+    expected.update(dict.fromkeys(ok, "ok"))
+    expected.update(dict.fromkeys(forbidden, 403))
+    expected.update(dict.fromkeys(hidden, 404))
+    missing = set(ALL) - set(expected)
+    assert not missing, f"personas without expectation: {missing}"
+    return expected
+
+
+AGENCY_ADMIN_ONLY = rule(
+    ["agency_admin"],
+    forbidden=["agency_officer", "reviewer"],
+    hidden=["provider_admin", "provider_editor", "other_provider"],
+)
+
+
+def anyone() -> dict[str, Any]:
+    """Served to everybody, though not identically (e.g. the sign-in page redirects members)."""
+    return dict.fromkeys(ALL, "ok")
+
+
+AA, AO, RV = "agency_admin", "agency_officer", "reviewer"
+PA, PE, X = "provider_admin", "provider_editor", "other_provider"
+
+# The demo university's objects, as its staff and the staff of its managing agency see them.
+PROVIDER_READ = rule([AA, AO, PA, PE], hidden=[RV, X])
+PROVIDER_STAFF_WORK = rule([PA, PE], forbidden=[AA, AO], hidden=[RV, X])
+PROVIDER_ADMIN_WORK = rule([PA], forbidden=[AA, AO, PE], hidden=[RV, X])
+ORG_MANAGEMENT = rule([AA, PA], forbidden=[AO, PE], hidden=[RV, X])
+CASE_READ = PROVIDER_READ
+CASE_EDIT = PROVIDER_STAFF_WORK
+# Campaigns belong to the provider alone; the agency sees summaries attached to a case.
+CAMPAIGN = rule([PA, PE], hidden=[AA, AO, RV, X])
+
+# endpoint -> (url template, expectations for every method, or {method: expectations}).
+# Ids come from the world (tests/access_world.py).
+MATRIX: dict[str, tuple[str, Any]] = {
+    # web, auth
+    "web.index": ("/", anyone()),
+    "web.healthz": ("/healthz", public(200)),
+    "web.dashboard": ("/dashboard", signed_in()),
+    "web.language": ("/language", anyone()),
+    "auth.login": ("/login", anyone()),
+    "auth.logout": ("/logout", signed_in()),
+    "auth.logout_everywhere": ("/logout-everywhere", signed_in()),
+    "auth.account": ("/account", signed_in()),
+    "auth.change_password": ("/account/password", signed_in()),
+    "auth.invitation_link": ("/invitations/{token}", public()),
+    "auth.accept_invitation": ("/invitations/accept", public()),
+    "auth.request_reset": ("/password-reset", public(200)),
+    "auth.reset_link": ("/password-reset/{token}", public()),
+    "auth.reset_password": ("/password-reset/new", public()),
+    # organisations, staff, reviewer pool
+    "orgs.show": ("/orgs/{provider}", PROVIDER_READ),
+    "orgs.edit": ("/orgs/{provider}/edit", ORG_MANAGEMENT),
+    "orgs.staff": ("/orgs/{provider}/staff", ORG_MANAGEMENT),
+    "orgs.invite_staff": ("/orgs/{provider}/staff/invite", ORG_MANAGEMENT),
+    "orgs.remove_member": ("/orgs/{provider}/members/{editor_membership}/remove", ORG_MANAGEMENT),
+    "orgs.deactivate_member": (
+        "/orgs/{provider}/members/{editor_membership}/deactivate",
+        ORG_MANAGEMENT,
+    ),
+    "orgs.reactivate_member": (
+        "/orgs/{provider}/members/{editor_membership}/reactivate",
+        ORG_MANAGEMENT,
+    ),
+    "orgs.revoke_invitation": ("/orgs/{provider}/invitations/{invitation}/revoke", ORG_MANAGEMENT),
+    "orgs.providers": ("/agencies/{agency}/providers", AGENCY_ADMIN_ONLY),
+    "orgs.new_provider": ("/agencies/{agency}/providers/new", AGENCY_ADMIN_ONLY),
+    "orgs.reviewers": ("/agencies/{agency}/reviewers", AGENCY_ADMIN_ONLY),
+    "orgs.invite_reviewer": ("/agencies/{agency}/reviewers/invite", AGENCY_ADMIN_ONLY),
+    "orgs.edit_reviewer": (
+        "/agencies/{agency}/reviewers/{reviewer_membership}/edit",
+        AGENCY_ADMIN_ONLY,
+    ),
+    # audit trail, outbox
+    "audit.index": ("/agencies/{agency}/audit", AGENCY_ADMIN_ONLY),
+    "audit.verify": ("/agencies/{agency}/audit/verify", AGENCY_ADMIN_ONLY),
+    "notifications.outbox": ("/agencies/{agency}/outbox", AGENCY_ADMIN_ONLY),
+    "notifications.message": ("/agencies/{agency}/outbox/{message}", AGENCY_ADMIN_ONLY),
+    "notifications.retry": ("/agencies/{agency}/outbox/{message}/retry", AGENCY_ADMIN_ONLY),
+    # catalogue (provider side)
+    "catalogue.index": ("/orgs/{provider}/catalogue", PROVIDER_READ),
+    "catalogue.show": ("/orgs/{provider}/catalogue/{spec}", PROVIDER_READ),
+    "catalogue.history": ("/orgs/{provider}/catalogue/{spec}/history", PROVIDER_READ),
+    "catalogue.create": ("/orgs/{provider}/catalogue/new", PROVIDER_STAFF_WORK),
+    "catalogue.edit": ("/orgs/{provider}/catalogue/{spec}/edit", PROVIDER_STAFF_WORK),
+    "catalogue.new_version": ("/orgs/{provider}/catalogue/{spec}/new-version", PROVIDER_STAFF_WORK),
+    "catalogue.publish": ("/orgs/{provider}/catalogue/{spec}/publish", PROVIDER_STAFF_WORK),
+    "catalogue.retire": ("/orgs/{provider}/catalogue/{spec}/retire", PROVIDER_ADMIN_WORK),
+    "catalogue_io.export_csv": ("/orgs/{provider}/catalogue/export.csv", PROVIDER_STAFF_WORK),
+    "catalogue_io.import_upload": ("/orgs/{provider}/catalogue/import", PROVIDER_STAFF_WORK),
+    "catalogue_io.import_commit": (
+        "/orgs/{provider}/catalogue/import/commit",
+        PROVIDER_STAFF_WORK,
+    ),
+    "catalogue_io.import_template": (
+        "/orgs/{provider}/catalogue/import/template.csv",
+        PROVIDER_STAFF_WORK,
+    ),
+    # catalogue (public)
+    "catalogue.public_index": ("/catalogue", public(200)),
+    "catalogue.public_detail": ("/catalogue/{public_id}", public(200)),
+    "catalogue.provider_public": ("/providers/{provider}/catalogue", public(200)),
+    "catalogue_io.ob3_achievement": ("/catalogue/{public_id}/ob3.json", public(200)),
+    "catalogue_io.ob3_credential_template": (
+        "/catalogue/{public_id}/ob3-credential-template.json",
+        public(200),
+    ),
+    "catalogue_io.elm": ("/catalogue/{public_id}/elm.jsonld", public(200)),
+    "catalogue_io.annex_i_vocabulary": ("/catalogue/vocabulary/annex-i", public(200)),
+    "catalogue_io.formats": ("/catalogue/formats", public(200)),
+    # cases, self-assessment, evidence
+    "cases.index": ("/cases", signed_in()),
+    "cases.open_case": ("/providers/{provider}/cases/new", PROVIDER_ADMIN_WORK),
+    "cases.requirements": ("/agencies/{agency}/framework-requirements", AGENCY_ADMIN_ONLY),
+    "cases.show": ("/cases/{case}", CASE_READ),
+    "cases.self_assessment": ("/cases/{case}/self-assessment", CASE_READ),
+    "cases.coverage": ("/cases/{case}/coverage", CASE_READ),
+    "cases.submit": ("/cases/{case}/submit", CASE_READ),
+    # Who may take which step is the workflow table's decision (tests/test_workflow.py).
+    "cases.transition": ("/cases/{case}/transition", CASE_READ),
+    "cases.criterion": (
+        "/cases/{case}/criteria/{criterion}",
+        {"GET": CASE_READ, "POST": CASE_EDIT},
+    ),
+    "evidence.index": ("/cases/{case}/evidence", {"GET": CASE_READ, "POST": CASE_EDIT}),
+    "evidence.download": ("/cases/{case}/evidence/{evidence}/download", CASE_READ),
+    "evidence.link": ("/cases/{case}/criteria/{criterion}/evidence", CASE_EDIT),
+    "evidence.unlink": (
+        "/cases/{case}/criteria/{criterion}/evidence/{evidence}/unlink",
+        CASE_EDIT,
+    ),
+    # feedback (provider side)
+    "feedback.campaigns": ("/orgs/{provider}/feedback", PROVIDER_STAFF_WORK),
+    "feedback.new_campaign": ("/orgs/{provider}/feedback/new", PROVIDER_STAFF_WORK),
+    "feedback.trend": ("/orgs/{provider}/feedback/specifications/{spec}", PROVIDER_STAFF_WORK),
+    "feedback.campaign": ("/feedback/campaigns/{campaign}", CAMPAIGN),
+    "feedback.results_page": ("/feedback/campaigns/{campaign}/results", CAMPAIGN),
+    "feedback.export_answers": ("/feedback/campaigns/{campaign}/answers.csv", CAMPAIGN),
+    "feedback.export_aggregates": ("/feedback/campaigns/{campaign}/aggregates.csv", CAMPAIGN),
+    "feedback.invite": ("/feedback/campaigns/{campaign}/invitations", CAMPAIGN),
+    "feedback.codes": ("/feedback/campaigns/{campaign}/codes", CAMPAIGN),
+    "feedback.remind": ("/feedback/campaigns/{campaign}/reminders", CAMPAIGN),
+    "feedback.close": ("/feedback/campaigns/{campaign}/close", CAMPAIGN),
+    "feedback.attach": ("/feedback/campaigns/{campaign}/attach", CAMPAIGN),
+    "feedback.settings": ("/agencies/{agency}/feedback-settings", AGENCY_ADMIN_ONLY),
+    # feedback (respondents, no account)
+    "feedback.redeem": ("/f/{token}", public(200)),
+    "feedback.survey": ("/f", public()),
+    "feedback.submit": ("/f", public()),
+    "feedback.enter_code": ("/f/code", public()),
+    "feedback.thanks": ("/f/thanks", public(200)),
+}
+
+
+def observe_mode() -> bool:
+    return os.environ.get("QAPORTAL_ACCESS_OBSERVE") == "1"
+
+
+# ----- running ----------------------------------------------------------------------------
+
+
+def _client(app: Flask, world: World, persona: str) -> Any:
+    client = app.test_client()
+    email = PERSONAS[persona]
+    if email:
+        page = client.get("/login")
+        match = CSRF_RE.search(page.get_data(as_text=True))
+        assert match, f"no sign-in form for {persona}: {page.status_code} {page.location}"
+        token = match.group(1)
+        response = client.post(
+            "/login", data={"csrf_token": token, "email": email, "password": world.password}
+        )
+        assert response.status_code == 302, f"{persona} could not sign in"
+    return client
+
+
+def _request(client: Any, method: str, url: str) -> Any:
+    if method == "GET":
+        response = client.get(url)
+    else:
+        page = client.get("/dashboard", follow_redirects=True).get_data(as_text=True)
+        token = CSRF_RE.search(page).group(1)
+        response = client.open(url, method=method, data={"csrf_token": token})
+    # A streamed response keeps its request context until it is read and closed.
+    response.get_data()
+    response.close()
+    return response
+
+
+def _outcome(response: Any) -> Any:
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    # Flask-Login sends the unauthenticated to sign in with a next= back to the page
+    # (signing out also ends on the sign-in page, but without one).
+    if status in (301, 302, 303) and "/login" in location and "next=" in location:
+        return "login"
+    if status in (401, 403, 404, 405) or status >= 500:
+        return status
+    return "ok"
+
+
+def _routes(app: Flask) -> dict[str, list[str]]:
+    routes: dict[str, list[str]] = {}
+    for rule_ in app.url_map.iter_rules():
+        if rule_.endpoint == "static":
+            continue
+        methods = sorted(rule_.methods - {"HEAD", "OPTIONS"})
+        routes.setdefault(rule_.endpoint, []).extend(methods)
+    return routes
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    missing = sorted(set(_routes(app)) - set(MATRIX))
+    stale = sorted(set(MATRIX) - set(_routes(app)))
+    assert not missing, f"routes missing from the access matrix: {missing}"
+    assert not stale, f"matrix entries without a route: {stale}"
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    # Hundreds of sign-ins from one address: the rate limits are tested elsewhere.
+    return {**app_config, "RATELIMIT_ENABLED": False}
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    return build_world(app)
+
+
+def _url(template: str, world: World) -> str:
+    return template.format(token="0" * 43, **world.ids)
+
+
+def _check(app: Flask, world: World, method: str, template: str, expected: dict[str, Any]) -> None:
+    """Denied personas first, on the shared world. A persona allowed to change state gets a
+    world of its own, so that one persona's change cannot decide another's answer."""
+    results = {}
+    for persona in ALL:
+        if method == "GET" or expected[persona] != "ok":
+            response = _request(_client(app, world, persona), method, _url(template, world))
+            results[persona] = (_outcome(response), response.status_code)
+    for persona in ALL:
+        if method != "GET" and expected[persona] == "ok":
+            fresh = build_world(app, reset=True)
+            response = _request(_client(app, fresh, persona), method, _url(template, fresh))
+            results[persona] = (_outcome(response), response.status_code)
+    for persona, want in expected.items():
+        got, status = results[persona]
+        where = f"{method} {_url(template, world)} as {persona}"
+        if isinstance(want, str) and want.startswith("same"):
+            assert got not in (403, 405, "login") and status < 500, f"{where}: {status}"
+            assert status == results["anonymous"][1], f"{where}: public route answers differ"
+            if ":" in want:
+                assert status == int(want.split(":")[1]), f"{where}: {status}"
+        else:
+            assert got == want, f"{where}: expected {want}, got {status}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_route_access(app: Flask, world: World, endpoint: str) -> None:
+    template, expectations = MATRIX[endpoint]
+    for method in _routes(app)[endpoint]:
+        # Either one set of expectations for every method, or one per method.
+        _check(app, world, method, template, expectations.get(method, expectations))
+
+
+def test_observe(app: Flask, world: World) -> None:
+    """QAPORTAL_ACCESS_OBSERVE=1 prints what every persona gets on every route."""
+    if not observe_mode():
+        pytest.skip("set QAPORTAL_ACCESS_OBSERVE=1 to print the observed matrix")
+    for endpoint, methods in sorted(_routes(app).items()):
+        url = MATRIX[endpoint][0].format(token="0" * 43, **world.ids)
+        for method in methods:
+            row = []
+            for persona in ALL:
+                try:
+                    response = _request(_client(app, world, persona), method, url)
+                except AssertionError:
+                    row.append(f"{persona}=nologin")
+                    continue
+                row.append(f"{persona}={response.status_code}")
+            print(f"{endpoint:40} {method:5} {url:60} {' '.join(row)}")
