@@ -84,11 +84,11 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "auth.logout_everywhere": ("/logout-everywhere", signed_in()),
     "auth.account": ("/account", signed_in()),
     "auth.change_password": ("/account/password", signed_in()),
-    "auth.invitation_link": ("/invitations/{token}", public()),
-    "auth.accept_invitation": ("/invitations/accept", public()),
+    "auth.invitation_link": ("/invitations/{token}", public(302)),
+    "auth.accept_invitation": ("/invitations/accept", public(404)),
     "auth.request_reset": ("/password-reset", public(200)),
-    "auth.reset_link": ("/password-reset/{token}", public()),
-    "auth.reset_password": ("/password-reset/new", public()),
+    "auth.reset_link": ("/password-reset/{token}", public(302)),
+    "auth.reset_password": ("/password-reset/new", public(404)),
     # organisations, staff, reviewer pool
     "orgs.show": ("/orgs/{provider}", PROVIDER_READ),
     "orgs.edit": ("/orgs/{provider}/edit", ORG_MANAGEMENT),
@@ -185,10 +185,10 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "feedback.attach": ("/feedback/campaigns/{campaign}/attach", CAMPAIGN),
     "feedback.settings": ("/agencies/{agency}/feedback-settings", AGENCY_ADMIN_ONLY),
     # feedback (respondents, no account)
-    "feedback.redeem": ("/f/{token}", public(200)),
-    "feedback.survey": ("/f", public()),
-    "feedback.submit": ("/f", public()),
-    "feedback.enter_code": ("/f/code", public()),
+    "feedback.redeem": ("/f/{token}", public(303)),
+    "feedback.survey": ("/f", public(200)),
+    "feedback.submit": ("/f", public(400)),
+    "feedback.enter_code": ("/f/code", public(422)),
     "feedback.thanks": ("/f/thanks", public(200)),
 }
 
