@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from qaportal.db import make_engine
 from qaportal.models import Base
 

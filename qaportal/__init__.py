@@ -18,9 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from qaportal import db
     from qaportal.config import load_config
 
-    instance_path = os.environ.get("QAPORTAL_INSTANCE_PATH") or (config or {}).get(
-        "INSTANCE_PATH"
-    )
+    instance_path = os.environ.get("QAPORTAL_INSTANCE_PATH") or (config or {}).get("INSTANCE_PATH")
     app = Flask(
         __name__,
         instance_path=str(Path(instance_path).resolve()) if instance_path else None,
@@ -63,7 +61,9 @@ def _init_extensions(app: Flask) -> None:
 
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories="translations"
+    )
     login_manager.init_app(app)
     session_loader.init_app(app)
 

@@ -17,7 +17,7 @@ from qaportal.auth.models import ReviewerCategory, ReviewerProfile, Role
 from qaportal.auth.services import add_membership, create_user, find_user_by_email
 from qaportal.db import get_session
 from qaportal.frameworks.services import LoadResult, load_forms
-from qaportal.orgs.models import OrgKind, Organisation
+from qaportal.orgs.models import Organisation, OrgKind
 from qaportal.orgs.services import create_organisation, find_agency
 
 AGENCY = {

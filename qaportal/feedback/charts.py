@@ -58,11 +58,25 @@ def _short(text: str, limit: int = 95) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _legend_positions(labels: list[str], top: int) -> list[tuple[float, int, str]]:
+    """Where each legend entry goes: left to right, wrapping onto a new line when full."""
+    positions = []
+    x, y = 0.0, top
+    for label in labels:
+        width = 18 + 7.2 * len(label) + 14  # swatch, text (about 7.2 px a character), gap
+        if x > 0 and x + width > WIDTH:
+            x, y = 0.0, y + 20
+        positions.append((x, y, label))
+        x += width
+    return positions
+
+
 def likert_chart(block: LikertBlock, chart_id: str, title: str, description: str) -> Markup:
     """Stacked horizontal bars, one per item, segments sized by each level's share."""
     colours = palette(len(block.levels))
     legend_y = len(block.rows) * ROW + 10
-    height = legend_y + 30
+    legend = _legend_positions([_short(level.label, 34) for level in block.levels], legend_y)
+    height = max(y for _x, y, _label in legend) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="likert-chart" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" '
@@ -99,17 +113,14 @@ def likert_chart(block: LikertBlock, chart_id: str, title: str, description: str
                     f'text-anchor="middle" fill="{ink}" {FONT}>{segment.share:.0%}</text>'
                 )
             x += width
-    x = 0.0
-    for (fill, _ink), level in zip(colours, block.levels, strict=False):
+    for (fill, _ink), (x, y, label) in zip(colours, legend, strict=False):
         parts.append(
-            f'<rect x="{x:.0f}" y="{legend_y}" width="14" height="14" fill="{fill}" '
+            f'<rect x="{x:.0f}" y="{y}" width="14" height="14" fill="{fill}" '
             f'stroke="#4a5361" stroke-width="0.5"/>'
         )
-        label = _short(level.label, 34)
         parts.append(
-            f'<text x="{x + 18:.0f}" y="{legend_y + 12}" font-size="12" fill="#1b1f24" '
+            f'<text x="{x + 18:.0f}" y="{y + 12}" font-size="12" fill="#1b1f24" '
             f"{FONT}>{escape(label)}</text>"
         )
-        x += 18 + 7.2 * len(label) + 14
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text part above is escaped

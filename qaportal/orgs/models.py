@@ -57,9 +57,7 @@ class Organisation(Base):
         ForeignKey("organisations.id"), index=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     managing_agency: Mapped[Organisation | None] = relationship(remote_side=[id])
 

@@ -120,9 +120,7 @@ def _links(user: User, role: Role, org_id: int) -> list[Link]:
             Link(_("Learner and peer feedback"), url_for("feedback.campaigns", org_id=org_id))
         )
     if can(user, Action.FEEDBACK_SETTINGS, org):
-        links.append(
-            Link(_("Feedback settings"), url_for("feedback.settings", agency_id=org_id))
-        )
+        links.append(Link(_("Feedback settings"), url_for("feedback.settings", agency_id=org_id)))
     return links
 
 
