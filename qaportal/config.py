@@ -64,6 +64,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "MAIL_SSL": _env_bool("MAIL_SSL", False),
         "MAIL_FROM": _env("MAIL_FROM", "qaportal <noreply@localhost>"),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
+        "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
+        "RESET_REQUEST_LIMIT": _env("RESET_REQUEST_LIMIT", "5 per hour"),
+        "RESET_REQUEST_IP_LIMIT": _env("RESET_REQUEST_IP_LIMIT", "20 per hour"),
+        "CATALOGUE_IMPORT_MAX_ROWS": _env_int("CATALOGUE_IMPORT_MAX_ROWS", 250),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 30 * 1024 * 1024),
         # Evidence uploads: size limit (checked while streaming) and the zip-bomb guard.
         "EVIDENCE_MAX_BYTES": _env_int("EVIDENCE_MAX_BYTES", 25 * 1024 * 1024),
