@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from qaportal.audit.models import AuditEvent
 from qaportal.auth.models import Membership
 from qaportal.orgs.models import Organisation, OrgKind
-from qaportal.orgs.pagination import Page, paginate
+from qaportal.pagination import Page, paginate
 
 EVENTS_PER_PAGE = 50
 

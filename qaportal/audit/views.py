@@ -19,7 +19,7 @@ from qaportal.audit.services import verify_chain
 from qaportal.db import get_session
 from qaportal.orgs.forms import choices
 from qaportal.orgs.models import Organisation
-from qaportal.orgs.pagination import page_number
+from qaportal.pagination import page_number
 
 bp = Blueprint("audit", __name__)
 

@@ -50,6 +50,7 @@ from qaportal.catalogue.models import (
 )
 from qaportal.catalogue.validation import country_of
 from qaportal.orgs.models import Organisation, ProviderType
+from qaportal.pagination import Page
 
 FTS_TABLE = "catalogue_fts"
 PG_TEXT_CONFIG = "simple"
@@ -188,24 +189,10 @@ class SearchQuery:
 
 
 @dataclass
-class Page:
-    items: list[CatalogueEntry]
-    number: int
-    per_page: int
-    total: int
+class SearchPage(Page[CatalogueEntry]):
+    """A page of search results with the providers' accreditation status."""
+
     accreditation: dict[int, str] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def query_words(text_: str) -> list[str]:
@@ -277,7 +264,7 @@ def _filtered(session: Session, query: SearchQuery) -> tuple[Select[Any], Any]:
     return stmt, rank
 
 
-def search(session: Session, query: SearchQuery) -> Page:
+def search(session: Session, query: SearchQuery) -> SearchPage:
     """One page of results: a COUNT, the page's rows with their provider, and their facets.
 
     Three statements whatever the page size (facets by one ``selectinload``).
@@ -304,7 +291,7 @@ def search(session: Session, query: SearchQuery) -> Page:
         .all()
     )
     statuses = AccreditationFilter.status_of({e.provider_id for e in rows})
-    return Page(list(rows), number, query.per_page, total, statuses)
+    return SearchPage(number, query.per_page, total, list(rows), statuses)
 
 
 def facet_counts(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from qaportal.audit.services import Actor, record
 from qaportal.db import utcnow
 from qaportal.notifications.models import OutboxMessage, OutboxStatus
 from qaportal.orgs.models import Organisation
+from qaportal.pagination import Page, paginate
 
 T = TypeVar("T")
 
@@ -56,26 +57,6 @@ def redact_one_time_links(text: str) -> str:
 
 
 # ----- reading the outbox -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    number: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 @dataclass(frozen=True)
@@ -137,19 +118,13 @@ def outbox_page(
     conditions = [_in_agency(agency_id)]
     if status is not None:
         conditions.append(OutboxMessage.status == status)
-    total = session.execute(
-        select(func.count()).select_from(OutboxMessage).where(*conditions)
-    ).scalar_one()
-    pages = max(1, -(-total // per_page))
-    number = min(max(1, page), pages)
-    messages = session.execute(
+    stmt = (
         select(OutboxMessage)
         .where(*conditions)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-        .limit(per_page)
-        .offset((number - 1) * per_page)
-    ).scalars()
-    return Page([_row(m) for m in messages], number, per_page, total)
+    )
+    found = paginate(session, stmt, page, per_page, scalars=True)
+    return Page(found.number, found.per_page, found.total, [_row(m) for m in found.items])
 
 
 def find_message(session: Session, agency_id: int, message_id: int) -> OutboxMessage | None:

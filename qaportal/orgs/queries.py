@@ -20,7 +20,7 @@ from qaportal.auth.models import (
 )
 from qaportal.db import utcnow
 from qaportal.orgs.models import Organisation, OrgKind, ProviderType
-from qaportal.orgs.pagination import Page, paginate
+from qaportal.pagination import Page, paginate
 
 PROVIDERS_PER_PAGE = 25
 REVIEWERS_PER_PAGE = 25

@@ -26,8 +26,8 @@ from qaportal.orgs.forms import (
 )
 from qaportal.orgs.labels import provider_type_label, reviewer_category_label, role_label
 from qaportal.orgs.models import Organisation, OrgKind
-from qaportal.orgs.pagination import page_number
 from qaportal.orgs.services import create_organisation, update_profile
+from qaportal.pagination import page_number
 from qaportal.web.context import current_actor, link_settings
 
 bp = Blueprint("orgs", __name__)

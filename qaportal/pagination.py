@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+T = TypeVar("T")
+
 
 @dataclass
-class Page:
+class Page(Generic[T]):
     """What ``macros.pagination`` needs: number, pages, has_prev, has_next; plus the rows."""
 
     number: int
     per_page: int
     total: int
-    items: list[Any] = field(default_factory=list)
+    items: list[T] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -40,7 +42,7 @@ def page_number(value: Any) -> int:
 
 def paginate(
     session: Session, stmt: Select[Any], number: int, per_page: int, *, scalars: bool = False
-) -> Page:
+) -> Page[Any]:
     """Run ``stmt`` (already ordered) for page ``number``; a page past the end shows the last."""
     total = session.execute(
         select(func.count()).select_from(stmt.order_by(None).subquery())
