@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from qaportal.access.policy import Action, can
@@ -40,55 +41,32 @@ def navigation() -> list[NavItem]:
         if org.id in seen:
             continue
         seen.add(org.id)
-        if can(current_user, Action.AGENCY_MANAGE_PROVIDERS, org):
-            items.append(
-                NavItem(
-                    _("Providers"), url_for("orgs.providers", agency_id=org.id), "orgs.providers"
-                )
-            )
-        if can(current_user, Action.AGENCY_MANAGE_REVIEWERS, org):
-            items.append(
-                NavItem(
-                    _("Reviewer pool"),
-                    url_for("orgs.reviewers", agency_id=org.id),
-                    "orgs.reviewers",
-                )
-            )
-        if can(current_user, Action.ORG_MANAGE_STAFF, org):
-            items.append(NavItem(_("Staff"), url_for("orgs.staff", org_id=org.id), "orgs.staff"))
-        if org.is_provider and can(current_user, Action.ORG_VIEW, org):
-            items.append(
-                NavItem(_("Provider profile"), url_for("orgs.show", org_id=org.id), "orgs.show")
-            )
-        if org.is_provider and can(current_user, Action.CATALOGUE_VIEW, org):
-            items.append(
-                NavItem(
-                    _("Catalogue"), url_for("catalogue.index", org_id=org.id), "catalogue.index"
-                )
-            )
-        if can(current_user, Action.AGENCY_VIEW_AUDIT, org):
-            items.append(
-                NavItem(_("Audit trail"), url_for("audit.index", agency_id=org.id), "audit.index")
-            )
-        if can(current_user, Action.AGENCY_VIEW_OUTBOX, org):
-            items.append(
-                NavItem(
-                    _("Outbox"),
-                    url_for("notifications.outbox", agency_id=org.id),
-                    "notifications.outbox",
-                )
-            )
-        if can(current_user, Action.AGENCY_MANAGE_FRAMEWORKS, org):
-            items.append(
-                NavItem(
-                    _("Framework requirements"),
-                    url_for("cases.requirements", agency_id=org.id),
-                    "cases.requirements",
-                )
-            )
+        for action, label, endpoint, id_arg, providers_only in _ORG_LINKS:
+            if (org.is_provider or not providers_only) and can(current_user, action, org):
+                items.append(NavItem(str(label), url_for(endpoint, **{id_arg: org.id}), endpoint))
     if any(can(current_user, Action.CASE_LIST, m.organisation) for m in current_user.memberships):
         items.append(NavItem(_("Cases"), url_for("cases.index"), "cases.index"))
     return items
+
+
+# (permission on the organisation, label, endpoint, its id argument, providers only)
+_ORG_LINKS = (
+    (Action.AGENCY_MANAGE_PROVIDERS, _l("Providers"), "orgs.providers", "agency_id", False),
+    (Action.AGENCY_MANAGE_REVIEWERS, _l("Reviewer pool"), "orgs.reviewers", "agency_id", False),
+    (Action.ORG_MANAGE_STAFF, _l("Staff"), "orgs.staff", "org_id", False),
+    (Action.ORG_VIEW, _l("Provider profile"), "orgs.show", "org_id", True),
+    (Action.CATALOGUE_VIEW, _l("Catalogue"), "catalogue.index", "org_id", True),
+    (Action.FEEDBACK_LIST, _l("Feedback"), "feedback.campaigns", "org_id", True),
+    (Action.AGENCY_VIEW_AUDIT, _l("Audit trail"), "audit.index", "agency_id", False),
+    (Action.AGENCY_VIEW_OUTBOX, _l("Outbox"), "notifications.outbox", "agency_id", False),
+    (
+        Action.AGENCY_MANAGE_FRAMEWORKS,
+        _l("Framework requirements"),
+        "cases.requirements",
+        "agency_id",
+        False,
+    ),
+)
 
 
 def link_settings() -> LinkSettings:
