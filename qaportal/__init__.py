@@ -39,6 +39,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
     db.init_app(app)
+    from qaportal import tasks
+
+    tasks.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
 

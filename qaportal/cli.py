@@ -181,8 +181,34 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
+# ----- background work --------------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker threads (default: QAPORTAL_QUEUE_WORKERS, 2).",
+)
+@with_appcontext
+def worker(workers: int | None) -> None:
+    """Run the task queue's consumer (document rendering and other background work)."""
+    import logging
+
+    from qaportal.tasks import QueueConfigError, run_consumer
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        run_consumer(app, workers or int(app.config.get("QUEUE_WORKERS") or 2))
+    except QueueConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_group, create_admin, audit_group, demo):
+    for command in (db_group, create_admin, audit_group, demo, worker):
         app.cli.add_command(command)
     from qaportal.notifications.cli import mail_group
 

@@ -56,6 +56,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # Agencies' own framework and questionnaire files (see forms/README.md).
         "FORMS_EXTRA_DIR": _env("FORMS_EXTRA_DIR") or None,
         "BASE_URL": _env("BASE_URL", "http://localhost:5000").rstrip("/"),
+        # Background work (qaportal.tasks): SQLite in the instance folder unless a URL is set.
+        "QUEUE_URL": _env("QUEUE_URL") or None,
+        "QUEUE_WORKERS": _env_int("QUEUE_WORKERS", 2),
+        "QUEUE_IMMEDIATE": _env_bool("QUEUE_IMMEDIATE", False),
         "MAIL_HOST": _env("MAIL_HOST", "localhost"),
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
         "MAIL_USERNAME": _env("MAIL_USERNAME"),

@@ -76,6 +76,7 @@ def build_world(app: Flask, *, reset: bool = False) -> World:
             .scalars()
             .first()
         )
+        ids["job"] = _summary_job(ids["campaign"], case)
         ids["editor_membership"] = _membership(db, "editor@university.example.org", university.id)
         ids["reviewer_membership"] = _membership(db, "reviewer2@reviewers.example.org", agency.id)
         ids["invitation"] = _pending_invitation(app, db, university)
@@ -89,6 +90,13 @@ def build_world(app: Flask, *, reset: bool = False) -> World:
         db.commit()
         ids["message"] = message.id
     return World(logins.password, ids)
+
+
+def _summary_job(campaign_id: int, case: Case) -> str:
+    """A feedback-summary job of the campaign, as its status page would find it."""
+    from qaportal import tasks
+
+    return tasks.new_job(kind="feedback-summary", campaign=campaign_id, case=case.reference)
 
 
 def _first_criterion(db: Any, case: Case) -> int:

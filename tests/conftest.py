@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from qaportal import create_app
 from qaportal.models import Base
@@ -50,9 +52,27 @@ def _create_pg_database(admin_url: str, name: str) -> str:
 
 
 def _drop_pg_database(admin_url: str, name: str) -> None:
+    """Drop a test database. Only our own leftover connections are ended: an autovacuum
+    worker may be connected too, which an unprivileged role cannot end (so no FORCE); it
+    leaves within moments, hence the retries."""
     engine = create_engine(make_url(admin_url), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for attempt in range(40):
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND usename = current_user "
+                    "AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            try:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                break
+            except OperationalError:  # "being accessed by other users"
+                if attempt == 39:
+                    raise
+                time.sleep(0.25)
     engine.dispose()
 
 
@@ -81,7 +101,8 @@ def empty_database(engine: Engine) -> None:
             conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "WHERE datname = current_database() AND usename = current_user "
+                    "AND pid <> pg_backend_pid()"
                 )
             )
             conn.execute(text("SET LOCAL lock_timeout = '20s'"))
@@ -108,6 +129,8 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "RATELIMIT_STORAGE_URI": "memory://",
         "BASE_URL": "http://localhost",
+        # Queued tasks run at once, in the request (tests/test_tasks.py covers the queue).
+        "QUEUE_IMMEDIATE": True,
         # Still argon2id, at a cost that keeps hundreds of sign-ins in tests quick.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_KIB": 1024,

@@ -183,6 +183,7 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "feedback.remind": ("/feedback/campaigns/{campaign}/reminders", CAMPAIGN),
     "feedback.close": ("/feedback/campaigns/{campaign}/close", CAMPAIGN),
     "feedback.attach": ("/feedback/campaigns/{campaign}/attach", CAMPAIGN),
+    "feedback.attach_status": ("/feedback/campaigns/{campaign}/attach/{job}", CAMPAIGN),
     "feedback.settings": ("/agencies/{agency}/feedback-settings", AGENCY_ADMIN_ONLY),
     # feedback (respondents, no account)
     "feedback.redeem": ("/f/{token}", public(303)),

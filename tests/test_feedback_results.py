@@ -294,6 +294,13 @@ def test_summary_is_attached_to_the_self_assessment_as_evidence(app, client, dem
     answer_directly(app, campaign_id, [_answers(4, "Great projects") for _ in range(5)])
     response = post_form(client, url, {"case": str(case_id)})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    # the PDF is rendered by a queued task (run at once in the tests); a page follows the job
+    status_url = response.headers["Location"]
+    assert status_url.startswith(f"{url}/")
+    status = client.get(status_url)
+    assert status.status_code == 200
+    assert "is attached to case" in status.get_data(as_text=True)
+    assert client.get(f"{url}/{'0' * 32}").status_code == 404
     with app.app_context():
         db = get_session()
         evidence = db.execute(select(Evidence)).scalar_one()
@@ -306,6 +313,7 @@ def test_summary_is_attached_to_the_self_assessment_as_evidence(app, client, dem
         with get_storage(app).open(evidence.file.storage_key) as handle:
             text = "".join(page.extract_text() for page in PdfReader(handle).pages)
         assert "Spring cohort" in text and "Great projects" in text
+        assert re.search(r"Responses\s*5\b", text), text[:2000]
         # the agency's staff see it in the case
         from qaportal.auth.services import find_user_by_email
 

@@ -11,6 +11,8 @@ it in the case with the rest of the evidence.
 from __future__ import annotations
 
 import io
+import logging
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -24,6 +26,8 @@ from qaportal.evidence.storage import Storage
 from qaportal.feedback.models import Campaign, FeedbackKind
 from qaportal.feedback.services import FeedbackError
 from qaportal.frameworks.models import Criterion
+
+logger = logging.getLogger(__name__)
 
 QA_ELEMENT = {FeedbackKind.LEARNER: "learner_feedback", FeedbackKind.PEER: "peer_feedback"}
 
@@ -52,10 +56,25 @@ def feedback_criteria(session: Session, case: Case, kind: FeedbackKind) -> list[
     return [c for c in criteria if element in (c.qa_elements or [])]
 
 
-def render_pdf(html: str, base_url: str | None = None) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=base_url).write_pdf()
+def check_attachable(session: Session, campaign: Campaign, case: Case) -> list[Criterion]:
+    """The criteria the summary would be linked to; FeedbackError when it cannot be."""
+    if case.provider_id != campaign.provider_id:
+        raise FeedbackError(str(_l("Choose a case of your own organisation.")), "case")
+    criteria = feedback_criteria(session, case, campaign.kind)
+    if not criteria:
+        raise FeedbackError(
+            str(
+                _l(
+                    "The case's frameworks have no criterion about %(what)s to attach the "
+                    "summary to.",
+                    what=_l("learner feedback")
+                    if campaign.kind == FeedbackKind.LEARNER
+                    else _l("peer feedback"),
+                )
+            ),
+            "case",
+        )
+    return criteria
 
 
 def attach_summary(
@@ -73,22 +92,7 @@ def attach_summary(
     from qaportal.evidence.inspection import Rejected
     from qaportal.evidence.services import add_evidence, receive
 
-    if case.provider_id != campaign.provider_id:
-        raise FeedbackError(str(_l("Choose a case of your own organisation.")), "case")
-    criteria = feedback_criteria(session, case, campaign.kind)
-    if not criteria:
-        raise FeedbackError(
-            str(
-                _l(
-                    "The case's frameworks have no criterion about %(what)s to attach the "
-                    "summary to.",
-                    what=_l("learner feedback")
-                    if campaign.kind == FeedbackKind.LEARNER
-                    else _l("peer feedback"),
-                )
-            ),
-            "case",
-        )
+    criteria = check_attachable(session, campaign, case)
     name = f"feedback-summary-campaign-{campaign.id}.pdf"
     try:
         received = receive(storage, io.BytesIO(pdf), name)
@@ -123,3 +127,89 @@ def attach_summary(
         },
     )
     return evidence
+
+
+# ----- off the request: the summary as a queued job ------------------------------------------
+
+SUMMARY_REPORT = "feedback-summary"
+
+
+def queue_summary(campaign: Campaign, case: Case, *, actor: Actor, locale: str) -> str:
+    """Queue the rendering and attaching of ``campaign``'s summary to ``case``; the job id."""
+    from qaportal import tasks
+
+    job_id = tasks.new_job(kind="feedback-summary", campaign=campaign.id, case=case.reference)
+    tasks.enqueue(
+        "attach_feedback_summary",
+        job_id,
+        campaign.id,
+        case.id,
+        {"user_id": actor.user_id, "label": actor.label, "ip_address": actor.ip_address},
+        locale,
+    )
+    return job_id
+
+
+def summary_job(campaign: Campaign, job_id: str) -> dict[str, Any] | None:
+    """The status of a summary job of ``campaign`` (None: no such job for this campaign)."""
+    from qaportal import tasks
+
+    job = tasks.job_status(job_id)
+    if not job or job.get("kind") != "feedback-summary" or job.get("campaign") != campaign.id:
+        return None
+    return job
+
+
+def attach_summary_job(
+    job_id: str, campaign_id: int, case_id: int, actor: dict[str, Any], locale: str
+) -> None:
+    """The queued task: render the summary from ``reports/`` and attach it, in a session of
+    its own; the outcome goes to the job's status."""
+    from flask import current_app, g
+    from flask_babel import force_locale
+
+    from qaportal import tasks
+    from qaportal.db import get_session
+    from qaportal.evidence.storage import get_storage
+    from qaportal.feedback import charts, results
+    from qaportal.feedback.models import DEFAULT_MIN_RESPONSES
+    from qaportal.feedback.services import campaign_threshold, load_campaign
+    from qaportal.reporting.pdf import render_pdf
+
+    g.qaportal_job = job_id  # Flask-Babel's force_locale needs a non-empty g
+    with force_locale(locale):
+        db = get_session()
+        try:
+            campaign = load_campaign(db, campaign_id)
+            case = db.get(Case, case_id)
+            if campaign is None or case is None:
+                raise FeedbackError(str(_l("The campaign or the case no longer exists.")), "case")
+            default = int(current_app.config.get("FEEDBACK_MIN_RESPONSES", DEFAULT_MIN_RESPONSES))
+            threshold = campaign_threshold(db, campaign, default)
+            found = results.campaign_results(db, campaign, threshold)
+            if not found.shown:
+                raise FeedbackError(str(_l("There are not enough responses yet.")), "case")
+            pdf = render_pdf(
+                SUMMARY_REPORT,
+                {"campaign": campaign, "results": found, "charts": charts.result_charts(found)},
+                locale,
+            )
+            user = db.get(User, actor["user_id"]) if actor.get("user_id") else None
+            evidence = attach_summary(
+                db, get_storage(), campaign, case, pdf, user=user, actor=Actor(**actor)
+            )
+            db.commit()
+        except FeedbackError as exc:
+            db.rollback()
+            tasks.set_job_status(job_id, state="failed", error=exc.message)
+            return
+        except Exception:
+            db.rollback()
+            logger.exception("feedback summary job %s failed", job_id)
+            tasks.set_job_status(
+                job_id,
+                state="failed",
+                error=str(_l("The summary could not be prepared. Please try again later.")),
+            )
+            return
+        tasks.set_job_status(job_id, state="done", evidence=evidence.id, case_id=case.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from qaportal.feedback.results import LikertBlock
+from qaportal.feedback.results import CampaignResults, LikertBlock
 
 # Diverging, colour-blind-safe (ColorBrewer RdBu), lowest to highest; text colour for each.
 PALETTES: dict[int, list[tuple[str, str]]] = {
@@ -124,3 +124,25 @@ def likert_chart(block: LikertBlock, chart_id: str, title: str, description: str
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text part above is escaped
+
+
+def result_charts(found: CampaignResults) -> list[Markup]:
+    """One chart per Likert block of a campaign's results (the page and the PDF summary)."""
+    from flask_babel import gettext as _
+
+    out = []
+    for index, block in enumerate(found.likert, start=1):
+        scale = " / ".join(level.label for level in block.levels)
+        out.append(
+            likert_chart(
+                block,
+                f"likert-{index}",
+                _("Answers to %(n)d statements", n=len(block.rows)),
+                _(
+                    "Stacked bars, one per statement, showing the share of each answer on "
+                    "the scale %(scale)s. The table that follows gives the same numbers.",
+                    scale=scale,
+                ),
+            )
+        )
+    return out

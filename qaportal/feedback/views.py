@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask.cli import with_appcontext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
@@ -315,22 +316,7 @@ def results_page(campaign_id: int) -> str:
 
 
 def _charts(found: results.CampaignResults) -> list[Any]:
-    out = []
-    for index, block in enumerate(found.likert, start=1):
-        scale = " / ".join(level.label for level in block.levels)
-        out.append(
-            charts.likert_chart(
-                block,
-                f"likert-{index}",
-                _("Answers to %(n)d statements", n=len(block.rows)),
-                _(
-                    "Stacked bars, one per statement, showing the share of each answer on "
-                    "the scale %(scale)s. The table that follows gives the same numbers.",
-                    scale=scale,
-                ),
-            )
-        )
-    return out
+    return charts.result_charts(found)
 
 
 def _csv_response(lines: Any, name: str) -> Response:
@@ -388,37 +374,34 @@ def attach(campaign_id: int) -> str | Response | tuple[str, int]:
         if case is None:
             abort(404)
         authorize(current_user, Action.CASE_EDIT, case)
-        html = render_template(
-            "feedback/summary_pdf.html", campaign=target, results=found, charts=_charts(found)
-        )
-        from qaportal.evidence.storage import get_storage
-
         try:
-            attach_service.attach_summary(
-                db,
-                get_storage(),
-                target,
-                case,
-                attach_service.render_pdf(html, request.url_root),
-                user=current_user,
-                actor=current_actor(),
-            )
+            attach_service.check_attachable(db, target, case)
         except services.FeedbackError as exc:
-            db.rollback()
             form.case.errors.append(exc.message)
         else:
-            db.commit()
-            flash(
-                _("The summary is attached to case %(ref)s as evidence.", ref=case.reference),
-                "success",
+            # The PDF is rendered and stored by the task queue (qaportal.tasks), off the
+            # request; the status page follows the job.
+            db.rollback()  # the task works in a session of its own
+            job_id = attach_service.queue_summary(
+                target, case, actor=current_actor(), locale=str(get_locale() or "en")
             )
-            return redirect(url_for("feedback.campaign", campaign_id=target.id))
+            return redirect(url_for("feedback.attach_status", campaign_id=target.id, job_id=job_id))
     return (
         render_template(
             "feedback/attach.html", campaign=target, form=form, results=found, cases=cases
         ),
         422 if form.errors else 200,
     )
+
+
+@bp.get("/feedback/campaigns/<int:campaign_id>/attach/<job_id>")
+@login_required
+def attach_status(campaign_id: int, job_id: str) -> str:
+    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    job = attach_service.summary_job(target, job_id)
+    if job is None:
+        abort(404)
+    return render_template("feedback/attach_status.html", campaign=target, job=job, job_id=job_id)
 
 
 @bp.get("/orgs/<int:org_id>/feedback/specifications/<int:spec_id>")

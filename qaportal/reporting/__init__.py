@@ -1,0 +1,1 @@
+"""Printed documents: the sources in ``reports/`` rendered to PDF."""
