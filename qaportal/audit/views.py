@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -18,8 +18,9 @@ from qaportal.audit import queries
 from qaportal.audit.services import verify_chain
 from qaportal.db import get_session
 from qaportal.orgs.forms import choices
-from qaportal.orgs.models import Organisation
+from qaportal.orgs.models import OrgKind
 from qaportal.pagination import page_number
+from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("audit", __name__)
 
@@ -108,17 +109,10 @@ _REASONS = {
 }
 
 
-def _agency(agency_id: int) -> Organisation:
-    agency = get_session().get(Organisation, agency_id)
-    if agency is None or not agency.is_agency:
-        abort(404)
-    return agency
-
-
 @bp.get("/agencies/<int:agency_id>/audit")
 @login_required
 def index(agency_id: int) -> str:
-    agency = _agency(agency_id)
+    agency = organisation_or_404(agency_id, OrgKind.AGENCY)
     authorize(current_user, Action.AGENCY_VIEW_AUDIT, agency)
     db = get_session()
     form = AuditFilterForm(formdata=request.args)
@@ -146,7 +140,7 @@ def index(agency_id: int) -> str:
 @bp.post("/agencies/<int:agency_id>/audit/verify")
 @login_required
 def verify(agency_id: int) -> Response:
-    agency = _agency(agency_id)
+    agency = organisation_or_404(agency_id, OrgKind.AGENCY)
     authorize(current_user, Action.AGENCY_VIEW_AUDIT, agency)
     report = verify_chain(get_session())
     if report.ok:

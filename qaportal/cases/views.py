@@ -26,8 +26,9 @@ from qaportal.cases.forms import (
 from qaportal.cases.models import Case
 from qaportal.db import get_session
 from qaportal.frameworks.formbuilder import field_name
-from qaportal.orgs.models import Organisation, ProviderType
+from qaportal.orgs.models import ProviderType
 from qaportal.web.context import current_actor
+from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("cases", __name__)
 
@@ -47,13 +48,6 @@ def _case_or_404(case_id: int) -> Case:
     if case is None:
         abort(404)
     return case
-
-
-def _org_or_404(org_id: int) -> Organisation:
-    org = get_session().get(Organisation, org_id)
-    if org is None:
-        abort(404)
-    return org
 
 
 def _locked(case: Case) -> tuple[str, int]:
@@ -108,7 +102,7 @@ def index() -> str:
 @bp.route("/providers/<int:provider_id>/cases/new", methods=["GET", "POST"])
 @login_required
 def open_case(provider_id: int) -> str | Response:
-    provider = _org_or_404(provider_id)
+    provider = organisation_or_404(provider_id)
     authorize(current_user, Action.CASE_OPEN, provider)
     db = get_session()
     agencies = services.agencies(db)
@@ -456,7 +450,7 @@ def _provider_type_labels() -> list[tuple[str, str]]:
 @bp.route("/agencies/<int:agency_id>/framework-requirements", methods=["GET", "POST"])
 @login_required
 def requirements(agency_id: int) -> str | Response:
-    agency = _org_or_404(agency_id)
+    agency = organisation_or_404(agency_id)
     authorize(current_user, Action.AGENCY_MANAGE_FRAMEWORKS, agency)
     db = get_session()
     frameworks = services.agency_frameworks(db, agency)

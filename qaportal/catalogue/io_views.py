@@ -38,9 +38,10 @@ from qaportal.catalogue import csv_io, exports_elm, exports_ob3, services
 from qaportal.catalogue.completeness import Status
 from qaportal.catalogue.models import SpecificationVersion
 from qaportal.db import get_session
-from qaportal.orgs.models import Organisation
+from qaportal.orgs.models import Organisation, OrgKind
 from qaportal.paths import PACKAGE_DIR
 from qaportal.web.context import current_actor
+from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("catalogue_io", __name__)
 
@@ -188,13 +189,6 @@ def formats() -> str:
 # ----- provider staff: CSV export, template, import --------------------------------------
 
 
-def _provider_or_404(org_id: int) -> Organisation:
-    org = get_session().get(Organisation, org_id)
-    if org is None or not org.is_provider:
-        abort(404)
-    return org
-
-
 def _max_rows() -> int:
     return int(current_app.config.get("CATALOGUE_IMPORT_MAX_ROWS", csv_io.MAX_ROWS))
 
@@ -209,7 +203,7 @@ def _csv_response(body: bytes, filename: str) -> Response:
 @bp.get("/orgs/<int:org_id>/catalogue/export.csv")
 @login_required
 def export_csv(org_id: int) -> Response:
-    org = _provider_or_404(org_id)
+    org = organisation_or_404(org_id, OrgKind.PROVIDER)
     authorize(current_user, Action.CATALOGUE_EDIT, org)
     return _csv_response(csv_io.export_csv(get_session(), org), csv_io.export_filename(org))
 
@@ -217,7 +211,7 @@ def export_csv(org_id: int) -> Response:
 @bp.get("/orgs/<int:org_id>/catalogue/import/template.csv")
 @login_required
 def import_template(org_id: int) -> Response:
-    org = _provider_or_404(org_id)
+    org = organisation_or_404(org_id, OrgKind.PROVIDER)
     authorize(current_user, Action.CATALOGUE_EDIT, org)
     return _csv_response(csv_io.template_csv(), "catalogue-import-template.csv")
 
@@ -277,7 +271,7 @@ def _preview_page(
 @bp.route("/orgs/<int:org_id>/catalogue/import", methods=["GET", "POST"])
 @login_required
 def import_upload(org_id: int) -> tuple[str, int]:
-    org = _provider_or_404(org_id)
+    org = organisation_or_404(org_id, OrgKind.PROVIDER)
     authorize(current_user, Action.CATALOGUE_EDIT, org)
     form = UploadForm()
     if request.method == "GET":
@@ -303,7 +297,7 @@ def import_upload(org_id: int) -> tuple[str, int]:
 @bp.post("/orgs/<int:org_id>/catalogue/import/commit")
 @login_required
 def import_commit(org_id: int) -> Any:
-    org = _provider_or_404(org_id)
+    org = organisation_or_404(org_id, OrgKind.PROVIDER)
     authorize(current_user, Action.CATALOGUE_EDIT, org)
     form = CommitForm()
     if not form.validate_on_submit():

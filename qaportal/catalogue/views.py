@@ -28,8 +28,9 @@ from qaportal.catalogue.models import (
 from qaportal.catalogue.validation import EQF_LEVELS, language_name, region_name
 from qaportal.db import get_session
 from qaportal.orgs.labels import provider_type_label
-from qaportal.orgs.models import Organisation, ProviderType
+from qaportal.orgs.models import OrgKind, ProviderType
 from qaportal.web.context import current_actor
+from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("catalogue", __name__, cli_group="catalogue")
 cli.register(bp)
@@ -72,13 +73,6 @@ bp.add_app_template_filter(language_name, "catalogue_language")
 # ----- loading -----------------------------------------------------------------------------
 
 
-def _provider_or_404(org_id: int) -> Organisation:
-    org = get_session().get(Organisation, org_id)
-    if org is None or not org.is_provider:
-        abort(404)
-    return org
-
-
 def _spec_or_404(org_id: int, spec_id: int) -> Specification:
     spec = services.load_specification(get_session(), spec_id, provider_id=org_id)
     if spec is None:
@@ -96,7 +90,7 @@ def _redirect_show(spec: Specification, **args: Any) -> Response:
 @bp.get("/orgs/<int:org_id>/catalogue")
 @login_required
 def index(org_id: int) -> str:
-    org = _provider_or_404(org_id)
+    org = organisation_or_404(org_id, OrgKind.PROVIDER)
     authorize(current_user, Action.CATALOGUE_VIEW, org)
     return render_template(
         "catalogue/index.html",
@@ -134,7 +128,7 @@ def _show_missing(form: SpecificationForm, exc: services.IncompleteSpecification
 @bp.route("/orgs/<int:org_id>/catalogue/new", methods=["GET", "POST"])
 @login_required
 def create(org_id: int) -> str | Response | tuple[str, int]:
-    org = _provider_or_404(org_id)
+    org = organisation_or_404(org_id, OrgKind.PROVIDER)
     authorize(current_user, Action.CATALOGUE_EDIT, org)
     form = SpecificationForm()
     if request.method == "GET":
@@ -436,7 +430,7 @@ def public_detail(public_id: str) -> str:
 
 @bp.get("/providers/<int:org_id>/catalogue")
 def provider_public(org_id: int) -> str:
-    provider = _provider_or_404(org_id)
+    provider = organisation_or_404(org_id, OrgKind.PROVIDER)
     query = search.SearchQuery(
         provider_id=provider.id, page=request.args.get("page", 1, type=int) or 1, per_page=PER_PAGE
     )

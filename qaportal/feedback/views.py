@@ -51,8 +51,8 @@ from qaportal.feedback.forms import (
     survey_form_class,
 )
 from qaportal.feedback.models import DEFAULT_MIN_RESPONSES, Campaign, FeedbackKind
-from qaportal.orgs.models import Organisation
 from qaportal.web.context import current_actor
+from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("feedback", __name__, cli_group="feedback")
 
@@ -112,13 +112,6 @@ def _too_many(error: HTTPException) -> tuple[str, int]:
 # ----- helpers -----------------------------------------------------------------------------
 
 
-def _org_or_404(org_id: int) -> Organisation:
-    org = get_session().get(Organisation, org_id)
-    if org is None:
-        abort(404)
-    return org
-
-
 def _campaign_or_404(campaign_id: int, action: Action = Action.FEEDBACK_VIEW) -> Campaign:
     campaign = services.load_campaign(get_session(), campaign_id)
     if campaign is None:
@@ -141,7 +134,7 @@ def _threshold(campaign: Campaign) -> int:
 @bp.get("/orgs/<int:org_id>/feedback")
 @login_required
 def campaigns(org_id: int) -> str:
-    org = _org_or_404(org_id)
+    org = organisation_or_404(org_id)
     authorize(current_user, Action.FEEDBACK_LIST, org)
     db = get_session()
     return render_template(
@@ -155,7 +148,7 @@ def campaigns(org_id: int) -> str:
 @bp.route("/orgs/<int:org_id>/feedback/new", methods=["GET", "POST"])
 @login_required
 def new_campaign(org_id: int) -> str | Response:
-    org = _org_or_404(org_id)
+    org = organisation_or_404(org_id)
     authorize(current_user, Action.FEEDBACK_CREATE, org)
     db = get_session()
     form = CampaignForm()
@@ -407,7 +400,7 @@ def attach_status(campaign_id: int, job_id: str) -> str:
 @bp.get("/orgs/<int:org_id>/feedback/specifications/<int:spec_id>")
 @login_required
 def trend(org_id: int, spec_id: int) -> str:
-    org = _org_or_404(org_id)
+    org = organisation_or_404(org_id)
     authorize(current_user, Action.FEEDBACK_LIST, org)
     db = get_session()
     spec = db.get(Specification, spec_id)
@@ -434,7 +427,7 @@ def trend(org_id: int, spec_id: int) -> str:
 @bp.route("/agencies/<int:agency_id>/feedback-settings", methods=["GET", "POST"])
 @login_required
 def settings(agency_id: int) -> str | Response | tuple[str, int]:
-    agency = _org_or_404(agency_id)
+    agency = organisation_or_404(agency_id)
     authorize(current_user, Action.FEEDBACK_SETTINGS, agency)
     db = get_session()
     form = ThresholdForm()

@@ -13,14 +13,11 @@ from qaportal.db import get_session
 from qaportal.notifications import services
 from qaportal.notifications.forms import STATUS_LABELS, OutboxFilterForm, RetryForm
 from qaportal.notifications.models import OutboxMessage
-from qaportal.orgs.models import Organisation
+from qaportal.orgs.models import Organisation, OrgKind
 from qaportal.web.context import current_actor
+from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("notifications", __name__)
-
-
-def _agency(agency_id: int) -> Organisation:
-    return get_session().get(Organisation, agency_id) or abort(404)
 
 
 def _message(agency: Organisation, message_id: int) -> OutboxMessage:
@@ -30,7 +27,7 @@ def _message(agency: Organisation, message_id: int) -> OutboxMessage:
 @bp.get("/agencies/<int:agency_id>/outbox")
 @login_required
 def outbox(agency_id: int) -> str:
-    agency = _agency(agency_id)
+    agency = organisation_or_404(agency_id, OrgKind.AGENCY)
     authorize(current_user, Action.AGENCY_VIEW_OUTBOX, agency)
     filters = OutboxFilterForm(formdata=MultiDict(request.args))
     status = filters.selected_status()
@@ -50,7 +47,7 @@ def outbox(agency_id: int) -> str:
 @bp.get("/agencies/<int:agency_id>/outbox/<int:message_id>")
 @login_required
 def message(agency_id: int, message_id: int) -> str:
-    agency = _agency(agency_id)
+    agency = organisation_or_404(agency_id, OrgKind.AGENCY)
     authorize(current_user, Action.AGENCY_VIEW_OUTBOX, agency)
     row = services.message_row(_message(agency, message_id))
     return render_template(
@@ -64,7 +61,7 @@ def message(agency_id: int, message_id: int) -> str:
 @bp.post("/agencies/<int:agency_id>/outbox/<int:message_id>/retry")
 @login_required
 def retry(agency_id: int, message_id: int) -> Response:
-    agency = _agency(agency_id)
+    agency = organisation_or_404(agency_id, OrgKind.AGENCY)
     authorize(current_user, Action.AGENCY_RETRY_OUTBOX, agency)
     found = _message(agency, message_id)
     form = RetryForm()
