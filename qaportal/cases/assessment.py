@@ -32,6 +32,7 @@ from qaportal.auth.models import User
 from qaportal.cases.criteria import QA_ELEMENTS, CriterionSpec, figure_present, read_criterion
 from qaportal.cases.models import Answer, Case, CaseFramework, CaseScope, CaseState
 from qaportal.catalogue.models import Specification, SpecificationVersion
+from qaportal.catalogue.services import newest_version_numbers
 from qaportal.db import utcnow
 from qaportal.evidence.models import Evidence, EvidenceLink
 from qaportal.frameworks.models import Criterion, FrameworkVersion
@@ -455,14 +456,7 @@ class Problem:
 
 
 def _latest_versions(session: Session, case: Case) -> list[tuple[Specification, Any]]:
-    latest = (
-        select(
-            SpecificationVersion.specification_id,
-            func.max(SpecificationVersion.number).label("number"),
-        )
-        .group_by(SpecificationVersion.specification_id)
-        .subquery()
-    )
+    latest = newest_version_numbers()
     rows = session.execute(
         select(Specification, SpecificationVersion)
         .join(CaseScope, CaseScope.specification_id == Specification.id)

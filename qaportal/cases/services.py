@@ -19,6 +19,7 @@ from qaportal.audit.services import Actor, record
 from qaportal.auth.models import User
 from qaportal.cases.models import Case, CaseFramework, CaseScope, CaseState
 from qaportal.catalogue.models import Specification, SpecificationVersion
+from qaportal.catalogue.services import newest_version_numbers
 from qaportal.db import utcnow
 from qaportal.frameworks.models import (
     Framework,
@@ -212,14 +213,7 @@ class ScopeOption:
 
 def scope_options(session: Session, provider: Organisation) -> list[ScopeOption]:
     """Specifications of the provider's catalogue (not retired), titled by their newest version."""
-    newest = (
-        select(
-            SpecificationVersion.specification_id,
-            func.max(SpecificationVersion.number).label("number"),
-        )
-        .group_by(SpecificationVersion.specification_id)
-        .subquery()
-    )
+    newest = newest_version_numbers()
     rows = session.execute(
         select(Specification.id, SpecificationVersion.title, SpecificationVersion.status)
         .join(newest, newest.c.specification_id == Specification.id)
@@ -410,14 +404,7 @@ def case_facts(session: Session, case: Case) -> CaseFacts:
             .order_by(CaseFramework.required.desc(), FrameworkVersion.title)
         ).all()
     ]
-    newest = (
-        select(
-            SpecificationVersion.specification_id,
-            func.max(SpecificationVersion.number).label("number"),
-        )
-        .group_by(SpecificationVersion.specification_id)
-        .subquery()
-    )
+    newest = newest_version_numbers()
     scope = [
         ScopeOption(sid, title or str(_l("(untitled)")), str(status or ""))
         for sid, title, status in session.execute(

@@ -387,6 +387,20 @@ class SpecificationSummary:
     updated_at: Any
 
 
+def newest_version_numbers(*conditions: Any) -> Any:
+    """A subquery: each specification's id and the number of its newest version (among the
+    versions matching ``conditions``), to join a specification to that version."""
+    return (
+        select(
+            SpecificationVersion.specification_id,
+            func.max(SpecificationVersion.number).label("number"),
+        )
+        .where(*conditions)
+        .group_by(SpecificationVersion.specification_id)
+        .subquery()
+    )
+
+
 def provider_specifications(session: Session, provider_id: int) -> list[SpecificationSummary]:
     """The provider's specifications for the staff list: one aggregate query plus one join."""
     agg = (

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from qaportal.audit.services import Actor, record
 from qaportal.auth.tokens import hash_token
 from qaportal.catalogue.models import Specification, SpecificationVersion
+from qaportal.catalogue.services import newest_version_numbers
 from qaportal.db import utcnow
 from qaportal.feedback import questionnaire as qn
 from qaportal.feedback.models import (
@@ -147,15 +148,7 @@ def specification_titles(session: Session, specification_ids: Iterable[int]) -> 
     ids = list(set(specification_ids))
     if not ids:
         return {}
-    newest = (
-        select(
-            SpecificationVersion.specification_id,
-            func.max(SpecificationVersion.number).label("number"),
-        )
-        .where(SpecificationVersion.specification_id.in_(ids))
-        .group_by(SpecificationVersion.specification_id)
-        .subquery()
-    )
+    newest = newest_version_numbers(SpecificationVersion.specification_id.in_(ids))
     rows = session.execute(
         select(SpecificationVersion.specification_id, SpecificationVersion.title).join(
             newest,
