@@ -118,6 +118,17 @@ def _provider_type_choices() -> list[tuple[str, str]]:
     ]
 
 
+def _country_field() -> SelectField:
+    """An ISO 3166-1 country, chosen from the list the form's __init__ fills in."""
+    return SelectField(
+        _l("Country"),
+        choices=[],
+        validate_choice=False,
+        filters=[_upper],
+        validators=[_known_country],
+    )
+
+
 class ProfileForm(FlaskForm):
     """The profile of an organisation. For agencies the provider type is removed."""
 
@@ -125,13 +136,7 @@ class ProfileForm(FlaskForm):
         _l("Legal name"), filters=[_strip], validators=[DataRequired(), Length(max=300)]
     )
     acronym = StringField(_l("Acronym"), filters=[_strip], validators=[Optional(), Length(max=40)])
-    country = SelectField(
-        _l("Country"),
-        choices=[],
-        validate_choice=False,
-        filters=[_upper],
-        validators=[_known_country],
-    )
+    country = _country_field()
     region = StringField(
         _l("Region"),
         description=_l("ISO 3166-2 code of the region, for example DE-BY (Bavaria). Optional."),
@@ -252,13 +257,7 @@ class ReviewerProfileForm(FlaskForm):
         filters=[_strip],
         validators=[Optional(), Length(max=2000)],
     )
-    country = SelectField(
-        _l("Country"),
-        choices=[],
-        validate_choice=False,
-        filters=[_upper],
-        validators=[_known_country],
-    )
+    country = _country_field()
     languages = StringField(
         _l("Languages"),
         description=_l("Two-letter ISO 639-1 codes separated by commas, e.g. en, de, fr."),
