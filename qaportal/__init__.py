@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     tasks.init_app(app)
     _init_extensions(app)
+    _bound_numbers(app)
     _register_blueprints(app)
 
     from qaportal.web import errors, security
@@ -69,6 +70,17 @@ def _init_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     session_loader.init_app(app)
+
+
+def _bound_numbers(app: Flask) -> None:
+    """Before any route exists: ``<int:...>`` and ``args.get(type=int)`` refuse numbers that
+    no id column can hold, and path segments refuse control characters, so such an address
+    is a 404, never a database error."""
+    from qaportal.web.bounds import DatabaseIntConverter, PortalRequest, TextSegmentConverter
+
+    app.url_map.converters["int"] = DatabaseIntConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextSegmentConverter
+    app.request_class = PortalRequest
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -129,10 +129,13 @@ def audit_group() -> None:
 @with_appcontext
 def audit_verify() -> None:
     """Check the hash chain of the audit trail; report the first broken link."""
-    from qaportal.audit.services import verify_chain
+    from qaportal.audit.services import close_windows, verify_chain
     from qaportal.db import get_session
 
-    report = verify_chain(get_session())
+    db = get_session()
+    if close_windows(db):  # repeats whose window has ended join the chain first
+        db.commit()
+    report = verify_chain(db)
     if report.ok:
         click.echo(f"Audit trail intact: {report.checked} events verified.")
         return
@@ -155,7 +158,7 @@ def audit_verify() -> None:
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the database, seed demo data, print the logins and start the server."""
     from qaportal import migrate
-    from qaportal.demo import seed_all
+    from qaportal.demo import demo_base_url, prepare_serving, seed_all
 
     migrate.upgrade("head")
     summary = seed_all()
@@ -173,12 +176,17 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {login.role:<18} {login.email:<34} {login.organisation}")
     if no_serve:
         return
-    click.echo(f"\nqaportal is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    consumer = prepare_serving(app, host, port)
+    click.echo(f"\nqaportal is running at {demo_base_url(host, port)}/  (Ctrl+C to stop)\n")
     # Not app.run(): Flask ignores that call inside its own command line (FLASK_RUN_FROM_CLI).
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    try:
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    finally:
+        if consumer is not None:
+            consumer.stop()
 
 
 # ----- background work --------------------------------------------------------------------

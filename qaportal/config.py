@@ -67,7 +67,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "MAIL_STARTTLS": _env_bool("MAIL_STARTTLS", False),
         "MAIL_SSL": _env_bool("MAIL_SSL", False),
         "MAIL_FROM": _env("MAIL_FROM", "qaportal <noreply@localhost>"),
-        "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 8),
+        "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 30),
         "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
         "RESET_REQUEST_LIMIT": _env("RESET_REQUEST_LIMIT", "5 per hour"),
         "RESET_REQUEST_IP_LIMIT": _env("RESET_REQUEST_IP_LIMIT", "20 per hour"),

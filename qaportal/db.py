@@ -48,6 +48,9 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling opens no transaction before a SELECT and
+    # commits at the RELEASE of an outer SAVEPOINT; we begin transactions ourselves.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -56,10 +59,49 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# SQLite has one writer at a time, and a transaction that read before it writes fails at
+# once (SQLITE_BUSY_SNAPSHOT, no waiting) if another writer committed in between. So a
+# transaction starts as BEGIN IMMEDIATE, which waits its turn for the write lock, at its
+# first statement that writes or locks (a SAVEPOINT, DDL, or SELECT ... FOR UPDATE, which
+# SQLite itself ignores). Reads before that run on their own, as PostgreSQL's READ
+# COMMITTED would, so pages that only read, or a worker rendering a PDF between its reads
+# and its writes, never hold the lock that every writer waits for.
+_PENDING_BEGIN = "qaportal.sqlite_pending_begin"
+_READS = ("SELECT", "PRAGMA")
+
+
+def _takes_write_lock(statement: str, context: Any) -> bool:
+    if not statement.lstrip()[:6].upper().startswith(_READS):
+        return True
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+
+
+def _sqlite_begin(conn: Any) -> None:
+    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        conn.info[_PENDING_BEGIN] = True
+
+
+def _sqlite_before_execute(
+    conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    if conn.info.get(_PENDING_BEGIN) and _takes_write_lock(statement, context):
+        cursor.execute("BEGIN IMMEDIATE")
+        conn.info[_PENDING_BEGIN] = False
+
+
+def _sqlite_end(conn: Any) -> None:
+    conn.info[_PENDING_BEGIN] = False
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_before_execute)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -5,11 +5,13 @@ Idempotent: running it again finds what is there and only prints the logins.
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from qaportal.audit.services import Actor
@@ -19,6 +21,9 @@ from qaportal.db import get_session
 from qaportal.frameworks.services import LoadResult, load_forms
 from qaportal.orgs.models import Organisation, OrgKind
 from qaportal.orgs.services import create_organisation, find_agency
+
+if TYPE_CHECKING:
+    from qaportal.tasks import InProcessConsumer
 
 AGENCY = {
     "legal_name": "Demo Agency for Quality Assurance",
@@ -258,3 +263,29 @@ def seed_all(session: Session | None = None) -> DemoSummary:
     summary.case_reference = seed_demo_case(session)
     summary.campaign_id = seed_demo_feedback(session)
     return summary
+
+
+# ----- serving ------------------------------------------------------------------------------
+
+
+def demo_base_url(host: str, port: int) -> str:
+    """The address the demo serves at, as links in pages and mail should show it."""
+    # "All interfaces" is no address a browser can open; this machine's own name is.
+    shown = "localhost" if host in {"", "0.0.0.0", "::"} else host  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def prepare_serving(app: Flask, host: str, port: int) -> InProcessConsumer | None:
+    """What `qaportal demo` sets up before it serves: links point at ``host``:``port``
+    (unless QAPORTAL_BASE_URL names another address), and background jobs run in this
+    process, so the demo needs no `qaportal worker` beside it. The consumer to stop
+    afterwards, or None when the queue runs tasks at once anyway."""
+    from qaportal.tasks import InProcessConsumer
+
+    if not os.environ.get("QAPORTAL_BASE_URL"):
+        app.config["BASE_URL"] = demo_base_url(host, port)
+    if app.config.get("QUEUE_IMMEDIATE"):
+        return None
+    return InProcessConsumer(app, workers=int(app.config.get("QUEUE_WORKERS") or 1)).start()

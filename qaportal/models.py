@@ -1,6 +1,6 @@
 """Imports every model so that the metadata is complete (Alembic, tests)."""
 
-from qaportal.audit.models import AuditChainHead, AuditEvent
+from qaportal.audit.models import AuditChainHead, AuditEvent, AuditThrottle
 from qaportal.auth.models import Membership, OneTimeToken, ReviewerProfile, User, UserSession
 from qaportal.cases.models import Answer, Case, CaseFramework, CaseScope
 from qaportal.catalogue.models import LearningOutcome, Specification, SpecificationVersion
@@ -15,6 +15,7 @@ from qaportal.feedback.models import (
     FeedbackSettings,
 )
 from qaportal.frameworks.models import Criterion, Framework, FrameworkRequirement, FrameworkVersion
+from qaportal.jobs.models import BackgroundJob, WorkerHeartbeat
 from qaportal.notifications.models import OutboxMessage
 from qaportal.orgs.models import Organisation
 
@@ -22,6 +23,8 @@ __all__ = [
     "Answer",
     "AuditChainHead",
     "AuditEvent",
+    "AuditThrottle",
+    "BackgroundJob",
     "Base",
     "Campaign",
     "CampaignSpecification",
@@ -49,4 +52,5 @@ __all__ = [
     "StoredFile",
     "User",
     "UserSession",
+    "WorkerHeartbeat",
 ]

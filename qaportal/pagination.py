@@ -33,9 +33,13 @@ class Page(Generic[T]):
         return self.number < self.pages
 
 
+# Far beyond any real page; keeps OFFSET inside what the database accepts.
+MAX_PAGE = 2**31 - 1
+
+
 def page_number(value: Any) -> int:
     try:
-        return max(1, int(value))
+        return min(max(1, int(value)), MAX_PAGE)
     except (TypeError, ValueError):
         return 1
 

@@ -9,25 +9,31 @@ Tasks run inside an app context: the consumer's (``qaportal worker`` builds the 
 with ``create_app()``), or, in immediate mode (``QUEUE_IMMEDIATE``, used by the tests), a
 fresh context of the current app, so a task always has a database session of its own.
 
-Jobs that a page follows (``job_status``) keep a small status record in the queue's own
-key-value store: no table of their own.
+The queue only carries "run job <id>": a job's state (queued, running, done, failed), its
+attempts and its worker's lease live in the database (:mod:`qaportal.jobs`), so a worker that
+dies mid-way leaves a job that the next worker's keeper recovers. ``qaportal demo`` runs a
+consumer in its own process (``InProcessConsumer``) so the demo needs no second command.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, SqliteHuey
 
+if TYPE_CHECKING:
+    from qaportal.jobs.runner import Keeper
+
 EXTENSION = "qaportal.huey"
-JOB_PREFIX = "qaportal.job:"
+
+logger = logging.getLogger(__name__)
 
 
 class QueueConfigError(RuntimeError):
@@ -88,38 +94,28 @@ def _in_app_context(app: Flask, func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _register_tasks(huey: Huey, app: Flask) -> dict[str, Any]:
-    from qaportal.feedback.attach import attach_summary_job
+    from qaportal.jobs.runner import run_job
 
-    tasks = {"attach_feedback_summary": attach_summary_job}
+    tasks = {"run_job": run_job}
     return {name: huey.task(name=name)(_in_app_context(app, func)) for name, func in tasks.items()}
 
 
-def enqueue(name: str, *args: Any, **kwargs: Any) -> None:
-    """Queue the task ``name`` (run at once in immediate mode)."""
-    get_huey()
-    current_app.extensions["qaportal.tasks"][name](*args, **kwargs)
+def dispatch(job_id: str, app: Flask | None = None) -> None:
+    """Hand a committed job (:func:`qaportal.jobs.services.create_job`) to the queue."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    get_huey(app)
+    try:
+        app.extensions["qaportal.tasks"]["run_job"](job_id)
+    except Exception:
+        # The job is committed: a worker's keeper puts it on the queue again later
+        # (qaportal.jobs.services.redispatch_lost), so the user's request need not fail.
+        logger.exception("job %s could not be put on the queue", job_id)
 
 
-# ----- job status records --------------------------------------------------------------------
+def _keeper(app: Flask) -> Keeper:
+    from qaportal.jobs.runner import Keeper
 
-
-def new_job(**status: Any) -> str:
-    """Record a job about to be queued; returns its id."""
-    job_id = uuid.uuid4().hex
-    set_job_status(job_id, state="pending", **status)
-    return job_id
-
-
-def set_job_status(job_id: str, **status: Any) -> None:
-    huey = get_huey()
-    current = huey.get(JOB_PREFIX + job_id, peek=True) or {}
-    huey.put(JOB_PREFIX + job_id, {**current, **status})
-
-
-def job_status(job_id: str) -> dict[str, Any] | None:
-    if not job_id.isalnum() or len(job_id) > 64:
-        return None
-    return get_huey().get(JOB_PREFIX + job_id, peek=True)
+    return Keeper(app, lambda job_id: dispatch(job_id, app))
 
 
 def run_consumer(app: Flask, workers: int = 2) -> None:
@@ -128,4 +124,51 @@ def run_consumer(app: Flask, workers: int = 2) -> None:
     if huey.immediate:
         raise QueueConfigError("the queue is in immediate mode: there is nothing to consume")
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
-    consumer.run()
+    keeper = _keeper(app)
+    keeper.start()
+    try:
+        consumer.run()
+    finally:
+        keeper.stop()
+
+
+class InProcessConsumer:
+    """Worker threads and a keeper inside the web process (``qaportal demo``).
+
+    Not huey's ``Consumer``: that one installs signal handlers, which only the main thread
+    may do, and the main thread serves the pages.
+    """
+
+    def __init__(self, app: Flask, workers: int = 1) -> None:
+        from huey.consumer import Worker
+
+        self.huey = get_huey(app)
+        if self.huey.immediate:
+            raise QueueConfigError("the queue is in immediate mode: there is nothing to consume")
+        self._stop = threading.Event()
+        self._workers = [
+            Worker(self.huey, self._stop, default_delay=0.1, max_delay=1.0, backoff=1.15)
+            for _ in range(workers)
+        ]
+        self._keeper = _keeper(app)
+        self._threads: list[threading.Thread] = []
+
+    def _work(self, worker: Any) -> None:
+        while not self._stop.is_set():
+            worker.loop()
+
+    def start(self) -> InProcessConsumer:
+        self._keeper.start()
+        for number, worker in enumerate(self._workers, 1):
+            thread = threading.Thread(
+                target=self._work, args=(worker,), name=f"queue-worker-{number}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        self._keeper.stop()

@@ -76,7 +76,7 @@ def build_world(app: Flask, *, reset: bool = False) -> World:
             .scalars()
             .first()
         )
-        ids["job"] = _summary_job(ids["campaign"], case)
+        ids["job"] = _summary_job(db, ids["campaign"], case)
         ids["editor_membership"] = _membership(db, "editor@university.example.org", university.id)
         ids["reviewer_membership"] = _membership(db, "reviewer2@reviewers.example.org", agency.id)
         ids["invitation"] = _pending_invitation(app, db, university)
@@ -92,11 +92,13 @@ def build_world(app: Flask, *, reset: bool = False) -> World:
     return World(logins.password, ids)
 
 
-def _summary_job(campaign_id: int, case: Case) -> str:
+def _summary_job(db: Any, campaign_id: int, case: Case) -> str:
     """A feedback-summary job of the campaign, as its status page would find it."""
-    from qaportal import tasks
+    from qaportal.audit.services import Actor
+    from qaportal.jobs.services import create_job
 
-    return tasks.new_job(kind="feedback-summary", campaign=campaign_id, case=case.reference)
+    payload = {"campaign": campaign_id, "case": case.id, "case_reference": case.reference}
+    return create_job(db, "feedback-summary", payload, actor=Actor.system("test")).id
 
 
 def _first_criterion(db: Any, case: Case) -> int:
@@ -162,3 +164,17 @@ def _pending_invitation(app: Flask, db: Any, university: Organisation) -> int:
     db.commit()
     assert isinstance(record, OneTimeToken)
     return record.id
+
+
+def mark_case_submitted(app: Flask, world: World) -> None:
+    """Put the world's case in the state submission leaves it in (the completeness guard
+    of the real transition is tested in tests/test_workflow.py, not here)."""
+    from qaportal.cases.models import CaseState
+    from qaportal.db import utcnow
+
+    with app.app_context():
+        db = get_session()
+        case = db.get(Case, world.ids["case"])
+        case.state = CaseState.SUBMITTED
+        case.submitted_at = utcnow()
+        db.commit()

@@ -7,7 +7,8 @@
 #   bash tests/run.sh -k migrations   # extra arguments go to pytest
 #
 # Environment: PYTHON (interpreter that creates .venv, default python3), VENV (default .venv),
-# QAPORTAL_TEST_WORKERS (pytest-xdist workers, default 2; 0 runs in one process).
+# QAPORTAL_TEST_WORKERS (pytest-xdist workers, default 2; 0 runs in one process),
+# QAPORTAL_TEST_REINSTALL=1 (install even when pyproject.toml did not change).
 # .ci/run calls this same script.
 set -euo pipefail
 
@@ -21,9 +22,26 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "==> creating $VENV"
     "$PYTHON" -m venv "$VENV"
 fi
-echo "==> installing qaportal with its test extras into $VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# A second run needs no package index: the installation is skipped while pyproject.toml and
+# the interpreter are those of the last successful install (QAPORTAL_TEST_REINSTALL=1 forces it).
+STAMP="$VENV/.qaportal-installed"
+wanted=$("$VENV/bin/python" - <<'EOF'
+import hashlib, pathlib, sys
+digest = hashlib.sha256(pathlib.Path("pyproject.toml").read_bytes())
+digest.update(sys.version.encode())
+print(digest.hexdigest())
+EOF
+)
+if [ "${QAPORTAL_TEST_REINSTALL:-0}" = "0" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$wanted" ] \
+    && "$VENV/bin/python" -c 'import qaportal, pytest, xdist, playwright' 2>/dev/null; then
+    echo "==> $VENV is up to date with pyproject.toml; not installing"
+else
+    echo "==> installing qaportal with its test extras into $VENV"
+    rm -f "$STAMP"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+    echo "$wanted" > "$STAMP"
+fi
 
 # The browser tests drive Debian's Chromium; a test tool's own browser download is never used.
 if ! command -v chromium >/dev/null 2>&1; then

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.access_world import PERSONAS, World, build_world
+from tests.access_world import PERSONAS, World, build_world, mark_case_submitted
 from tests.conftest import CSRF_RE
 
 ALL = list(PERSONAS)
@@ -68,6 +68,10 @@ PROVIDER_ADMIN_WORK = rule([PA], forbidden=[AA, AO, PE], hidden=[RV, X])
 ORG_MANAGEMENT = rule([AA, PA], forbidden=[AO, PE], hidden=[RV, X])
 CASE_READ = PROVIDER_READ
 CASE_EDIT = PROVIDER_STAFF_WORK
+# The world's case is a draft: the agency knows it exists (its overview) but reads nothing
+# the provider is still writing; SUBMITTED_READS below pins what changes on submission.
+DRAFT_SUBMISSION = rule([PA, PE], forbidden=[AA, AO], hidden=[RV, X])
+DRAFT_EVIDENCE_FILE = rule([PA, PE], hidden=[AA, AO, RV, X])
 # Campaigns belong to the provider alone; the agency sees summaries attached to a case.
 CAMPAIGN = rule([PA, PE], hidden=[AA, AO, RV, X])
 
@@ -118,6 +122,7 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "notifications.outbox": ("/agencies/{agency}/outbox", AGENCY_ADMIN_ONLY),
     "notifications.message": ("/agencies/{agency}/outbox/{message}", AGENCY_ADMIN_ONLY),
     "notifications.retry": ("/agencies/{agency}/outbox/{message}/retry", AGENCY_ADMIN_ONLY),
+    "notifications.retry_all": ("/agencies/{agency}/outbox/retry-failed", AGENCY_ADMIN_ONLY),
     # catalogue (provider side)
     "catalogue.index": ("/orgs/{provider}/catalogue", PROVIDER_READ),
     "catalogue.show": ("/orgs/{provider}/catalogue/{spec}", PROVIDER_READ),
@@ -154,17 +159,17 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "cases.open_case": ("/providers/{provider}/cases/new", PROVIDER_ADMIN_WORK),
     "cases.requirements": ("/agencies/{agency}/framework-requirements", AGENCY_ADMIN_ONLY),
     "cases.show": ("/cases/{case}", CASE_READ),
-    "cases.self_assessment": ("/cases/{case}/self-assessment", CASE_READ),
-    "cases.coverage": ("/cases/{case}/coverage", CASE_READ),
-    "cases.submit": ("/cases/{case}/submit", CASE_READ),
+    "cases.self_assessment": ("/cases/{case}/self-assessment", DRAFT_SUBMISSION),
+    "cases.coverage": ("/cases/{case}/coverage", DRAFT_SUBMISSION),
+    "cases.submit": ("/cases/{case}/submit", DRAFT_SUBMISSION),
     # Who may take which step is the workflow table's decision (tests/test_workflow.py).
     "cases.transition": ("/cases/{case}/transition", CASE_READ),
     "cases.criterion": (
         "/cases/{case}/criteria/{criterion}",
-        {"GET": CASE_READ, "POST": CASE_EDIT},
+        {"GET": DRAFT_SUBMISSION, "POST": CASE_EDIT},
     ),
-    "evidence.index": ("/cases/{case}/evidence", {"GET": CASE_READ, "POST": CASE_EDIT}),
-    "evidence.download": ("/cases/{case}/evidence/{evidence}/download", CASE_READ),
+    "evidence.index": ("/cases/{case}/evidence", {"GET": DRAFT_SUBMISSION, "POST": CASE_EDIT}),
+    "evidence.download": ("/cases/{case}/evidence/{evidence}/download", DRAFT_EVIDENCE_FILE),
     "evidence.link": ("/cases/{case}/criteria/{criterion}/evidence", CASE_EDIT),
     "evidence.unlink": (
         "/cases/{case}/criteria/{criterion}/evidence/{evidence}/unlink",
@@ -184,6 +189,7 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "feedback.close": ("/feedback/campaigns/{campaign}/close", CAMPAIGN),
     "feedback.attach": ("/feedback/campaigns/{campaign}/attach", CAMPAIGN),
     "feedback.attach_status": ("/feedback/campaigns/{campaign}/attach/{job}", CAMPAIGN),
+    "feedback.attach_retry": ("/feedback/campaigns/{campaign}/attach/{job}/retry", CAMPAIGN),
     "feedback.settings": ("/agencies/{agency}/feedback-settings", AGENCY_ADMIN_ONLY),
     # feedback (respondents, no account)
     "feedback.redeem": ("/f/{token}", public(303)),
@@ -304,6 +310,23 @@ def test_route_access(app: Flask, world: World, endpoint: str) -> None:
     for method in _routes(app)[endpoint]:
         # Either one set of expectations for every method, or one per method.
         _check(app, world, method, template, expectations.get(method, expectations))
+
+
+# Once submitted, the agency reads what the provider wrote; nobody else gains anything.
+SUBMITTED_READS = {
+    "cases.self_assessment": rule([AA, AO, PA, PE], hidden=[RV, X]),
+    "cases.coverage": rule([AA, AO, PA, PE], hidden=[RV, X]),
+    "cases.submit": rule([AA, AO, PA, PE], hidden=[RV, X]),
+    "cases.criterion": rule([AA, AO, PA, PE], hidden=[RV, X]),
+    "evidence.index": rule([AA, AO, PA, PE], hidden=[RV, X]),
+    "evidence.download": rule([AA, AO, PA, PE], hidden=[RV, X]),
+}
+
+
+def test_agency_reads_the_self_assessment_once_submitted(app: Flask, world: World) -> None:
+    mark_case_submitted(app, world)
+    for endpoint, expected in SUBMITTED_READS.items():
+        _check(app, world, "GET", MATRIX[endpoint][0], expected)
 
 
 def test_observe(app: Flask, world: World) -> None:

@@ -305,7 +305,14 @@ def test_agency_staff_see_the_case_read_only(app, client, demo):
     login(client, OFFICER, demo.password)
     page = client.get(f"/cases/{world.case_id}").get_data(as_text=True)
     assert "Submit the self-assessment" not in page
-    criterion = client.get(f"/cases/{world.case_id}/criteria/{world.criteria['C1']}")
+    criterion_url = f"/cases/{world.case_id}/criteria/{world.criteria['C1']}"
+    assert client.get(criterion_url).status_code == 403  # a draft: the provider is writing
+    with app.app_context():
+        db = get_session()
+        case = db.get(Case, world.case_id)
+        case.state, case.submitted_at = CaseState.SUBMITTED, dt.datetime.now(dt.UTC)
+        db.commit()
+    criterion = client.get(criterion_url)
     assert criterion.status_code == 200
     assert 'name="q_narrative"' not in criterion.get_data(as_text=True)
     response = post_form(

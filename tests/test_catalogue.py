@@ -466,3 +466,55 @@ def test_demo_catalogue_is_seeded_once_and_complete(app, demo):
             assert len(published) == 3 and len(drafts) == 1
             for version in published:
                 assert check_completeness(version).is_complete
+
+
+# ----- the language of the texts ----------------------------------------------------------
+
+
+def _selected_text_language(page: str) -> list[str]:
+    select_html = re.search(r'<select[^>]*name="text_language".*?</select>', page, re.S)
+    assert select_html, "no text language select"
+    options = re.findall(r"<option[^>]*>", select_html.group(0))
+    return [re.search(r'value="([^"]*)"', o).group(1) for o in options if " selected" in o]
+
+
+def test_text_language_is_chosen_kept_and_checked(app, client, demo):
+    nvtc = org_id(app, "NVTC")
+    login(client, "admin@vet.example.org", demo.password)
+    new = client.get(f"/orgs/{nvtc}/catalogue/new").get_data(as_text=True)
+    # the demo centre describes its courses in English: a new one starts there too
+    assert _selected_text_language(new) == ["en"]
+    assert ">Finnish<" in new and ">Swedish<" in new  # names, not bare codes
+
+    # an unknown language is a field error; what was typed stays
+    refused = post_form(
+        client,
+        f"/orgs/{nvtc}/catalogue/new",
+        complete_form("Sähkötyöturvallisuus", text_language="xx", languages="fi"),
+    )
+    assert refused.status_code in (200, 400, 422)  # the form again, not a redirect
+    page = refused.get_data(as_text=True)
+    assert "xx is not the two-letter code of an official EU language" in page
+    assert 'value="Sähkötyöturvallisuus"' in page
+    assert spec_by_title(app, "Sähkötyöturvallisuus") is None
+
+    saved = post_form(
+        client,
+        f"/orgs/{nvtc}/catalogue/new",
+        complete_form("Sähkötyöturvallisuus", text_language="fi", languages="fi, sv"),
+    )
+    assert saved.status_code == 302
+    spec_id = spec_by_title(app, "Sähkötyöturvallisuus")
+    with app.app_context():
+        version = services.latest_of(get_session().get(Specification, spec_id))
+        assert (version.text_language, version.languages) == ("fi", ["fi", "sv"])
+    edit = client.get(f"/orgs/{nvtc}/catalogue/{spec_id}/edit").get_data(as_text=True)
+    assert _selected_text_language(edit) == ["fi"]
+
+
+def test_text_language_names_follow_the_interface_language(app, client, demo):
+    udv = org_id(app, "UDV")
+    login(client, UDV_ADMIN, demo.password)
+    page = client.get(f"/orgs/{udv}/catalogue/new", headers={"Accept-Language": "fr"})
+    text = page.get_data(as_text=True)
+    assert ">Finnois<" in text or ">finnois<" in text

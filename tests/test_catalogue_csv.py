@@ -571,3 +571,55 @@ def test_row_with_the_wrong_number_of_cells_is_named() -> None:
     parsed = csv_io.parse_catalogue_csv(body)
     assert [(p.row, p.column) for p in parsed.problems] == [(3, None)]
     assert "3 cells" in parsed.problems[0].message
+
+
+# ----- the language of the texts ----------------------------------------------------------
+
+
+def test_text_language_round_trips_and_the_column_is_optional(
+    app: Any, client: Any, udv: int
+) -> None:
+    with app.app_context():
+        session = get_session()
+        create_published(
+            session,
+            provider(session, "UDV"),
+            full_data("Datenkompetenz", languages=["en"], text_language="de"),
+        )
+    body = client.get(f"/orgs/{udv}/catalogue/export.csv").get_data()
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    exported = next(r for r in rows if r["title"] == "Datenkompetenz")
+    assert (exported["text_language"], exported["languages"]) == ("de", "en")
+    parsed = csv_io.parse_catalogue_csv(body)
+    assert parsed.ok, [(p.row, p.column, p.message) for p in parsed.problems]
+    assert next(r.data for r in parsed.rows if r.data.title == "Datenkompetenz").text_language == (
+        "de"
+    )
+
+    # a file written before the column existed: the rows take the catalogue's language
+    older = [c for c in csv_io.COLUMN_NAMES if c != "text_language"]
+    parsed = csv_io.parse_catalogue_csv(make_csv([row()], older), text_language="fi")
+    assert parsed.ok, [(p.row, p.column, p.message) for p in parsed.problems]
+    assert parsed.rows[0].data.text_language == "fi"
+    # an empty cell likewise; an unknown code is named by row and column
+    parsed = csv_io.parse_catalogue_csv(make_csv([row(text_language="")]), text_language="sv")
+    assert parsed.rows[0].data.text_language == "sv"
+    parsed = csv_io.parse_catalogue_csv(make_csv([row(text_language="klingon")]))
+    assert not parsed.ok
+    assert [(p.row, p.column) for p in parsed.problems] == [(2, "text_language")]
+
+
+def test_imported_rows_keep_their_text_language(app: Any, client: Any, udv: int) -> None:
+    body = make_csv([row(title="Cloud-Sicherheit", text_language="de", languages="en")])
+    preview = upload(client, udv, body)
+    assert preview.status_code == 200, problems_text(preview)
+    assert commit(client, udv, preview.get_data(as_text=True)).status_code in (302, 303)
+    with app.app_context():
+        version = (
+            get_session()
+            .execute(
+                select(SpecificationVersion).where(SpecificationVersion.title == "Cloud-Sicherheit")
+            )
+            .scalar_one()
+        )
+        assert (version.text_language, version.languages) == ("de", ["en"])

@@ -514,3 +514,116 @@ def test_note_subjects_resolve_to_the_published_vocabulary(
     graph = elm_graph(elm_document(app, catalogue["full"]))
     subjects = set(graph.objects(None, URIRef("http://purl.org/dc/terms/subject")))
     assert subjects and subjects <= concepts
+
+
+# ----- the language of the texts ----------------------------------------------------------
+
+
+def _tagged_literals(graph: Graph) -> dict[str, set[str]]:
+    """Language tag -> the texts carrying it (every language-tagged literal of the graph)."""
+    tagged: dict[str, set[str]] = {}
+    for literal in graph.objects():
+        language = getattr(literal, "language", None)
+        if language:
+            tagged.setdefault(language, set()).add(str(literal))
+    return tagged
+
+
+def test_a_finnish_providers_english_texts_are_tagged_en_not_fi(
+    app: Any, client: Any, demo: Any
+) -> None:
+    """Taught in Finnish, described in English: every text of the provider is tagged ``en``,
+    the language of instruction stays Finnish; the profile's own language tags its name."""
+    description = "Offered twice a year at the Tampere workshop; taught in Finnish."
+    with app.app_context():
+        session = get_session()
+        nvtc = provider(session, "NVTC")
+        assert nvtc.country == "FI"
+        version = create_published(
+            session,
+            nvtc,
+            minimal_data(
+                "Welding inspection basics",
+                languages=["fi"],
+                text_language="en",
+                further_information=description,
+            ),
+        )
+        public_id = version.specification.public_id
+    document = elm_document(app, public_id)
+    graph = elm_graph(document)
+    conforms, report = shacl(graph)
+    assert conforms, report
+    tagged = _tagged_literals(graph)
+    assert description in tagged["en"] and "Welding inspection basics" in tagged["en"]
+    assert "fi" not in tagged  # nothing the provider wrote is claimed to be Finnish
+    assert "Nordic Vocational Training Centre" in tagged["en"]  # no profile language: the spec's
+    spec = URIRef(document["@id"])
+    assert set(graph.objects(spec, URIRef("http://purl.org/dc/terms/language"))) == {
+        URIRef("http://publications.europa.eu/resource/authority/language/FIN")
+    }
+
+    with app.app_context():
+        session = get_session()
+        version = next(
+            v for v in published_versions(session) if v.specification.public_id == public_id
+        )
+        template = exports_ob3.build_credential_template(version, app.config["BASE_URL"])
+        assert_valid_ob3(template)
+        achievement = template["credentialSubject"]["achievement"]
+        assert achievement["inLanguage"] == "en"
+        assert description in achievement["description"]
+        # The profile says its name is Finnish ("Pohjoismainen…" would be): tagged so in ELM.
+        provider(session, "NVTC").text_language = "fi"
+        session.commit()
+    graph = elm_graph(elm_document(app, public_id))
+    assert shacl(graph)[0]
+    tagged = _tagged_literals(graph)
+    assert "Nordic Vocational Training Centre" in tagged["fi"]
+    assert description in tagged["en"] and description not in tagged["fi"]
+    # the public page marks the texts' language as well
+    page = client.get(f"/catalogue/{public_id}").get_data(as_text=True)
+    assert '<dd lang="en">Welding inspection basics</dd>' in page
+
+
+def test_texts_in_another_language_are_tagged_with_it(app: Any, demo: Any) -> None:
+    with app.app_context():
+        session = get_session()
+        version = create_published(
+            session,
+            provider(session, "UDV"),
+            full_data("Datenanalyse mit Python", languages=["en"], text_language="de"),
+        )
+        public_id = version.specification.public_id
+        template = exports_ob3.build_credential_template(version, app.config["BASE_URL"])
+    assert_valid_ob3(template)
+    assert template["credentialSubject"]["achievement"]["inLanguage"] == "de"
+    graph = elm_graph(elm_document(app, public_id))
+    assert shacl(graph)[0]
+    assert "Datenanalyse mit Python" in _tagged_literals(graph)["de"]
+
+
+def test_the_profile_form_sets_the_language_of_the_providers_name(
+    app: Any, client: Any, catalogue: Any, demo: Any
+) -> None:
+    from tests.conftest import login, post_form
+    from tests.test_orgs import udv_profile
+
+    with app.app_context():
+        udv = provider(get_session(), "UDV").id
+    login(client, "admin@university.example.org", demo.password)
+    saved = post_form(
+        client,
+        f"/orgs/{udv}/edit",
+        udv_profile(legal_name="Universität Demostadt", text_language="de"),
+    )
+    assert saved.status_code == 302
+    form = client.get(f"/orgs/{udv}/edit").get_data(as_text=True)
+    assert 'value="de" selected' in form or 'selected value="de"' in form
+    tagged = _tagged_literals(elm_graph(elm_document(app, catalogue["full"])))
+    assert "Universität Demostadt" in tagged["de"]
+    assert "Applied data analysis with Python" in tagged["en"]  # the specification's own
+    refused = post_form(client, f"/orgs/{udv}/edit", udv_profile(text_language="tlh"))
+    assert refused.status_code != 302
+    with app.app_context():
+        assert provider(get_session(), "UDV").text_language == "de"

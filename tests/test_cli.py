@@ -217,6 +217,52 @@ def test_demo_serves_the_portal(tmp_path: Path):
         assert status == 200, f"the demo server did not answer; it printed:\n{output}"
         assert "Sign in" in page
         assert "admin@agency.example.org" in output and "password:" in output
+        assert f"running at http://127.0.0.1:{port}/" in output
+        # The demo's own consumer is alive: background work needs no `qaportal worker`.
+        import sqlite3
+
+        database = tmp_path / "instance" / "qaportal.sqlite3"
+        beats: list[Any] = []
+        while time.monotonic() < deadline and not beats:
+            with sqlite3.connect(database) as conn:
+                beats = conn.execute("SELECT name FROM worker_heartbeats").fetchall()
+            time.sleep(0.2)
+        assert beats, "the demo runs no consumer of its own"
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_demo_links_point_at_the_address_it_serves(app: Flask, client, demo, monkeypatch):
+    """`qaportal demo --port 5123`: mailed invitations and printed slips use that port."""
+    from io import BytesIO
+
+    from qaportal.demo import demo_base_url, prepare_serving
+    from qaportal.notifications.models import OutboxMessage
+    from tests.conftest import post_form
+    from tests.feedback_support import UDV_ADMIN, make_campaign, make_specification
+
+    monkeypatch.delenv("QAPORTAL_BASE_URL", raising=False)
+    assert prepare_serving(app, "127.0.0.1", 5123) is None  # immediate queue: nothing to start
+    campaign_id = make_campaign(app, [make_specification(app, "Data literacy")])
+    login(client, UDV_ADMIN, demo.password)
+    invited = post_form(
+        client,
+        f"/feedback/campaigns/{campaign_id}/invitations",
+        {"file": (BytesIO(b"email\nlearner@example.org\n"), "addresses.csv")},
+        content_type="multipart/form-data",
+    )
+    assert invited.status_code == 302, invited.get_data(as_text=True)[:2000]
+    with app.app_context():
+        body = get_session().execute(select(OutboxMessage.body_text)).scalar_one()
+    assert re.search(r"http://127\.0\.0\.1:5123/f/[A-Z2-7]{32}", body), body
+    slips = post_form(client, f"/feedback/campaigns/{campaign_id}/codes", {"count": "2"})
+    assert "http://127.0.0.1:5123/f" in slips.get_data(as_text=True)
+
+    # An address the user set explicitly wins; all interfaces are shown as this machine.
+    monkeypatch.setenv("QAPORTAL_BASE_URL", "https://qa.example.org")
+    app.config["BASE_URL"] = "https://qa.example.org"
+    prepare_serving(app, "0.0.0.0", 8080)  # noqa: S104
+    assert app.config["BASE_URL"] == "https://qa.example.org"
+    assert demo_base_url("0.0.0.0", 8080) == "http://localhost:8080"  # noqa: S104
+    assert demo_base_url("::1", 8080) == "http://[::1]:8080"

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from qaportal.audit.models import AuditEvent
-from qaportal.db import get_session
+from qaportal.cases.models import Case, CaseState
+from qaportal.db import get_session, utcnow
 from qaportal.evidence.inspection import Rejected, ZipLimits, display_name, identify
 from qaportal.evidence.models import Evidence, EvidenceLink, StoredFile
 from tests.casekit import (
@@ -237,6 +238,12 @@ def test_download_headers_and_access(app, world, editor, demo):
 
     officer = app.test_client()
     login(officer, "officer@agency.example.org", demo.password)
+    assert officer.get(url).status_code == 404  # not submitted yet: not the agency's to read
+    with app.app_context():
+        db = get_session()
+        case = db.get(Case, world.case_id)
+        case.state, case.submitted_at = CaseState.SUBMITTED, utcnow()
+        db.commit()
     assert officer.get(url).status_code == 200
     other = app.test_client()
     login(other, "admin@vet.example.org", demo.password)

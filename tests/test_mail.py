@@ -13,7 +13,7 @@ from qaportal.audit.models import AuditEvent
 from qaportal.auth.models import Role
 from qaportal.db import get_session, utcnow
 from qaportal.notifications.models import OutboxMessage, OutboxStatus
-from qaportal.notifications.sender import MailSettings, backoff, send_due
+from qaportal.notifications.sender import MailSettings, backoff, retry_span, send_due
 from qaportal.notifications.services import enqueue
 from qaportal.orgs.models import Organisation, OrgKind
 from tests.conftest import free_port, login, post_form, send_mail
@@ -145,7 +145,38 @@ def test_server_down_backs_off_then_fails_and_can_be_retried(app, smtp_server):
 def test_backoff_doubles_and_is_capped():
     settings = MailSettings()
     minutes = [backoff(n, settings).total_seconds() / 60 for n in range(1, 11)]
-    assert minutes == [1, 2, 4, 8, 16, 32, 64, 128, 240, 240]
+    assert minutes == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
+
+
+def test_an_outage_of_a_day_loses_no_mail(app, smtp_server):
+    """The configured schedule spreads the attempts over more than 24 hours: a message whose
+    server is down for 23 hours is still queued, and goes out once the server is back."""
+    configured = MailSettings.from_config(app.config)
+    waits = [backoff(n, configured) for n in range(1, configured.max_attempts)]
+    assert sum(waits, dt.timedelta()) == retry_span(configured) >= dt.timedelta(hours=24)
+    assert max(waits) <= dt.timedelta(hours=1)
+
+    message_id = _enqueue(app, "someone@example.org")
+    down = MailSettings(
+        host="127.0.0.1", port=free_port(), timeout=5, max_attempts=configured.max_attempts
+    )
+    t0 = utcnow()
+    now = t0
+    with app.app_context():
+        db = get_session()
+        while now < t0 + dt.timedelta(hours=23):
+            assert send_due(db, down, now=now).attempted == 1
+            db.expire_all()
+            message = db.get(OutboxMessage, message_id)
+            assert message.status == OutboxStatus.QUEUED, (now - t0, message.attempts)
+            now = message.next_attempt_at
+        assert message.attempts < configured.max_attempts
+    # The server is back at hour 23: the next round delivers it.
+    up = MailSettings.from_config(app.config)
+    with app.app_context():
+        assert send_due(get_session(), up, now=now).sent == 1
+    assert len(smtp_server.messages) == 1
+    assert _message(app, message_id).status == OutboxStatus.SENT
 
 
 def test_retry_command_refuses_what_cannot_be_retried(app, smtp_server):
@@ -309,3 +340,53 @@ def test_admin_of_another_agency_sees_neither_outbox(app, client, demo):
     assert "For the demo agency" not in body
     assert client.get(f"/agencies/{other_id}/outbox/{ours}").status_code == 404
     assert client.get(f"/agencies/{other_id}/outbox/{theirs}").status_code == 200
+
+
+def test_retry_all_failed_from_the_outbox_page(app, client, demo, smtp_server):
+    agency_id = _agency_id(app)
+    failed_ids = [
+        _enqueue(app, f"person{n}@example.org", f"Outage {n}", org_id=agency_id) for n in range(3)
+    ]
+    queued_id = _enqueue(app, "waiting@example.org", "Still waiting", org_id=agency_id)
+    elsewhere_id = _enqueue(app, "stranger@elsewhere.example.org", "Not for this agency")
+    with app.app_context():
+        db = get_session()
+        for message_id in [*failed_ids, elsewhere_id]:
+            message = db.get(OutboxMessage, message_id)
+            message.status, message.attempts = OutboxStatus.FAILED, 30
+            message.last_error = "ConnectionRefusedError: [Errno 111] Connection refused"
+        db.commit()
+    outbox = f"/agencies/{agency_id}/outbox"
+    retry_all = f"{outbox}/retry-failed"
+
+    # The officer may read nothing here; CSRF is checked; neither changes anything.
+    officer = app.test_client()
+    login(officer, "officer@agency.example.org", demo.password)
+    assert post_form(officer, retry_all, {}, token_from="/dashboard").status_code == 403
+    login(client, "admin@agency.example.org", demo.password)
+    assert client.post(retry_all).status_code == 400
+    assert _message(app, failed_ids[0]).status == OutboxStatus.FAILED
+
+    page = client.get(outbox).get_data(as_text=True)
+    assert "3 messages have failed for good." in page and "Retry all failed" in page
+    assert f'action="{retry_all}"' in page
+    response = post_form(client, retry_all, {}, token_from=outbox)
+    assert response.status_code == 302 and response.headers["Location"] == outbox
+    for message_id in failed_ids:
+        again = _message(app, message_id)
+        assert (again.status, again.attempts) == (OutboxStatus.QUEUED, 0)
+    assert _message(app, elsewhere_id).status == OutboxStatus.FAILED  # another outbox
+    assert _message(app, queued_id).attempts == 0
+    events = _audit(app, "mail.requeued_all")
+    assert len(events) == 1 and events[0]["count"] == 3
+    assert events[0]["object_id"] == str(agency_id)
+    page = client.get(outbox).get_data(as_text=True)
+    assert "3 failed messages are queued again" in page and "Retry all failed" not in page
+
+    assert "Sent 4" in send_mail(app)
+    assert sorted(m["Subject"] for m in smtp_server.messages) == [
+        "Outage 0",
+        "Outage 1",
+        "Outage 2",
+        "Still waiting",
+    ]

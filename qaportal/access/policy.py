@@ -38,6 +38,8 @@ class Action(enum.StrEnum):
     CASE_OPEN = "case.open"  # obj: the provider that applies
     CASE_VIEW = "case.view"
     CASE_EDIT = "case.edit"  # self-assessment answers and evidence (state checked by service)
+    # The provider's own texts in a case: self-assessment answers, evidence, coverage.
+    CASE_READ_SUBMISSION = "case.read_submission"
     CASE_TRANSITION = "case.transition"  # the workflow table decides which action
     EVIDENCE_DOWNLOAD = "evidence.download"
     AGENCY_MANAGE_FRAMEWORKS = "agency.manage_frameworks"
@@ -95,8 +97,21 @@ def can_see_case(user: User, case: Any) -> bool:
     )
 
 
+def can_read_submission(user: User, case: Any) -> bool:
+    """The provider's staff always; the agency once the case has been submitted.
+
+    Before submission (and again after the agency returned it) the provider is still
+    writing: the agency knows the case exists, its reference, scope and state, and nothing
+    of the self-assessment or the evidence. A case withdrawn before it was ever submitted
+    stays unread. ``submitted_at`` is set on submission and cleared on return to draft.
+    """
+    if has_role(user, case.provider_id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR):
+        return True
+    return case.submitted_at is not None and has_role(user, case.agency_id, *AGENCY_STAFF_ROLES)
+
+
 def can_see_evidence(user: User, evidence: Any) -> bool:
-    return can_see_case(user, evidence.case)
+    return can_see_case(user, evidence.case) and can_read_submission(user, evidence.case)
 
 
 VISIBILITY: dict[type, Callable[[User, Any], bool]] = {
@@ -236,6 +251,7 @@ RULES: dict[Action, Callable[[User, Any], bool]] = {
     Action.CASE_OPEN: _provider_admin,
     Action.CASE_VIEW: _case_party,
     Action.CASE_EDIT: _case_provider_staff,
+    Action.CASE_READ_SUBMISSION: can_read_submission,
     Action.CASE_TRANSITION: _case_party,
     Action.EVIDENCE_DOWNLOAD: can_see_evidence,
     Action.AGENCY_MANAGE_FRAMEWORKS: _agency_admin,

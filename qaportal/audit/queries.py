@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from qaportal.audit.models import AuditEvent
+from qaportal.audit.models import AuditEvent, AuditThrottle
 from qaportal.auth.models import Membership
 from qaportal.orgs.models import Organisation, OrgKind
 from qaportal.pagination import Page, paginate
@@ -66,14 +66,22 @@ def scope_organisations(session: Session, agency_id: int) -> list[tuple[int, str
     return [(oid, f"{name} ({acronym})" if acronym else name) for oid, name, acronym, _k in rows]
 
 
-def _scope_condition(agency_id: int) -> ColumnElement[bool]:
-    org_ids = select(Organisation.id).where(
+def _scope_org_ids(agency_id: int) -> Select[Any]:
+    return select(Organisation.id).where(
         or_(Organisation.id == agency_id, Organisation.managing_agency_id == agency_id)
     )
-    member_ids = select(Membership.user_id).where(Membership.organisation_id.in_(org_ids))
-    member_id_strings = select(cast(Membership.user_id, String)).where(
-        Membership.organisation_id.in_(org_ids)
+
+
+def _member_id_strings(agency_id: int) -> Select[Any]:
+    return select(cast(Membership.user_id, String)).where(
+        Membership.organisation_id.in_(_scope_org_ids(agency_id))
     )
+
+
+def _scope_condition(agency_id: int) -> ColumnElement[bool]:
+    org_ids = _scope_org_ids(agency_id)
+    member_ids = select(Membership.user_id).where(Membership.organisation_id.in_(org_ids))
+    member_id_strings = _member_id_strings(agency_id)
     return or_(
         AuditEvent.organisation_id.in_(org_ids),
         and_(
@@ -146,3 +154,44 @@ def events_page(session: Session, agency_id: int, filters: AuditFilters, number:
         for event, name, acronym in page.items
     ]
     return page
+
+
+@dataclass(frozen=True)
+class BurstRow:
+    """Repeats still being counted: they join the trail as one event when the window ends."""
+
+    action: str
+    source: str
+    count: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    object_type: str | None
+    object_id: str | None
+    details: str
+
+
+def bursts_in_progress(session: Session, agency_id: int) -> list[BurstRow]:
+    """Open windows aimed at the accounts the agency sees (as the trail's own scope does)."""
+    rows = session.execute(
+        select(AuditThrottle)
+        .where(
+            AuditThrottle.closed.is_(False),
+            AuditThrottle.count > 0,
+            AuditThrottle.object_type == "user",
+            AuditThrottle.object_id.in_(_member_id_strings(agency_id)),
+        )
+        .order_by(AuditThrottle.last_at.desc())
+    ).scalars()
+    return [
+        BurstRow(
+            action=row.action,
+            source=row.source,
+            count=row.count,
+            first_at=row.first_at,
+            last_at=row.last_at,
+            object_type=row.object_type,
+            object_id=row.object_id,
+            details=pretty_details(row.details),
+        )
+        for row in rows
+    ]

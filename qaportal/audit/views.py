@@ -8,18 +8,18 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from qaportal.access.policy import Action, authorize
 from qaportal.audit import queries
-from qaportal.audit.services import verify_chain
+from qaportal.audit.services import THROTTLE_WINDOW, close_windows, verify_chain
 from qaportal.db import get_session
 from qaportal.orgs.forms import choices
 from qaportal.orgs.models import OrgKind
 from qaportal.pagination import page_number
+from qaportal.web.forms import PortalForm
 from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("audit", __name__)
@@ -29,7 +29,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PortalForm):
     """The trail's filters: GET query parameters, so no CSRF token (they change nothing)."""
 
     class Meta:
@@ -115,6 +115,8 @@ def index(agency_id: int) -> str:
     agency = organisation_or_404(agency_id, OrgKind.AGENCY)
     authorize(current_user, Action.AGENCY_VIEW_AUDIT, agency)
     db = get_session()
+    if close_windows(db):
+        db.commit()
     form = AuditFilterForm(formdata=request.args)
     scope = [(str(oid), name) for oid, name in queries.scope_organisations(db, agency.id)]
     form.organisation_ids = {oid for oid, _name in scope}
@@ -134,6 +136,8 @@ def index(agency_id: int) -> str:
         page=page,
         page_args={"agency_id": agency.id, **args},
         filtered=any(v is not None for v in vars(filters).values()),
+        bursts=queries.bursts_in_progress(db, agency.id),
+        burst_minutes=int(THROTTLE_WINDOW.total_seconds() // 60),
     )
 
 
@@ -142,7 +146,10 @@ def index(agency_id: int) -> str:
 def verify(agency_id: int) -> Response:
     agency = organisation_or_404(agency_id, OrgKind.AGENCY)
     authorize(current_user, Action.AGENCY_VIEW_AUDIT, agency)
-    report = verify_chain(get_session())
+    db = get_session()
+    if close_windows(db):
+        db.commit()
+    report = verify_chain(db)
     if report.ok:
         flash(
             _(

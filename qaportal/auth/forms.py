@@ -8,9 +8,10 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from qaportal.auth.passwords import MAX_LENGTH, password_problem
+from qaportal.web.forms import PortalForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
@@ -46,19 +47,19 @@ class NewPasswordMixin:
     )
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, PortalForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
-class SetPasswordForm(_NameMixin, NewPasswordMixin, FlaskForm):
+class SetPasswordForm(_NameMixin, NewPasswordMixin, PortalForm):
     """Accepting an invitation as a new account: name and password."""
 
 
-class ConfirmInvitationForm(FlaskForm):
+class ConfirmInvitationForm(PortalForm):
     """Accepting an invitation with an account that already has a password: a button."""
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, PortalForm):
     pass
 
 
@@ -66,7 +67,7 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class RequestResetForm(FlaskForm):
+class RequestResetForm(PortalForm):
     email = EmailField(
         _l("Email address"),
         description=_l("The address you sign in with."),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from qaportal.audit.services import Actor, record
+from qaportal.audit.services import Actor, record, record_repeated
 from qaportal.auth.models import Membership, Role, User, UserSession
 from qaportal.auth.passwords import hash_password, needs_rehash, verify_password
 from qaportal.db import utcnow
@@ -60,12 +60,13 @@ def add_membership(session: Session, user: User, organisation_id: int, role: Rol
 
 
 def authenticate(session: Session, email: str, password: str, actor: Actor) -> User | None:
-    """Check the credentials; audit the attempt either way."""
+    """Check the credentials; audit the attempt either way (failures from one address are
+    counted per window, so that guessing cannot flood the trail)."""
     user = find_user_by_email(session, email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
         reason = "bad_credentials" if ok is False or user is None else "inactive"
-        record(
+        record_repeated(
             session,
             actor,
             "auth.login_failed",
@@ -144,14 +145,28 @@ def end_session(session: Session, token: str, actor: Actor, reason: str = "logou
     ).scalar_one_or_none()
     if row is not None and row.ended_at is None:
         row.ended_at, row.ended_reason = utcnow(), reason
-        record(session, actor, "auth.logout", object_type="user", object_id=row.user_id)
+        if reason == "logout":
+            record(session, actor, "auth.logout", object_type="user", object_id=row.user_id)
+        else:
+            record(
+                session,
+                actor,
+                "auth.session_ended",
+                object_type="user",
+                object_id=row.user_id,
+                details={"reason": reason},
+            )
 
 
-def end_all_sessions(session: Session, user: User, actor: Actor, reason: str) -> int:
+def end_all_sessions(
+    session: Session, user: User, actor: Actor, reason: str, *, keep_token: str | None = None
+) -> int:
+    """End every live session of ``user``, except the one whose cookie is ``keep_token``."""
+    conditions = [UserSession.user_id == user.id, UserSession.ended_at.is_(None)]
+    if keep_token:
+        conditions.append(UserSession.token_hash != session_token_hash(keep_token))
     result = session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), ended_reason=reason)
+        update(UserSession).where(*conditions).values(ended_at=utcnow(), ended_reason=reason)
     )
     record(
         session,
@@ -174,10 +189,23 @@ def active_sessions(session: Session, user: User) -> list[UserSession]:
     )
 
 
-def change_password(session: Session, user: User, new_password: str, actor: Actor) -> None:
+def change_password(
+    session: Session,
+    user: User,
+    new_password: str,
+    actor: Actor,
+    *,
+    keep_token: str | None = None,
+) -> int:
+    """Set a new password and end the account's other sessions (a thief's among them).
+
+    ``keep_token`` is the session the change was made from; it stays signed in. Returns how
+    many sessions were ended.
+    """
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     record(session, actor, "auth.password_changed", object_type="user", object_id=user.id)
+    return end_all_sessions(session, user, actor, "password_changed", keep_token=keep_token)
 
 
 def set_active(session: Session, user: User, active: bool, actor: Actor) -> None:

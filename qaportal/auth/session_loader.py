@@ -51,6 +51,11 @@ def init_app(app: Flask) -> None:
 
 def sign_in(user: User, actor: Actor) -> None:
     db = get_session()
+    previous = session.get(SESSION_KEY)
+    if previous:
+        # Signing in over a live session must not leave it usable: whoever copied the old
+        # cookie would otherwise stay signed in.
+        services.end_session(db, previous, actor, reason="signed_in_again")
     session.clear()  # a new session on sign-in: nothing from before survives
     token = services.start_session(db, user, actor, request.user_agent.string)
     db.commit()

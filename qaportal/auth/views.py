@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 from limits import parse_many
 from werkzeug.wrappers import Response
 
-from qaportal.audit.services import Actor, record
+from qaportal.audit.services import Actor, record, record_repeated
 from qaportal.auth import invitations, services
 from qaportal.auth.forms import (
     ChangePasswordForm,
@@ -43,6 +43,7 @@ from qaportal.db import get_session
 from qaportal.extensions import limiter
 from qaportal.web.context import current_actor
 from qaportal.web.dashboard import role_label
+from qaportal.web.redirects import safe_target
 
 bp = Blueprint("auth", __name__)
 
@@ -61,9 +62,7 @@ def _login_failed(response: Response) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("web.dashboard")
+    return safe_target(target, url_for("web.dashboard"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -124,19 +123,82 @@ def account() -> str:
     )
 
 
+CHANGE_LIMIT_SCOPE = "password-change"
+
+
+def _password_change_allowed(user_id: int) -> bool:
+    """Guessing the current password from a stolen session meets the sign-in limit too."""
+    if not limiter.enabled:
+        return True
+    return all(
+        limiter.limiter.test(item, CHANGE_LIMIT_SCOPE, str(user_id))
+        for item in parse_many(_login_limit())
+    )
+
+
+def _count_password_change_failure(user_id: int) -> None:
+    if limiter.enabled:
+        for item in parse_many(_login_limit()):
+            limiter.limiter.hit(item, CHANGE_LIMIT_SCOPE, str(user_id))
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password() -> str | Response:
+def change_password() -> str | Response | tuple[str, int]:
     form = ChangePasswordForm()
     form.email_for_check = current_user.email
     if form.validate_on_submit():
+        db = get_session()
+        actor = current_actor()
+        if not _password_change_allowed(current_user.id):
+            record(
+                db,
+                actor,
+                "auth.password_change_rate_limited",
+                object_type="user",
+                object_id=current_user.id,
+            )
+            db.commit()
+            page = render_template(
+                "errors/error.html",
+                status=429,
+                title=_("Too many attempts"),
+                message=_(
+                    "There have been too many failed attempts. For your security, please wait "
+                    "15 minutes before trying again."
+                ),
+            )
+            return page, 429
         if not verify_password(current_user.password_hash, form.current_password.data):
+            _count_password_change_failure(current_user.id)
+            record(
+                db,
+                actor,
+                "auth.password_change_failed",
+                object_type="user",
+                object_id=current_user.id,
+            )
+            db.commit()
             form.current_password.errors.append(_("The current password is not correct."))
         else:
-            db = get_session()
-            services.change_password(db, current_user, form.new_password.data, current_actor())
+            ended = services.change_password(
+                db,
+                current_user,
+                form.new_password.data,
+                actor,
+                keep_token=current_session_token(),
+            )
             db.commit()
-            flash(_("Your password has been changed."), "success")
+            if ended:
+                flash(
+                    _(
+                        "Your password has been changed. You have been signed out on your "
+                        "other devices."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/change_password.html", form=form)
 
@@ -349,7 +411,9 @@ def request_reset() -> str | Response | tuple[str, int]:
         db = get_session()
         email = services.normalise_email(form.email.data)
         if not _reset_limits_ok(email):
-            record(db, current_actor(), "auth.reset_rate_limited", details={"email": email})
+            record_repeated(
+                db, current_actor(), "auth.reset_rate_limited", details={"email": email}
+            )
             db.commit()
             page = render_template(
                 "errors/error.html",

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -21,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from qaportal.frameworks.formbuilder import AnswerForm, answer_form_class, initial_data
 from qaportal.frameworks.models import Criterion
+from qaportal.web.forms import PortalForm
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -28,7 +30,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class OpenCaseForm(FlaskForm):
+class OpenCaseForm(PortalForm):
     agency = SelectField(
         _l("Agency"),
         coerce=int,
@@ -65,7 +67,7 @@ class OpenCaseForm(FlaskForm):
     )
 
 
-class ChooseAgencyForm(FlaskForm):
+class ChooseAgencyForm(PortalForm):
     """Step one of opening a case (GET): which agency, so the frameworks can be shown."""
 
     class Meta:
@@ -74,7 +76,7 @@ class ChooseAgencyForm(FlaskForm):
     agency = SelectField(_l("Agency"), coerce=int, validators=[Optional()])
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(PortalForm):
     action = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(
         _l("Reason"),
@@ -83,14 +85,14 @@ class TransitionForm(FlaskForm):
     )
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(PortalForm):
     """A POST with nothing but its CSRF token."""
 
 
 REQUIREMENT_CHOICES = [
-    ("", _l("not offered")),
-    ("optional", _l("optional")),
-    ("required", _l("required")),
+    SelectChoice("", _l("not offered")),
+    SelectChoice("optional", _l("optional")),
+    SelectChoice("required", _l("required")),
 ]
 
 
@@ -99,7 +101,7 @@ def requirements_form(
 ) -> FlaskForm:
     """One select per (framework, provider type) cell; ``cells`` are (field name, label)."""
 
-    class RequirementsForm(FlaskForm):
+    class RequirementsForm(PortalForm):
         pass
 
     for name, label in cells:
@@ -136,5 +138,5 @@ def answer_form(
 # ----- evidence ----------------------------------------------------------------------------
 
 
-class LinkEvidenceForm(FlaskForm):
+class LinkEvidenceForm(PortalForm):
     evidence = SelectField(_l("Evidence of this case"), coerce=int, validators=[DataRequired()])

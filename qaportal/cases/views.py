@@ -12,9 +12,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from qaportal.access.policy import Action, authorize, can
 from qaportal.cases import assessment, services, workflow
+from qaportal.cases import dashboard as _dashboard  # noqa: F401 - registers its tasks
 from qaportal.cases.forms import (
     ButtonForm,
     LinkEvidenceForm,
@@ -67,6 +69,12 @@ def _locked(case: Case) -> tuple[str, int]:
     )
 
 
+def _read_submission(case: Case) -> None:
+    """The self-assessment and evidence pages: 403 for the agency while the case is a draft."""
+    authorize(current_user, Action.CASE_VIEW, case)
+    authorize(current_user, Action.CASE_READ_SUBMISSION, case)
+
+
 def _may_edit(case: Case) -> bool:
     return can(current_user, Action.CASE_EDIT, case) and assessment.is_editable(case)
 
@@ -107,8 +115,8 @@ def open_case(provider_id: int) -> str | Response:
     db = get_session()
     agencies = services.agencies(db)
     form = OpenCaseForm()
-    form.agency.choices = [(0, _("— choose an agency —"))] + [
-        (a.id, a.display_name) for a in agencies
+    form.agency.choices = [SelectChoice(0, _("— choose an agency —"))] + [
+        SelectChoice(a.id, a.display_name) for a in agencies
     ]
     agency_id = (
         form.agency.data if request.method == "POST" else request.args.get("agency", type=int)
@@ -117,10 +125,12 @@ def open_case(provider_id: int) -> str | Response:
         agency_id = agencies[0].id
     agency = next((a for a in agencies if a.id == agency_id), None)
     options = services.framework_options(db, agency, provider) if agency else []
-    form.frameworks.choices = [(o.framework_id, f"{o.title} (v{o.number})") for o in options]
+    form.frameworks.choices = [
+        SelectChoice(o.framework_id, f"{o.title} (v{o.number})") for o in options
+    ]
     required_ids = {o.framework_id for o in options if o.required}
     form.scope.choices = [
-        (s.specification_id, s.title) for s in services.scope_options(db, provider)
+        SelectChoice(s.specification_id, s.title) for s in services.scope_options(db, provider)
     ]
     if request.method == "GET":
         form.agency.data = agency.id if agency else 0
@@ -192,6 +202,7 @@ def show(case_id: int) -> str:
         return_reason=services.last_return_reason(db, case),
         state_label=workflow.state_label,
         may_edit=_may_edit(case),
+        may_read=can(current_user, Action.CASE_READ_SUBMISSION, case),
     )
 
 
@@ -250,7 +261,7 @@ def transition(case_id: int) -> str | Response | tuple[str, int]:
 @login_required
 def self_assessment(case_id: int) -> str:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_VIEW, case)
+    _read_submission(case)
     return render_template(
         "cases/self_assessment.html",
         case=case,
@@ -276,7 +287,9 @@ def _criterion_page(case: Case, criterion: Any, form: Any, status: int = 200) ->
         linked = {e.id for e in evidence}
         from qaportal.evidence.services import case_evidence
 
-        choices = [(e.id, e.title) for e in case_evidence(db, case) if e.id not in linked]
+        choices = [
+            SelectChoice(e.id, e.title) for e in case_evidence(db, case) if e.id not in linked
+        ]
         if choices:
             link_form = LinkEvidenceForm(formdata=None)
             link_form.evidence.choices = choices
@@ -301,7 +314,7 @@ def _criterion_page(case: Case, criterion: Any, form: Any, status: int = 200) ->
 @login_required
 def criterion(case_id: int, criterion_id: int) -> str | Response | tuple[str, int]:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_VIEW, case)
+    _read_submission(case)
     criterion = _criterion_or_404(case, criterion_id)
     db = get_session()
     spec = assessment.criterion_spec(db, criterion)
@@ -391,7 +404,7 @@ def _conflict(case: Case, criterion: Any, spec: Any, posted: Any) -> tuple[str, 
 @login_required
 def coverage(case_id: int) -> str:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_VIEW, case)
+    _read_submission(case)
     return render_template(
         "cases/coverage.html", case=case, coverage=assessment.coverage(get_session(), case)
     )
@@ -427,7 +440,7 @@ def _specification_url(case: Case, specification_id: int) -> str | None:
 @login_required
 def submit(case_id: int) -> str:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_VIEW, case)
+    _read_submission(case)
     problems = assessment.completeness_problems(get_session(), case)
     return render_template(
         "cases/submit.html",

@@ -59,10 +59,12 @@ from qaportal.catalogue.validation import (
     isced_problem,
     language_problem,
     region_problem,
+    text_language_problem,
     url_problem,
 )
 from qaportal.db import utcnow
 from qaportal.orgs.models import Organisation
+from qaportal.web.forms import has_control_characters
 
 MAX_BYTES = 2 * 1024 * 1024  # the file; the request may carry 64 KiB of form around it
 REQUEST_OVERHEAD = 64 * 1024
@@ -228,12 +230,23 @@ COLUMNS: tuple[Column, ...] = (
         "en | de",
         multi=True,
     ),
+    Column(
+        "text_language",
+        "text_language",
+        _l(
+            "Language the texts of the row are written in: the ISO 639-1 code of an official "
+            "EU language (optional column; left empty, the language of your catalogue's texts)."
+        ),
+        "en",
+    ),
     Column("isced_f", "isced_f", _l("Field of study: ISCED-F 2013 code (2 to 4 digits)."), "0613"),
     Column(
         "price_note", "price_note", _l("Price / funding."), "EUR 450", max_chars=MEDIUM_TEXT_MAX
     ),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
+# Columns added after files were first written: a file without them is still complete.
+OPTIONAL_COLUMNS = frozenset({"text_language"})
 BY_NAME = {c.name: c for c in COLUMNS}
 # Written by the export for reference, ignored by the import (so an export can be re-read).
 EXPORT_ONLY_COLUMNS = ("public_id", "version", "status")
@@ -258,6 +271,7 @@ FIELD_COLUMN = {
     "stackable_towards": "stackable_towards",
     "further_information": "further_information",
     "languages": "languages",
+    "text_language": "text_language",
     "isced_f": "isced_f",
     "price_note": "price_note",
 }
@@ -484,6 +498,8 @@ def _check_header(header: list[str]) -> tuple[dict[str, int], list[Problem], lis
                 )
             )
     for name in COLUMN_NAMES:
+        if name in OPTIONAL_COLUMNS:
+            continue
         if name not in positions and not any(p.column == name for p in problems):
             problems.append(Problem(1, name, _("The column is missing from the header.")))
     return positions, problems, ignored
@@ -514,7 +530,9 @@ def _enum(value: str, enum_cls: type, column: str, problems: list[Problem], row:
     return enum_cls(value)
 
 
-def _row_data(cells: dict[str, str], number: int) -> tuple[SpecificationData, list[Problem]]:
+def _row_data(
+    cells: dict[str, str], number: int, text_language: str = "en"
+) -> tuple[SpecificationData, list[Problem]]:
     problems: list[Problem] = []
 
     def add(column: str, message: str | None) -> None:
@@ -528,6 +546,9 @@ def _row_data(cells: dict[str, str], number: int) -> tuple[SpecificationData, li
             cells[name] = ""
         elif column.max_chars and len(value.strip()) > column.max_chars:
             add(name, _("At most %(max)d characters.", max=column.max_chars))
+        elif has_control_characters(value, multi_line=True):
+            add(name, _("Remove the invisible control characters (such as NUL) from this cell."))
+            cells[name] = ""
 
     data = SpecificationData()
     data.title = cells["title"].strip()
@@ -625,6 +646,8 @@ def _row_data(cells: dict[str, str], number: int) -> tuple[SpecificationData, li
         add("languages", language_problem(code))
     data.isced_f = cells["isced_f"].strip() or None
     add("isced_f", isced_problem(data.isced_f))
+    data.text_language = cells.get("text_language", "").strip().lower() or text_language
+    add("text_language", text_language_problem(data.text_language))
 
     for name in ("assessment_type", "quality_assurance"):
         setattr(data, name, cells[name].strip())
@@ -654,10 +677,15 @@ def existing_titles(session: Session, provider_id: int) -> set[str]:
 
 
 def parse_catalogue_csv(
-    raw: bytes, existing: set[str] | None = None, *, max_rows: int = MAX_ROWS
+    raw: bytes,
+    existing: set[str] | None = None,
+    *,
+    max_rows: int = MAX_ROWS,
+    text_language: str = "en",
 ) -> ParsedUpload:
     """Read and check an upload; nothing is written. ``existing``: normalised titles the
-    provider already uses (see :func:`existing_titles`)."""
+    provider already uses (see :func:`existing_titles`); ``text_language``: the language of
+    rows that name none (see :func:`services.default_text_language`)."""
     result = ParsedUpload()
     if len(raw) > MAX_BYTES:
         result.file_problems.append(
@@ -722,7 +750,7 @@ def parse_catalogue_csv(
             )
             continue
         cells = {name: _unescape_cell(values[i]) for name, i in positions.items()}
-        data, problems = _row_data(cells, number)
+        data, problems = _row_data(cells, number, text_language)
         _add_service_problems(data, problems, number)
         key = _normal_title(data.title)
         if key:

@@ -101,6 +101,8 @@ DEMO_SPECIFICATIONS: dict[str, list[dict[str, Any]]] = {
             "eqf_level": 7,
         }
     ],
+    # A Finnish centre that teaches in Finnish (and Swedish) but describes its courses in
+    # English: the exports tag these texts "en", the languages of instruction stay fi/sv.
     "NVTC": [
         {
             "title": "Heat Pump Installation and Maintenance",
@@ -123,6 +125,7 @@ DEMO_SPECIFICATIONS: dict[str, list[dict[str, Any]]] = {
             "grading_scheme": "Scale 1–5; 1 is a pass",
             "integration": "integrated",
             "languages": ["fi", "sv"],
+            "text_language": "en",
             "isced_f": "0713",
         },
         {
@@ -141,6 +144,7 @@ DEMO_SPECIFICATIONS: dict[str, list[dict[str, Any]]] = {
             "supervision": "onsite_with_id",
             "integration": "stand_alone",
             "languages": ["fi"],
+            "text_language": "en",
             "isced_f": "0715",
             "price_note": "Funded by the regional employment services for job seekers.",
         },
@@ -160,6 +164,7 @@ DEMO_SPECIFICATIONS: dict[str, list[dict[str, Any]]] = {
             "quality_assurance": NVTC_QA,
             "supervision": "supervised_no_id",
             "languages": ["fi", "en"],
+            "text_language": "en",
         },
     ],
     "NVTC-draft": [

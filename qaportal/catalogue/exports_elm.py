@@ -202,13 +202,20 @@ def vocabulary_iri(base_url: str) -> str:
 
 
 def text_language(version: SpecificationVersion) -> str:
-    """BCP 47 tag for the specification's own texts: its first language of instruction
-    (two letters where ISO 639-1 has them), English when none is given."""
-    for code in version.languages or []:
-        found = _language(code)
-        if found is not None:
-            return getattr(found, "alpha_2", None) or found.alpha_3
+    """BCP 47 tag for the specification's own texts: the language the provider says they
+    are written in, which need not be a language of instruction."""
+    found = _language(version.text_language or "")
+    if found is not None:
+        return getattr(found, "alpha_2", None) or found.alpha_3
     return "en"
+
+
+def profile_language(org: Organisation, specification_language: str) -> str:
+    """BCP 47 tag for the provider's name: its profile's language when it states one."""
+    found = _language(org.text_language or "")
+    if found is not None:
+        return getattr(found, "alpha_2", None) or found.alpha_3
+    return specification_language
 
 
 def _language(code: str) -> Any:
@@ -376,7 +383,7 @@ def build_learning_achievement_specification(
     def subject(key: str) -> dict[str, Any]:
         return _concept(f"{vocab}#{key.replace('_', '-')}", vocab, NOTE_SUBJECTS[key])
 
-    provider = _provider_node(org, base, lang)
+    provider = _provider_node(org, base, profile_language(org, lang))
     languages = [c for c in (language_concept(code) for code in version.languages or []) if c]
     issuer_locations = [
         loc for loc in (_location(code, base) for code in version.issuer_regions or []) if loc

@@ -10,11 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectField,
@@ -22,6 +20,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms import SelectChoice as choice
 from wtforms.validators import Length, Optional, ValidationError
 
 from qaportal.catalogue import validation as v
@@ -31,16 +30,10 @@ from qaportal.catalogue.labels import (
     INTEGRATION_LABELS,
     PARTICIPATION_LABELS,
     SUPERVISION_LABELS,
+    text_language_choices,
 )
 from qaportal.catalogue.services import OutcomeData, SpecificationData
-
-try:  # WTForms >= 3.3 wants SelectChoice objects; 3.2 knows only tuples
-    from wtforms.fields.choices import SelectChoice as choice
-except ImportError:  # pragma: no cover
-
-    def choice(value: str, label: Any) -> tuple[str, Any]:  # type: ignore[misc]
-        return (value, label)
-
+from qaportal.web.forms import PortalForm, PortalSubform
 
 MIN_OUTCOME_ROWS = 3
 MIN_BODY_ROWS = 1
@@ -90,7 +83,7 @@ def _choices(labels: dict[Any, Any]) -> list[Any]:
     return [EMPTY_CHOICE] + [choice(key.value, label) for key, label in labels.items()]
 
 
-class OutcomeForm(Form):
+class OutcomeForm(PortalSubform):
     statement = TextAreaField(
         _l("Statement"),
         validators=[Optional(), Length(max=v.OUTCOME_MAX)],
@@ -104,7 +97,7 @@ class OutcomeForm(Form):
     )
 
 
-class AwardingBodyForm(Form):
+class AwardingBodyForm(PortalSubform):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=v.SHORT_TEXT_MAX)])
     url = StringField(
         _l("Web address (optional)"),
@@ -113,7 +106,7 @@ class AwardingBodyForm(Form):
     )
 
 
-class SpecificationForm(FlaskForm):
+class SpecificationForm(PortalForm):
     lock_version = HiddenField()
 
     title = StringField(FIELD_LABELS["title"], validators=[Optional(), Length(max=v.TITLE_MAX)])
@@ -194,6 +187,16 @@ class SpecificationForm(FlaskForm):
             _check_codes(v.language_problem, v.split_languages),
         ],
     )
+    text_language = SelectField(
+        FIELD_LABELS["text_language"],
+        description=_l(
+            "The language the title, outcomes and other texts of this specification are "
+            "written in; the exports tag them with it. It need not be a language of "
+            "instruction."
+        ),
+        validators=[_check(v.text_language_problem)],
+        validate_choice=False,  # the validator above names the problem
+    )
     isced_f = StringField(
         FIELD_LABELS["isced_f"],
         description=_l("2 to 4 digits, e.g. 06 or 0613."),
@@ -208,6 +211,11 @@ class SpecificationForm(FlaskForm):
     save_publish = SubmitField(_l("Save and publish"))
     add_outcome = SubmitField(_l("Add another outcome"))
     add_body = SubmitField(_l("Add another awarding body"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Names in the visitor's language, so built per request.
+        self.text_language.choices = [choice(code, name) for code, name in text_language_choices()]
 
     def validate_level_not_applicable(self, field: BooleanField) -> None:
         if field.data and (self.eqf_level.data or self.qf_ehea_cycle.data):
@@ -245,6 +253,7 @@ class SpecificationForm(FlaskForm):
             value = getattr(data, name)
             getattr(self, name).data = value.value if value is not None else ""
         self.languages.data = ", ".join(data.languages)
+        self.text_language.data = data.text_language
         _fill_rows(
             self.outcomes,
             [{"statement": o.statement, "esco_uri": o.esco_uri or ""} for o in data.outcomes],
@@ -285,6 +294,7 @@ class SpecificationForm(FlaskForm):
             stackable_towards=self.stackable_towards.data,
             further_information=self.further_information.data,
             languages=v.split_languages(self.languages.data),
+            text_language=self.text_language.data or "",
             isced_f=(self.isced_f.data or "").strip() or None,
             price_note=self.price_note.data,
         )
@@ -346,7 +356,7 @@ def _fill_rows(field_list: FieldList, rows: list[dict[str, str]], minimum: int) 
 # ----- public catalogue filters (GET) ----------------------------------------------------
 
 
-class CatalogueFilterForm(Form):
+class CatalogueFilterForm(PortalSubform):
     """The public search form: plain GET parameters, no CSRF, kept after submit."""
 
     q = StringField(

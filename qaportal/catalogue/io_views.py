@@ -24,10 +24,10 @@ from flask import (
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField
@@ -41,6 +41,7 @@ from qaportal.db import get_session
 from qaportal.orgs.models import Organisation, OrgKind
 from qaportal.paths import PACKAGE_DIR
 from qaportal.web.context import current_actor
+from qaportal.web.forms import PortalForm
 from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("catalogue_io", __name__)
@@ -51,7 +52,7 @@ IMPORT_ENDPOINTS = ("catalogue_io.import_upload",)
 # ----- forms -------------------------------------------------------------------------------
 
 
-class UploadForm(FlaskForm):
+class UploadForm(PortalForm):
     file = FileField(
         _l("CSV file"),
         validators=[
@@ -68,7 +69,7 @@ class UploadForm(FlaskForm):
     )
 
 
-class CommitForm(FlaskForm):
+class CommitForm(PortalForm):
     token = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{32}$")])
     sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
     publish_complete = BooleanField(
@@ -285,7 +286,10 @@ def import_upload(org_id: int) -> tuple[str, int]:
     filename = upload.filename or "upload.csv"
     session = get_session()
     parsed = csv_io.parse_catalogue_csv(
-        raw, csv_io.existing_titles(session, org.id), max_rows=_max_rows()
+        raw,
+        csv_io.existing_titles(session, org.id),
+        max_rows=_max_rows(),
+        text_language=services.default_text_language(session, org, str(get_locale() or "")),
     )
     staged = None
     if parsed.ok:
@@ -310,7 +314,10 @@ def import_commit(org_id: int) -> Any:
     session = get_session()
     # Parsed again from the staged bytes: the catalogue may have changed since the preview.
     parsed = csv_io.parse_catalogue_csv(
-        staged.raw, csv_io.existing_titles(session, org.id), max_rows=_max_rows()
+        staged.raw,
+        csv_io.existing_titles(session, org.id),
+        max_rows=_max_rows(),
+        text_language=services.default_text_language(session, org, str(get_locale() or "")),
     )
     if not parsed.ok:
         return _preview_page(org, parsed, staged.filename, None, 422)

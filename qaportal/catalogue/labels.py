@@ -33,6 +33,7 @@ FIELD_LABELS = {
     "stackable_towards": _l("Stackable towards"),
     "further_information": _l("Further information"),
     "languages": _l("Language(s) of instruction"),
+    "text_language": _l("Language of these texts"),
     "isced_f": _l("Field of study (ISCED-F 2013)"),
     "price_note": _l("Price / funding"),
 }
@@ -78,3 +79,18 @@ CHOICE_LABELS = {
     "supervision": SUPERVISION_LABELS,
     "integration": INTEGRATION_LABELS,
 }
+
+
+def text_language_choices() -> list[tuple[str, str]]:
+    """The official EU languages as ``(code, name)``, named and sorted in the UI language."""
+    from babel import Locale
+    from flask_babel import get_locale
+
+    from qaportal.catalogue.validation import TEXT_LANGUAGES
+
+    locale = get_locale() or Locale("en")
+    named = []
+    for code in TEXT_LANGUAGES:
+        name = locale.languages.get(code) or code
+        named.append((code, name[:1].upper() + name[1:]))
+    return sorted(named, key=lambda pair: pair[1].casefold())

@@ -159,6 +159,9 @@ class SpecificationVersion(Base):
     stackable_towards: Mapped[str | None] = mapped_column(String(300))
     further_information: Mapped[str | None] = mapped_column(Text)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO 639-1/-3 codes
+    # The language the texts above are written in (ISO 639-1), which the exports tag them
+    # with: not necessarily a language of instruction (a Finnish course described in English).
+    text_language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     isced_f: Mapped[str | None] = mapped_column(String(4))  # ISCED-F 2013 field code
     price_note: Mapped[str | None] = mapped_column(Text)
 

@@ -55,6 +55,7 @@ from qaportal.catalogue.validation import (
     isced_problem,
     language_problem,
     region_problem,
+    text_language_problem,
     url_problem,
 )
 from qaportal.db import utcnow
@@ -93,6 +94,8 @@ class SpecificationData:
     stackable_towards: str | None = None
     further_information: str | None = None
     languages: list[str] = field(default_factory=list)
+    # ISO 639-1 of the language the texts are written in (not one of instruction, necessarily)
+    text_language: str = "en"
     isced_f: str | None = None
     price_note: str | None = None
 
@@ -121,6 +124,7 @@ class SpecificationData:
         for name in OPTIONAL_TEXT_FIELDS:
             setattr(data, name, clean(getattr(self, name)))
         data.issuer_regions = [c.strip().upper() for c in self.issuer_regions if c.strip()]
+        data.text_language = (self.text_language or "").strip().lower()
         data.languages = list(
             dict.fromkeys(canonical_language(c) for c in self.languages if c.strip())
         )
@@ -163,6 +167,7 @@ SCALAR_FIELDS = (
     "further_information",
     "isced_f",
     "price_note",
+    "text_language",
 )
 LIST_FIELDS = ("issuer_regions", "awarding_bodies", "languages")
 ENUM_FIELDS: dict[str, type] = {
@@ -201,6 +206,7 @@ DISPLAY_ORDER = (
     "stackable_towards",
     "further_information",
     "languages",
+    "text_language",
     "isced_f",
     "price_note",
 )
@@ -284,6 +290,7 @@ def validate_data(data: SpecificationData) -> dict[str, list[str]]:
         add("issuer_regions", region_problem(code))
     for code in data.languages:
         add("languages", language_problem(code))
+    add("text_language", text_language_problem(data.text_language))
     add("ects", ects_problem(data.ects))
     add("hours", hours_problem(data.hours))
     add("eqf_level", eqf_problem(data.eqf_level))
@@ -344,6 +351,23 @@ def load_by_public_id(session: Session, public_id: str) -> Specification | None:
             selectinload(Specification.versions).selectinload(SpecificationVersion.outcomes),
         )
     ).scalar_one_or_none()
+
+
+def default_text_language(session: Session, provider: Organisation, ui_language: str) -> str:
+    """What a new specification's texts are most likely written in: those of the provider's
+    latest version, else its profile's language, else the visitor's UI language when it is
+    an official EU language, else English."""
+    latest = session.execute(
+        select(SpecificationVersion.text_language)
+        .join(Specification)
+        .where(Specification.provider_id == provider.id)
+        .order_by(SpecificationVersion.updated_at.desc(), SpecificationVersion.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    for candidate in (latest, provider.text_language, ui_language.split("_")[0].lower()):
+        if candidate and text_language_problem(candidate) is None:
+            return candidate
+    return "en"
 
 
 def draft_of(spec: Specification) -> SpecificationVersion | None:

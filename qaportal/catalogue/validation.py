@@ -83,6 +83,25 @@ def language_problem(code: str) -> str | None:
     return None
 
 
+# The EU's 24 official languages (ISO 639-1): what a specification's texts may be written in.
+TEXT_LANGUAGES = (
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr",
+    "hu", "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
+)  # fmt: skip
+
+
+def text_language_problem(code: str | None) -> str | None:
+    """The language of the texts: one of the EU's official languages, as ISO 639-1."""
+    if (code or "").strip().lower() not in TEXT_LANGUAGES:
+        return str(
+            _l(
+                "%(code)s is not the two-letter code of an official EU language (e.g. en, fi).",
+                code=code or "",
+            )
+        )
+    return None
+
+
 def canonical_language(code: str) -> str:
     """ISO 639-1 when the language has one (``deu`` -> ``de``), else the ISO 639-3 code."""
     code = code.strip().lower()

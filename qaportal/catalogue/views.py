@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -130,9 +131,12 @@ def _show_missing(form: SpecificationForm, exc: services.IncompleteSpecification
 def create(org_id: int) -> str | Response | tuple[str, int]:
     org = organisation_or_404(org_id, OrgKind.PROVIDER)
     authorize(current_user, Action.CATALOGUE_EDIT, org)
-    form = SpecificationForm()
+    language = services.default_text_language(get_session(), org, str(get_locale() or ""))
+    # A post without the field (a script, an old page) keeps the default; an empty or unknown
+    # value is a field error.
+    form = SpecificationForm(text_language=language)
     if request.method == "GET":
-        form.fill(services.SpecificationData())
+        form.fill(services.SpecificationData(text_language=language))
     elif not _handle_row_buttons(form) and form.validate():
         db = get_session()
         try:
@@ -216,7 +220,7 @@ def edit(org_id: int, spec_id: int) -> str | Response | tuple[str, int]:
             "info",
         )
         return _redirect_show(spec)
-    form = SpecificationForm()
+    form = SpecificationForm(text_language=version.text_language)
     status = 200
     conflict = None
     if request.method == "GET":
@@ -370,8 +374,8 @@ def _filter_form() -> tuple[CatalogueFilterForm, search.SearchQuery]:
     form.validate()
     query = search.SearchQuery(
         text=(form.q.data or "") if not form.q.errors else "",
-        country=form.country.data or None,
-        language=form.language.data or None,
+        country=(form.country.data or None) if not form.country.errors else None,
+        language=(form.language.data or None) if not form.language.errors else None,
         page=request.args.get("page", 1, type=int) or 1,
         per_page=PER_PAGE,
     )

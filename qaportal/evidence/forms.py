@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from qaportal.evidence.inspection import ACCEPTED_LABEL
+from qaportal.web.forms import PortalForm
 
 
 class _Checkboxes(SelectMultipleField):
@@ -17,7 +17,7 @@ class _Checkboxes(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UploadForm(FlaskForm):
+class UploadForm(PortalForm):
     file = FileField(
         _l("File"),
         description=_l("Accepted: %(types)s.", types=ACCEPTED_LABEL),

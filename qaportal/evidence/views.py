@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from qaportal.access.policy import Action, authorize, can
 from qaportal.cases import assessment
@@ -76,9 +77,9 @@ def _zip_limits() -> ZipLimits:
     )
 
 
-def _criteria_choices(case: Case) -> list[tuple[int, str]]:
+def _criteria_choices(case: Case) -> list[SelectChoice]:
     rows = assessment.overview(get_session(), case).rows
-    return [(r.id, f"{r.code} {r.title}") for r in rows]
+    return [SelectChoice(r.id, f"{r.code} {r.title}") for r in rows]
 
 
 @bp.route("/cases/<int:case_id>/evidence", methods=["GET", "POST"])
@@ -86,6 +87,7 @@ def _criteria_choices(case: Case) -> list[tuple[int, str]]:
 def index(case_id: int) -> str | Response | tuple[str, int]:
     case = _case_or_404(case_id)
     authorize(current_user, Action.CASE_VIEW, case)
+    authorize(current_user, Action.CASE_READ_SUBMISSION, case)
     db = get_session()
     may_edit = can(current_user, Action.CASE_EDIT, case) and assessment.is_editable(case)
     form = UploadForm()
@@ -189,7 +191,9 @@ def link(case_id: int, criterion_id: int) -> Response | tuple[str, int]:
     if not assessment.is_editable(case):
         return _locked(case)
     form = LinkEvidenceForm()
-    form.evidence.choices = [(e.id, e.title) for e in services.case_evidence(get_session(), case)]
+    form.evidence.choices = [
+        SelectChoice(e.id, e.title) for e in services.case_evidence(get_session(), case)
+    ]
     if not form.validate_on_submit():
         abort(400)
     evidence = _evidence_of_case(case, form.evidence.data)

@@ -11,7 +11,6 @@ it in the case with the rest of the evidence.
 from __future__ import annotations
 
 import io
-import logging
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -26,8 +25,8 @@ from qaportal.evidence.storage import Storage
 from qaportal.feedback.models import Campaign, FeedbackKind
 from qaportal.feedback.services import FeedbackError
 from qaportal.frameworks.models import Criterion
-
-logger = logging.getLogger(__name__)
+from qaportal.jobs import JobFailed, register
+from qaportal.jobs.models import BackgroundJob
 
 QA_ELEMENT = {FeedbackKind.LEARNER: "learner_feedback", FeedbackKind.PEER: "peer_feedback"}
 
@@ -129,87 +128,87 @@ def attach_summary(
     return evidence
 
 
-# ----- off the request: the summary as a queued job ------------------------------------------
+# ----- off the request: the summary as a background job --------------------------------------
 
 SUMMARY_REPORT = "feedback-summary"
+JOB_KIND = "feedback-summary"
 
 
-def queue_summary(campaign: Campaign, case: Case, *, actor: Actor, locale: str) -> str:
-    """Queue the rendering and attaching of ``campaign``'s summary to ``case``; the job id."""
-    from qaportal import tasks
+def queue_summary(
+    session: Session, campaign: Campaign, case: Case, *, actor: Actor, locale: str
+) -> BackgroundJob:
+    """Record the job of rendering ``campaign``'s summary and attaching it to ``case``, in the
+    caller's transaction; dispatch it (``qaportal.tasks.dispatch``) once that commits."""
+    from qaportal.jobs.services import create_job
 
-    job_id = tasks.new_job(kind="feedback-summary", campaign=campaign.id, case=case.reference)
-    tasks.enqueue(
-        "attach_feedback_summary",
-        job_id,
-        campaign.id,
-        case.id,
-        {"user_id": actor.user_id, "label": actor.label, "ip_address": actor.ip_address},
-        locale,
+    return create_job(
+        session,
+        JOB_KIND,
+        {
+            "campaign": campaign.id,
+            "case": case.id,
+            "case_reference": case.reference,
+            "locale": locale,
+            "actor": {
+                "user_id": actor.user_id,
+                "label": actor.label,
+                "ip_address": actor.ip_address,
+            },
+        },
+        actor=actor,
+        organisation_id=campaign.provider_id,
     )
-    return job_id
 
 
-def summary_job(campaign: Campaign, job_id: str) -> dict[str, Any] | None:
-    """The status of a summary job of ``campaign`` (None: no such job for this campaign)."""
-    from qaportal import tasks
+def summary_job(session: Session, campaign: Campaign, job_id: str) -> BackgroundJob | None:
+    """A summary job of ``campaign`` (None: no such job for this campaign)."""
+    from qaportal.jobs.services import find_job
 
-    job = tasks.job_status(job_id)
-    if not job or job.get("kind") != "feedback-summary" or job.get("campaign") != campaign.id:
+    job = find_job(session, job_id)
+    if job is None or job.kind != JOB_KIND or job.payload.get("campaign") != campaign.id:
         return None
     return job
 
 
-def attach_summary_job(
-    job_id: str, campaign_id: int, case_id: int, actor: dict[str, Any], locale: str
-) -> None:
-    """The queued task: render the summary from ``reports/`` and attach it, in a session of
-    its own; the outcome goes to the job's status."""
-    from flask import current_app, g
-    from flask_babel import force_locale
+def summary_job_case(session: Session, job: BackgroundJob) -> Case | None:
+    return session.get(Case, job.payload.get("case"))
 
-    from qaportal import tasks
-    from qaportal.db import get_session
+
+def attach_summary_job(session: Session, job: BackgroundJob) -> dict[str, Any]:
+    """The job's work: render the summary from ``reports/`` and attach it, in ``session``
+    (the runner commits it together with the job's outcome)."""
+    from flask import current_app
+
     from qaportal.evidence.storage import get_storage
     from qaportal.feedback import charts, results
     from qaportal.feedback.models import DEFAULT_MIN_RESPONSES
     from qaportal.feedback.services import campaign_threshold, load_campaign
     from qaportal.reporting.pdf import render_pdf
 
-    g.qaportal_job = job_id  # Flask-Babel's force_locale needs a non-empty g
-    with force_locale(locale):
-        db = get_session()
-        try:
-            campaign = load_campaign(db, campaign_id)
-            case = db.get(Case, case_id)
-            if campaign is None or case is None:
-                raise FeedbackError(str(_l("The campaign or the case no longer exists.")), "case")
-            default = int(current_app.config.get("FEEDBACK_MIN_RESPONSES", DEFAULT_MIN_RESPONSES))
-            threshold = campaign_threshold(db, campaign, default)
-            found = results.campaign_results(db, campaign, threshold)
-            if not found.shown:
-                raise FeedbackError(str(_l("There are not enough responses yet.")), "case")
-            pdf = render_pdf(
-                SUMMARY_REPORT,
-                {"campaign": campaign, "results": found, "charts": charts.result_charts(found)},
-                locale,
-            )
-            user = db.get(User, actor["user_id"]) if actor.get("user_id") else None
-            evidence = attach_summary(
-                db, get_storage(), campaign, case, pdf, user=user, actor=Actor(**actor)
-            )
-            db.commit()
-        except FeedbackError as exc:
-            db.rollback()
-            tasks.set_job_status(job_id, state="failed", error=exc.message)
-            return
-        except Exception:
-            db.rollback()
-            logger.exception("feedback summary job %s failed", job_id)
-            tasks.set_job_status(
-                job_id,
-                state="failed",
-                error=str(_l("The summary could not be prepared. Please try again later.")),
-            )
-            return
-        tasks.set_job_status(job_id, state="done", evidence=evidence.id, case_id=case.id)
+    payload = job.payload
+    try:
+        campaign = load_campaign(session, payload["campaign"])
+        case = session.get(Case, payload["case"])
+        if campaign is None or case is None:
+            raise FeedbackError(str(_l("The campaign or the case no longer exists.")), "case")
+        default = int(current_app.config.get("FEEDBACK_MIN_RESPONSES", DEFAULT_MIN_RESPONSES))
+        threshold = campaign_threshold(session, campaign, default)
+        found = results.campaign_results(session, campaign, threshold)
+        if not found.shown:
+            raise FeedbackError(str(_l("There are not enough responses yet.")), "case")
+        pdf = render_pdf(
+            SUMMARY_REPORT,
+            {"campaign": campaign, "results": found, "charts": charts.result_charts(found)},
+            str(payload.get("locale") or "en"),
+        )
+        actor = payload.get("actor") or {}
+        user = session.get(User, actor["user_id"]) if actor.get("user_id") else None
+        evidence = attach_summary(
+            session, get_storage(), campaign, case, pdf, user=user, actor=Actor(**actor)
+        )
+    except FeedbackError as exc:
+        raise JobFailed(exc.message) from exc
+    return {"evidence": evidence.id, "case_id": case.id}
+
+
+register(JOB_KIND, attach_summary_job, max_attempts=3)

@@ -21,6 +21,7 @@ from qaportal.feedback import questionnaire as qn
 from qaportal.feedback.models import Campaign, FeedbackAnswer, FeedbackResponse
 from qaportal.feedback.results import CampaignResults, suppressed
 from qaportal.feedback.services import specification_titles
+from qaportal.frameworks.models import FrameworkVersion
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -81,12 +82,13 @@ def answers_csv(
             FeedbackResponse.id,
             FeedbackResponse.submitted_on,
             FeedbackResponse.specification_id,
-            FeedbackResponse.questionnaire_version_id,
+            FrameworkVersion.number,
             FeedbackAnswer.item_code,
             FeedbackAnswer.value,
             FeedbackAnswer.choice,
             FeedbackAnswer.text,
         )
+        .join(FrameworkVersion, FrameworkVersion.id == FeedbackResponse.questionnaire_version_id)
         .outerjoin(FeedbackAnswer, FeedbackAnswer.response_id == FeedbackResponse.id)
         .where(FeedbackResponse.campaign_id == campaign.id)
         .order_by(FeedbackResponse.id, FeedbackAnswer.item_code, FeedbackAnswer.choice)
@@ -114,7 +116,8 @@ def answers_csv(
             number += 1
             current = rid
             spec_label = "" if spec is None or spec in hidden_specs else titles.get(spec, "")
-            head = [number, day.isoformat(), spec_label, version]
+            # The label the campaign and results pages show, not the row id behind it.
+            head = [number, day.isoformat(), spec_label, _("version %(n)d", n=version)]
             cells = {}
         if code is None:
             continue

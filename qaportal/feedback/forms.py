@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     Field,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -29,6 +29,7 @@ from qaportal.feedback.services import (
     Answers,
     SpecificationChoice,
 )
+from qaportal.web.forms import PortalForm
 
 FIELD_PREFIX = "q_"
 
@@ -38,12 +39,14 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(PortalForm):
     kind = RadioField(
         _l("Who answers"),
         choices=[
-            (FeedbackKind.LEARNER.value, _l("Learners")),
-            (FeedbackKind.PEER.value, _l("Peers (other providers, employers, stakeholders)")),
+            SelectChoice(FeedbackKind.LEARNER.value, _l("Learners")),
+            SelectChoice(
+                FeedbackKind.PEER.value, _l("Peers (other providers, employers, stakeholders)")
+            ),
         ],
         default=FeedbackKind.LEARNER.value,
         validators=[InputRequired(_l("Choose who answers."))],
@@ -66,10 +69,10 @@ class CampaignForm(FlaskForm):
     )
 
     def set_specifications(self, choices: list[SpecificationChoice]) -> None:
-        self.specifications.choices = [(c.id, c.title) for c in choices]
+        self.specifications.choices = [SelectChoice(c.id, c.title) for c in choices]
 
 
-class AddressFileForm(FlaskForm):
+class AddressFileForm(PortalForm):
     file = FileField(
         _l("CSV file of email addresses"),
         validators=[FileRequired(_l("Choose a file."))],
@@ -80,7 +83,7 @@ class AddressFileForm(FlaskForm):
     )
 
 
-class CodesForm(FlaskForm):
+class CodesForm(PortalForm):
     count = IntegerField(
         _l("Number of codes"),
         default=30,
@@ -91,15 +94,15 @@ class CodesForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A bare POST (close, remind): the CSRF token is all it carries."""
 
 
-class AttachForm(FlaskForm):
+class AttachForm(PortalForm):
     case = SelectField(_l("Case"), coerce=int, validators=[InputRequired(_l("Choose a case."))])
 
 
-class CodeEntryForm(FlaskForm):
+class CodeEntryForm(PortalForm):
     code = StringField(
         _l("Your code"),
         validators=[DataRequired(_l("Enter the code you were given.")), Length(max=80)],
@@ -107,13 +110,18 @@ class CodeEntryForm(FlaskForm):
     )
 
 
-class ThresholdForm(FlaskForm):
+class ThresholdForm(PortalForm):
     min_responses = IntegerField(
         _l("Fewest responses before results are shown"),
         validators=[
             InputRequired(_l("Enter a number.")),
             NumberRange(
-                MIN_THRESHOLD, MAX_THRESHOLD, _l("Choose a number from %(min)s to %(max)s.")
+                MIN_THRESHOLD,
+                MAX_THRESHOLD,
+                _l(
+                    "Choose a number from %(min)s to %(max)s. The threshold can be raised, but "
+                    "not below %(min)s: smaller groups could identify the people who answered."
+                ),
             ),
         ],
         description=_l(
@@ -133,18 +141,18 @@ class OptionalRadioField(RadioField):
         if not self.raw_data or self.raw_data[0] in ("", None):
             self.data = None
             return
-        if self.data not in {str(value) for value, _label in self.choices}:  # type: ignore[union-attr]
+        if self.data not in {str(c.value) for c in self.choices}:  # type: ignore[union-attr]
             raise ValidationError(str(_l("Choose one of the answers offered.")))
 
 
 class OptionalCheckboxField(CheckboxListField):
     def pre_validate(self, form: Any) -> None:
-        allowed = {str(value) for value, _label in self.choices}  # type: ignore[union-attr]
+        allowed = {str(c.value) for c in self.choices}  # type: ignore[union-attr]
         if any(value not in allowed for value in self.data or []):
             raise ValidationError(str(_l("Choose among the answers offered.")))
 
 
-class SurveyFormBase(FlaskForm):
+class SurveyFormBase(PortalForm):
     questionnaire: qn.Questionnaire
     spec_ids: list[int]
 
@@ -197,7 +205,10 @@ def survey_form_class(
 
         attrs["specification"] = SelectField(
             _l("Which micro-credential are you answering about?"),
-            choices=[("", _l("— choose —"))] + [(str(s.id), s.title) for s in specifications],
+            choices=[
+                SelectChoice("", _l("— choose —")),
+                *(SelectChoice(str(s.id), s.title) for s in specifications),
+            ],
             validate_choice=False,
             validators=[_spec_ok],
         )
@@ -207,21 +218,21 @@ def survey_form_class(
         if item.is_likert:
             attrs[name] = OptionalRadioField(
                 item.prompt,
-                choices=[(str(lv.value), lv.label) for lv in item.levels],
+                choices=[SelectChoice(str(lv.value), lv.label) for lv in item.levels],
                 validators=_required(item),
                 description=description,
             )
         elif item.type == qn.SINGLE:
             attrs[name] = OptionalRadioField(
                 item.prompt,
-                choices=[(o.code, o.label) for o in item.options],
+                choices=[SelectChoice(o.code, o.label) for o in item.options],
                 validators=_required(item),
                 description=description,
             )
         elif item.type == qn.MULTIPLE:
             attrs[name] = OptionalCheckboxField(
                 item.prompt,
-                choices=[(o.code, o.label) for o in item.options],
+                choices=[SelectChoice(o.code, o.label) for o in item.options],
                 validators=_required(item),
                 description=description,
             )

@@ -44,7 +44,7 @@ from qaportal.feedback.models import (
     InvitationChannel,
 )
 from qaportal.frameworks.models import FrameworkVersion
-from qaportal.notifications.services import enqueue
+from qaportal.notifications.services import Withdrawal, enqueue, withdraw
 from qaportal.orgs.models import Organisation
 
 TOKEN_BYTES = 20  # 160 bits: 32 base32 characters, easy to print and to type
@@ -53,7 +53,9 @@ MAX_CAMPAIGN_DAYS = 366
 MAX_CODES_PER_BATCH = 1000
 MAX_ADDRESSES_PER_UPLOAD = 5000
 MAX_ADDRESS_FILE_BYTES = 1024 * 1024
-MIN_THRESHOLD, MAX_THRESHOLD = 3, 100
+# The README promises five as the floor: an agency may ask for more responses before results
+# show, never fewer, since smaller groups could identify the people who answered.
+MIN_THRESHOLD, MAX_THRESHOLD = 5, 100
 REMINDER_INTERVAL = dt.timedelta(days=3)
 MAX_REMINDERS = 3
 
@@ -103,18 +105,20 @@ def campaign_threshold(session: Session, campaign: Campaign, default: int) -> in
     return threshold_for(session, campaign.provider.managing_agency_id, default)
 
 
+def threshold_range_message() -> str:
+    return str(
+        _l(
+            "Choose a number from %(low)d to %(high)d. The threshold can be raised, but not "
+            "below %(low)d: smaller groups could identify the people who answered.",
+            low=MIN_THRESHOLD,
+            high=MAX_THRESHOLD,
+        )
+    )
+
+
 def set_threshold(session: Session, agency: Organisation, value: int, actor: Actor) -> None:
     if not MIN_THRESHOLD <= value <= MAX_THRESHOLD:
-        raise FeedbackError(
-            str(
-                _l(
-                    "Choose a number from %(low)d to %(high)d.",
-                    low=MIN_THRESHOLD,
-                    high=MAX_THRESHOLD,
-                )
-            ),
-            "min_responses",
-        )
+        raise FeedbackError(threshold_range_message(), "min_responses")
     settings = session.get(FeedbackSettings, agency.id)
     before = settings.min_responses if settings else None
     if settings is None:
@@ -265,7 +269,7 @@ def close_campaign(session: Session, campaign: Campaign, actor: Actor) -> None:
     campaign.closed_early_at = now
     if campaign.opens_at > now:
         campaign.opens_at = now
-    sweep(session, campaign)
+    mail = sweep(session, campaign)
     record(
         session,
         actor,
@@ -273,13 +277,27 @@ def close_campaign(session: Session, campaign: Campaign, actor: Actor) -> None:
         object_type="feedback_campaign",
         object_id=campaign.id,
         organisation_id=campaign.provider_id,
-        details={"title": campaign.title},
+        details={"title": campaign.title, **_mail_counts(mail)},
     )
 
 
-def sweep(session: Session, campaign: Campaign) -> None:
+def mail_reference(campaign_id: int) -> str:
+    """How the outbox knows the invitations and reminders of a campaign."""
+    return f"feedback_campaign:{campaign_id}"
+
+
+def _mail_counts(mail: Withdrawal) -> dict[str, int]:
+    # Counts only: the addresses are what is being erased.
+    return {"mail_withdrawn": mail.withdrawn, "addresses_erased": mail.erased}
+
+
+def sweep(session: Session, campaign: Campaign) -> Withdrawal:
     """After closing: keep the invitation counts on the campaign and delete the invitations
-    (with their addresses), so that nothing is left that a response could be linked to."""
+    (with their addresses), so that nothing is left that a response could be linked to.
+
+    Invitations and reminders still in the outbox are withdrawn (their links are dead) and
+    the addresses of those already sent are erased from the outbox too.
+    """
     counts = _invitation_counts(session, [campaign.id])[campaign.id]
     campaign.invited_by_email = counts.get(("email", False), 0) + counts.get(("email", True), 0)
     campaign.invited_by_code = counts.get(("code", False), 0) + counts.get(("code", True), 0)
@@ -289,8 +307,10 @@ def sweep(session: Session, campaign: Campaign) -> None:
         .where(FeedbackInvitation.campaign_id == campaign.id)
         .execution_options(synchronize_session=False)
     )
+    mail = withdraw(session, mail_reference(campaign.id))
     campaign.swept_at = utcnow()
     session.flush()
+    return mail
 
 
 def sweep_closed_campaigns(session: Session, actor: Actor) -> int:
@@ -300,7 +320,7 @@ def sweep_closed_campaigns(session: Session, actor: Actor) -> int:
     ).scalars()
     count = 0
     for campaign in campaigns:
-        sweep(session, campaign)
+        mail = sweep(session, campaign)
         record(
             session,
             actor,
@@ -308,6 +328,7 @@ def sweep_closed_campaigns(session: Session, actor: Actor) -> int:
             object_type="feedback_campaign",
             object_id=campaign.id,
             organisation_id=campaign.provider_id,
+            details=_mail_counts(mail),
         )
         count += 1
     return count
@@ -586,7 +607,14 @@ def invite_by_email(
             )
         )
         subject, body = _invitation_mail(campaign, survey_link(base_url, token), reminder=False)
-        enqueue(session, address, subject, body, organisation_id=campaign.provider_id)
+        enqueue(
+            session,
+            address,
+            subject,
+            body,
+            organisation_id=campaign.provider_id,
+            reference=mail_reference(campaign.id),
+        )
     session.flush()
     record(
         session,
@@ -649,6 +677,7 @@ def send_reminders(
             subject,
             body,
             organisation_id=invitation.campaign.provider_id,
+            reference=mail_reference(invitation.campaign_id),
         )
         seen = per_campaign.get(invitation.campaign_id, (invitation.campaign, 0))
         per_campaign[invitation.campaign_id] = (seen[0], seen[1] + 1)
@@ -792,7 +821,22 @@ def check_answers(
     """Refuse unknown items, out-of-range values and over-long comments.
 
     The survey form checks the same things field by field; this is the service's own guard.
+    A submission without a single answer is refused too: it would use up the code and count
+    as a response while saying nothing.
     """
+    if not (
+        answers.likert
+        or any(answers.choices.values())
+        or any(text.strip() for text in answers.texts.values())
+    ):
+        raise SubmissionError(
+            str(
+                _l(
+                    "You have not answered any question. Please answer at least one; "
+                    "your code stays valid until you do."
+                )
+            )
+        )
     if answers.specification_id is not None and answers.specification_id not in set(spec_ids):
         raise SubmissionError(
             str(_l("Choose one of the micro-credentials listed.")), "specification"

@@ -31,7 +31,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
+from wtforms import SelectChoice
 
+from qaportal import tasks
 from qaportal.access.policy import Action, authorize
 from qaportal.audit.services import Actor
 from qaportal.catalogue.models import Specification
@@ -39,6 +41,7 @@ from qaportal.db import get_session, utcnow
 from qaportal.extensions import limiter
 from qaportal.feedback import attach as attach_service
 from qaportal.feedback import charts, exports, results, services
+from qaportal.feedback import dashboard as _dashboard  # noqa: F401 - registers its tasks
 from qaportal.feedback import questionnaire as qn
 from qaportal.feedback.forms import (
     AddressFileForm,
@@ -51,6 +54,8 @@ from qaportal.feedback.forms import (
     survey_form_class,
 )
 from qaportal.feedback.models import DEFAULT_MIN_RESPONSES, Campaign, FeedbackKind
+from qaportal.jobs import runner as job_runner
+from qaportal.jobs import services as job_services
 from qaportal.web.context import current_actor
 from qaportal.web.loaders import organisation_or_404
 
@@ -360,7 +365,7 @@ def attach(campaign_id: int) -> str | Response | tuple[str, int]:
     cases = attach_service.attachable_cases(db, target.provider_id)
     form = AttachForm()
     form.case.choices = [
-        (c.id, f"{c.reference} — {c.title or c.agency.display_name}") for c in cases
+        SelectChoice(c.id, f"{c.reference} — {c.title or c.agency.display_name}") for c in cases
     ]
     if found.shown and form.validate_on_submit():
         case = next((c for c in cases if c.id == form.case.data), None)
@@ -372,13 +377,14 @@ def attach(campaign_id: int) -> str | Response | tuple[str, int]:
         except services.FeedbackError as exc:
             form.case.errors.append(exc.message)
         else:
-            # The PDF is rendered and stored by the task queue (qaportal.tasks), off the
+            # The PDF is rendered and stored by a background job (qaportal.jobs), off the
             # request; the status page follows the job.
-            db.rollback()  # the task works in a session of its own
-            job_id = attach_service.queue_summary(
-                target, case, actor=current_actor(), locale=str(get_locale() or "en")
+            job = attach_service.queue_summary(
+                db, target, case, actor=current_actor(), locale=str(get_locale() or "en")
             )
-            return redirect(url_for("feedback.attach_status", campaign_id=target.id, job_id=job_id))
+            db.commit()
+            tasks.dispatch(job.id)
+            return redirect(url_for("feedback.attach_status", campaign_id=target.id, job_id=job.id))
     return (
         render_template(
             "feedback/attach.html", campaign=target, form=form, results=found, cases=cases
@@ -391,10 +397,35 @@ def attach(campaign_id: int) -> str | Response | tuple[str, int]:
 @login_required
 def attach_status(campaign_id: int, job_id: str) -> str:
     target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
-    job = attach_service.summary_job(target, job_id)
-    if job is None:
-        abort(404)
-    return render_template("feedback/attach_status.html", campaign=target, job=job, job_id=job_id)
+    db = get_session()
+    job = attach_service.summary_job(db, target, job_id) or abort(404)
+    return render_template(
+        "feedback/attach_status.html",
+        campaign=target,
+        job=job_runner.status_of(db, job),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/feedback/campaigns/<int:campaign_id>/attach/<job_id>/retry")
+@login_required
+def attach_retry(campaign_id: int, job_id: str) -> Response:
+    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    db = get_session()
+    job = attach_service.summary_job(db, target, job_id) or abort(404)
+    case = attach_service.summary_job_case(db, job)
+    if case is not None:
+        authorize(current_user, Action.CASE_EDIT, case)
+    if ConfirmForm().validate_on_submit():
+        try:
+            job_services.retry(db, job, current_actor())
+        except job_services.JobError:
+            db.rollback()
+            flash(_("Only a job that failed can be tried again."), "error")
+        else:
+            db.commit()
+            tasks.dispatch(job.id)
+    return redirect(url_for("feedback.attach_status", campaign_id=target.id, job_id=job.id))
 
 
 @bp.get("/orgs/<int:org_id>/feedback/specifications/<int:spec_id>")

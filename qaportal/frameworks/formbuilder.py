@@ -39,6 +39,7 @@ from wtforms import (
     DecimalField,
     Field,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -47,14 +48,10 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-try:  # WTForms >= 3.3 wants SelectChoice objects; 3.2 knows only pairs.
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # pragma: no cover
-    SelectChoice = None  # type: ignore[assignment,misc]
-
 from qaportal.frameworks.loader import DEFAULT_MAX_LENGTH, FIGURE_UNITS
 from qaportal.frameworks.markdown import render_markdown
 from qaportal.frameworks.models import Criterion
+from qaportal.web.forms import PortalForm
 
 __all__ = [
     "FIELD_PREFIX",
@@ -188,9 +185,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _choices(pairs: Sequence[tuple[Any, str]]) -> list[Any]:
-    if SelectChoice is None:  # pragma: no cover
-        return list(pairs)
+def _choices(pairs: Sequence[tuple[Any, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
@@ -354,7 +349,7 @@ def _plain_value(question: Mapping[str, Any], value: Any) -> Any:
     return value
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PortalForm):
     """Base of the forms made by ``answer_form_class``; subclass it to add fields (e.g. a
     hidden lock version) and pass it as ``base``."""
 

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 
 from qaportal.notifications.models import OutboxStatus
-
-try:  # WTForms >= 3.3 wants SelectChoice objects; 3.2 knows only tuples
-    from wtforms.fields.choices import SelectChoice as _Choice
-except ImportError:  # pragma: no cover
-
-    def _Choice(value: str, label: object) -> tuple[str, object]:  # type: ignore[no-redef]
-        return (value, label)
-
+from qaportal.web.forms import PortalForm
 
 STATUS_LABELS = {
     OutboxStatus.QUEUED: _l("Queued"),
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.FAILED: _l("Failed"),
+    OutboxStatus.WITHDRAWN: _l("Withdrawn"),
 }
 
 
-class OutboxFilterForm(FlaskForm):
+class OutboxFilterForm(PortalForm):
     """The status filter: a GET form, so it changes nothing and needs no CSRF token."""
 
     class Meta:
@@ -32,8 +25,8 @@ class OutboxFilterForm(FlaskForm):
     status = SelectField(
         _l("Status"),
         choices=[
-            _Choice("", _l("All")),
-            *(_Choice(s.value, label) for s, label in STATUS_LABELS.items()),
+            SelectChoice("", _l("All")),
+            *(SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()),
         ],
         default="",
     )
@@ -43,5 +36,5 @@ class OutboxFilterForm(FlaskForm):
         return OutboxStatus(value) if value in OutboxStatus._value2member_map_ else None
 
 
-class RetryForm(FlaskForm):
+class RetryForm(PortalForm):
     """The "retry now" button (CSRF only)."""

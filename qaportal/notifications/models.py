@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 
 from sqlalchemy import Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,6 +17,8 @@ class OutboxStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    # Taken back before it went out (its campaign closed): never sent, address erased.
+    WITHDRAWN = "withdrawn"
 
 
 class OutboxMessage(Base):
@@ -37,3 +40,20 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # What the message belongs to, as "type:id" (e.g. "feedback_campaign:12"), when its
+    # recipient is someone without an account whose address must be erased with that thing
+    # (``services.withdraw``). The audit trail, which cannot be edited, never names them.
+    reference: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    @property
+    def audit_recipient(self) -> str:
+        """The recipient as the audit trail may record it."""
+        if self.reference is None:
+            return self.to_address
+        return f"({self.reference})"
+
+    def without_address(self, text: str | None) -> str | None:
+        """``text`` (an SMTP error, say) fit for the audit trail: no erasable address in it."""
+        if text is None or self.reference is None or not self.to_address:
+            return text
+        return re.sub(re.escape(self.to_address), self.audit_recipient, text, flags=re.I)

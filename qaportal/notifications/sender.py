@@ -38,11 +38,14 @@ class MailSettings:
     starttls: bool = False
     ssl: bool = False
     sender: str = "qaportal <noreply@localhost>"
-    max_attempts: int = 8
+    # With the backoff below, 30 attempts spread over 24 h 3 min: a mail server that is down
+    # for a day loses nothing (``retry_span``).
+    max_attempts: int = 30
     timeout: float = 30.0
     batch_size: int = 100
     first_backoff: dt.timedelta = dt.timedelta(minutes=1)
-    max_backoff: dt.timedelta = dt.timedelta(hours=4)
+    # Capped at an hour, so a message is tried again soon after the server is back.
+    max_backoff: dt.timedelta = dt.timedelta(hours=1)
     # How long a claimed message stays reserved for the worker that claimed it.
     lease: dt.timedelta = dt.timedelta(minutes=10)
 
@@ -56,7 +59,7 @@ class MailSettings:
             starttls=bool(config.get("MAIL_STARTTLS")),
             ssl=bool(config.get("MAIL_SSL")),
             sender=config["MAIL_FROM"],
-            max_attempts=max(1, int(config.get("MAIL_MAX_ATTEMPTS", 8))),
+            max_attempts=max(1, int(config.get("MAIL_MAX_ATTEMPTS", cls.max_attempts))),
             timeout=float(config.get("MAIL_TIMEOUT", 30)),
         )
 
@@ -82,6 +85,11 @@ def backoff(attempts: int, settings: MailSettings) -> dt.timedelta:
     """Wait after the ``attempts``-th failure: 1, 2, 4, 8… minutes, capped."""
     exponent = min(max(attempts - 1, 0), 30)
     return min(settings.first_backoff * (2**exponent), settings.max_backoff)
+
+
+def retry_span(settings: MailSettings) -> dt.timedelta:
+    """How long after its first failed attempt a message is given up (all the waits)."""
+    return sum((backoff(n, settings) for n in range(1, settings.max_attempts)), dt.timedelta())
 
 
 def build_email(message: OutboxMessage, settings: MailSettings) -> EmailMessage:
@@ -191,7 +199,7 @@ def _mark_sent(session: Session, message: OutboxMessage, now: dt.datetime) -> No
         "mail.sent",
         object_type="outbox_message",
         object_id=message.id,
-        details={"to": message.to_address, "attempt": message.attempts},
+        details={"to": message.audit_recipient, "attempt": message.attempts},
     )
 
 
@@ -218,9 +226,9 @@ def _mark_failed(
         object_type="outbox_message",
         object_id=message.id,
         details={
-            "to": message.to_address,
+            "to": message.audit_recipient,
             "attempt": message.attempts,
-            "error": message.last_error,
+            "error": message.without_address(message.last_error),
             "final": final,
             "next_attempt_at": None if final else message.next_attempt_at.isoformat(),
         },
@@ -253,7 +261,8 @@ def send_due(
         for message_id in claimed:
             # Fresh from the database: the session may hold an older copy from a previous round.
             message = session.get(OutboxMessage, message_id, populate_existing=True)
-            if message is None:
+            # Withdrawn since it was claimed (its campaign closed): it must not go out.
+            if message is None or message.status != OutboxStatus.QUEUED:
                 continue
             try:
                 email = build_email(message, settings)

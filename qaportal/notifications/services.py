@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from qaportal.audit.services import Actor, record
@@ -28,17 +28,21 @@ def enqueue(
     body_text: str,
     *,
     organisation_id: int | None = None,
+    reference: str | None = None,
 ) -> OutboxMessage:
     """Store a message in the caller's transaction: it goes out only if the change commits.
 
     ``organisation_id`` is the organisation on whose behalf it is sent: the outbox of an
-    agency shows its own messages and those of the providers it manages.
+    agency shows its own messages and those of the providers it manages. ``reference``
+    ("type:id") marks mail to people without an account whose address must go when that
+    thing ends (see ``withdraw``); the audit trail then never records the address.
     """
     message = OutboxMessage(
         to_address=to_address,
         subject=subject[:300],
         body_text=body_text,
         organisation_id=organisation_id,
+        reference=reference,
     )
     session.add(message)
     session.flush()
@@ -54,6 +58,45 @@ REDACTION_MARK = "[one-time-token-hidden]"
 
 def redact_one_time_links(text: str) -> str:
     return _LINK_TOKEN.sub(REDACTION_MARK, text)
+
+
+WITHDRAWN_BODY = "[withdrawn before it was sent]"
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    withdrawn: int  # unsent messages that will now never go out
+    erased: int  # messages already sent whose recipient address was erased
+
+
+def withdraw(session: Session, reference: str) -> Withdrawal:
+    """Erase the recipients of every message with this reference.
+
+    Unsent messages become ``withdrawn`` (the sender only takes ``queued`` ones) and lose
+    their body too, which holds a link that is dead now; sent ones keep their subject and
+    their already scrubbed body. Errors are cleared because SMTP errors quote the address.
+    """
+    unsent = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.reference == reference,
+            OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.FAILED]),
+        )
+        .values(
+            status=OutboxStatus.WITHDRAWN,
+            to_address="",
+            body_text=WITHDRAWN_BODY,
+            last_error=None,
+        )
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    sent = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.reference == reference, OutboxMessage.to_address != "")
+        .values(to_address="", last_error=None)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    return Withdrawal(withdrawn=unsent, erased=sent)
 
 
 # ----- reading the outbox -------------------------------------------------------------------
@@ -165,5 +208,38 @@ def retry_message(
         object_type="outbox_message",
         object_id=message.id,
         organisation_id=organisation_id,
-        details={"to": message.to_address, "status": previous[0], "attempts": previous[1]},
+        details={"to": message.audit_recipient, "status": previous[0], "attempts": previous[1]},
     )
+
+
+def count_failed(session: Session, agency_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.FAILED, _in_agency(agency_id))
+        )
+        or 0
+    )
+
+
+def retry_all_failed(session: Session, agency_id: int, actor: Actor) -> int:
+    """Queue every failed message of the agency's outbox again, due now, each with a fresh
+    round of attempts (after an outage); one audit event with the count. Returns it."""
+    count = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED, _in_agency(agency_id))
+        .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if count:
+        record(
+            session,
+            actor,
+            "mail.requeued_all",
+            object_type="organisation",
+            object_id=agency_id,
+            organisation_id=agency_id,
+            details={"count": count},
+        )
+    return count

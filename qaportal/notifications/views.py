@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -41,7 +42,34 @@ def outbox(agency_id: int) -> str:
         page=page,
         status_labels=STATUS_LABELS,
         page_args={"agency_id": agency.id, **({"status": status.value} if status else {})},
+        failed=services.count_failed(get_session(), agency.id),
+        retry_form=RetryForm(),
     )
+
+
+@bp.post("/agencies/<int:agency_id>/outbox/retry-failed")
+@login_required
+def retry_all(agency_id: int) -> Response:
+    agency = organisation_or_404(agency_id, OrgKind.AGENCY)
+    authorize(current_user, Action.AGENCY_RETRY_OUTBOX, agency)
+    if RetryForm().validate_on_submit():
+        db = get_session()
+        count = services.retry_all_failed(db, agency.id, current_actor())
+        db.commit()
+        if count:
+            flash(
+                ngettext(
+                    "%(num)d failed message is queued again and goes out with the next round "
+                    "of sending.",
+                    "%(num)d failed messages are queued again and go out with the next round "
+                    "of sending.",
+                    count,
+                ),
+                "success",
+            )
+        else:
+            flash(_("There are no failed messages to retry."), "info")
+    return redirect(url_for("notifications.outbox", agency_id=agency.id))
 
 
 @bp.get("/agencies/<int:agency_id>/outbox/<int:message_id>")

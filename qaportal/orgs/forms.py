@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -27,17 +28,11 @@ from qaportal.orgs.labels import (
     role_label,
 )
 from qaportal.orgs.models import OrgKind
-
-try:  # WTForms >= 3.3 wants SelectChoice objects; older versions only know pairs.
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # pragma: no cover
-    SelectChoice = None
+from qaportal.web.forms import PortalForm
 
 
-def choices(pairs: Iterable[tuple[str, Any]]) -> list[Any]:
-    """(value, label) pairs in the form the installed WTForms prefers."""
-    if SelectChoice is None:  # pragma: no cover
-        return list(pairs)
+def choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as the options of a select (WTForms 3.3 deprecates bare tuples)."""
     return [SelectChoice(value, label) for value, label in pairs]
 
 
@@ -129,7 +124,7 @@ def _country_field() -> SelectField:
     )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PortalForm):
     """The profile of an organisation. For agencies the provider type is removed."""
 
     legal_name = StringField(
@@ -170,10 +165,24 @@ class ProfileForm(FlaskForm):
         filters=[_strip],
         validators=[Optional(), Length(max=80), _IDENTIFIER],
     )
+    text_language = SelectField(
+        _l("Language of the name and acronym"),
+        description=_l(
+            "How exports such as the European Learning Model tag the name. Left open, they "
+            "use the language of the specification being exported."
+        ),
+        choices=[],
+        validators=[Optional()],
+    )
 
     def __init__(self, *args: Any, kind: OrgKind = OrgKind.PROVIDER, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
+        from qaportal.catalogue.labels import text_language_choices
+
+        self.text_language.choices = choices(
+            [("", _l("— the specification's language —")), *text_language_choices()]
+        )
         self.country.choices = choices([("", _l("— choose —")), *geo.country_choices()])
         if kind == OrgKind.AGENCY:
             del self.provider_type
@@ -200,6 +209,7 @@ class ProfileForm(FlaskForm):
             "deqar_id",
             "erasmus_code",
             "legal_id",
+            "text_language",
         )
         return {name: (self[name].data or None) for name in names if name in self}
 
@@ -220,7 +230,7 @@ class NewProviderForm(ProfileForm):
 # ----- staff -------------------------------------------------------------------------------
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     email = EmailField(
         _l("Email address"),
         filters=[_lower],
@@ -249,7 +259,7 @@ def _category_choices() -> list[tuple[str, str]]:
     return [(c.value, label) for c, label in REVIEWER_CATEGORY_LABELS.items()]
 
 
-class ReviewerProfileForm(FlaskForm):
+class ReviewerProfileForm(PortalForm):
     category = SelectField(_l("Category"), choices=[], validate_choice=False)
     expertise = TextAreaField(
         _l("Expertise"),
@@ -303,7 +313,7 @@ class ReviewerInviteForm(ReviewerProfileForm):
 # ----- list filters (GET, no CSRF: they change nothing) ------------------------------------
 
 
-class _GetForm(FlaskForm):
+class _GetForm(PortalForm):
     class Meta:
         csrf = False
 

@@ -52,6 +52,9 @@ class Organisation(Base):
     deqar_id: Mapped[str | None] = mapped_column(String(40))
     erasmus_code: Mapped[str | None] = mapped_column(String(40))
     legal_id: Mapped[str | None] = mapped_column(String(80))
+    # The language of the profile's texts (ISO 639-1) as the exports tag them; None: that of
+    # the specification being exported.
+    text_language: Mapped[str | None] = mapped_column(String(2))
     # The agency that registered a provider and may manage its record and staff.
     managing_agency_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id"), index=True

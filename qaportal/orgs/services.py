@@ -23,6 +23,7 @@ PROFILE_FIELDS = (
     "deqar_id",
     "erasmus_code",
     "legal_id",
+    "text_language",
 )
 
 

@@ -1,14 +1,21 @@
-"""What each role sees first. Later features add their panels here."""
+"""What each role sees first: per membership, a panel with the work waiting for the user,
+or words saying what will appear there and when, and links to the role's pages.
+
+Domains add the work they know about with :func:`register_tasks` from their own modules
+(``qaportal.cases.dashboard``, ``qaportal.feedback.dashboard``); this module imports none.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from qaportal.access.policy import Action, can
-from qaportal.auth.models import Role, User
+from qaportal.auth.models import Membership, Role, User
 from qaportal.db import get_session
 from qaportal.orgs.queries import organisation_counts
 
@@ -19,6 +26,28 @@ class Link:
     url: str
 
 
+@dataclass(frozen=True)
+class Task:
+    """One line of a panel's work list. ``waiting``: the next step is someone else's, so
+    the line reports a state rather than asks for something."""
+
+    label: str
+    url: str
+    detail: str = ""
+    waiting: bool = False
+
+
+TaskSource = Callable[[Session, User, Membership], list[Task]]
+_TASK_SOURCES: list[TaskSource] = []
+
+
+def register_tasks(source: TaskSource) -> TaskSource:
+    """Adds a domain's work list to every panel (usable as a decorator; idempotent)."""
+    if source not in _TASK_SOURCES:
+        _TASK_SOURCES.append(source)
+    return source
+
+
 @dataclass
 class Panel:
     role: str
@@ -26,6 +55,18 @@ class Panel:
     organisation: str
     intro: str
     links: list[Link] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    # Shown when no task asks anything of the user: what will appear here, and when.
+    empty: str = ""
+    next_step: Link | None = None
+
+    @property
+    def todo(self) -> list[Task]:
+        return [task for task in self.tasks if not task.waiting]
+
+    @property
+    def under_way(self) -> list[Task]:
+        return [task for task in self.tasks if task.waiting]
 
 
 def role_label(role: Role) -> str:
@@ -46,6 +87,52 @@ def _intro(role: Role) -> str:
         Role.PROVIDER_ADMIN: _("Keep your provider profile, staff and catalogue up to date."),
         Role.PROVIDER_EDITOR: _("Write self-assessments and upload evidence."),
     }[role]
+
+
+def _empty_state(role: Role) -> str:
+    screening = _(
+        "Nothing waits for you. When a provider submits a self-assessment, its case "
+        "appears here to be screened: accepted for review or returned to the provider."
+    )
+    return {
+        Role.AGENCY_ADMIN: screening,
+        Role.AGENCY_OFFICER: screening,
+        Role.REVIEWER: _(
+            "No review yet. When an agency assigns you to a review panel, the case will "
+            "appear here, with the provider's self-assessment, its evidence and a form for "
+            "your findings on each criterion."
+        ),
+        Role.PROVIDER_ADMIN: _(
+            "Nothing waits for you. A self-assessment to write appears here once you apply "
+            "for accreditation, or when the agency returns one to you; open feedback "
+            "campaigns appear here with their responses."
+        ),
+        Role.PROVIDER_EDITOR: _(
+            "Nothing waits for you. A self-assessment to write appears here once your "
+            "provider's administrator applies for accreditation, or when the agency returns "
+            "one; open feedback campaigns appear here with their responses."
+        ),
+    }[role]
+
+
+def _next_step(user: User, role: Role, org_id: int) -> Link | None:
+    org = next(m.organisation for m in user.memberships if m.organisation_id == org_id)
+    if role == Role.REVIEWER:
+        return Link(_("Check your account details"), url_for("auth.account"))
+    if org.is_provider and can(user, Action.CASE_OPEN, org):
+        return Link(_("Apply for accreditation"), url_for("cases.open_case", provider_id=org_id))
+    if org.is_provider and can(user, Action.FEEDBACK_CREATE, org):
+        return Link(
+            _("Open a learner or peer feedback campaign"),
+            url_for("feedback.new_campaign", org_id=org_id),
+        )
+    if can(user, Action.CASE_LIST, org):
+        return Link(_("See all accreditation cases"), url_for("cases.index"))
+    return None
+
+
+def _tasks(session: Session, user: User, membership: Membership) -> list[Task]:
+    return [task for source in _TASK_SOURCES for task in source(session, user, membership)]
 
 
 def _counted(label: str, count: int) -> str:
@@ -127,6 +214,7 @@ def _links(user: User, role: Role, org_id: int) -> list[Link]:
 def dashboard_panels(user: User) -> list[Panel]:
     order = list(Role)
     memberships = sorted(user.memberships, key=lambda m: (order.index(m.role), m.organisation_id))
+    session = get_session()
     return [
         Panel(
             role=m.role.value,
@@ -134,6 +222,9 @@ def dashboard_panels(user: User) -> list[Panel]:
             organisation=m.organisation.display_name,
             intro=_intro(m.role),
             links=_links(user, m.role, m.organisation_id),
+            tasks=_tasks(session, user, m),
+            empty=_empty_state(m.role),
+            next_step=_next_step(user, m.role, m.organisation_id),
         )
         for m in memberships
     ]

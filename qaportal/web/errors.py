@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from qaportal.audit.services import record
+from qaportal.audit.services import record_repeated
 from qaportal.db import get_session
 
 
@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
         if request.endpoint == "auth.login":
             db = get_session()
             db.rollback()
-            record(
+            record_repeated(
                 db,
                 current_actor(),
                 "auth.login_rate_limited",

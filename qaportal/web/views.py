@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from qaportal.access.policy import Action, authorize
 from qaportal.web.dashboard import dashboard_panels
 from qaportal.web.forms import LanguageForm
+from qaportal.web.redirects import safe_target
 
 bp = Blueprint("web", __name__)
 
@@ -32,11 +33,7 @@ def language() -> Response:
     form = LanguageForm()
     if form.validate_on_submit() and form.language.data in current_app.config["LANGUAGES"]:
         session["lang"] = form.language.data
-    target = request.form.get("next") or ""
-    # Only same-site paths: an absolute or protocol-relative URL would be an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("web.index")
-    return redirect(target)
+    return redirect(safe_target(request.form.get("next"), url_for("web.index")))
 
 
 @bp.get("/healthz")

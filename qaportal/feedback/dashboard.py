@@ -1,0 +1,54 @@
+"""A provider's running and coming feedback campaigns on its staff's dashboard panels."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from qaportal.access.policy import Action, can
+from qaportal.auth.models import Membership, Role, User
+from qaportal.feedback import services
+from qaportal.feedback.models import CampaignStatus
+from qaportal.web.dashboard import Task, register_tasks
+
+_PROVIDER_ROLES = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR})
+
+
+def _task(campaign: services.CampaignSummary) -> Task:
+    url = url_for("feedback.campaign", campaign_id=campaign.id)
+    if campaign.status == CampaignStatus.SCHEDULED:
+        return Task(
+            _(
+                "Feedback campaign “%(title)s” opens on %(date)s",
+                title=campaign.title,
+                date=format_date(campaign.opens_on),
+            ),
+            url,
+            _("Invite learners or peers before it opens."),
+        )
+    return Task(
+        _("Feedback campaign “%(title)s”", title=campaign.title),
+        url,
+        ngettext(
+            "%(num)d response so far; open until %(date)s. Invite more respondents or "
+            "read the results.",
+            "%(num)d responses so far; open until %(date)s. Invite more respondents or "
+            "read the results.",
+            campaign.responses,
+            date=format_date(campaign.closes_on),
+        ),
+    )
+
+
+@register_tasks
+def feedback_tasks(session: Session, user: User, membership: Membership) -> list[Task]:
+    org = membership.organisation
+    if membership.role not in _PROVIDER_ROLES or not can(user, Action.FEEDBACK_LIST, org):
+        return []
+    return [
+        _task(c)
+        for c in services.provider_campaigns(session, org.id)
+        if c.status in (CampaignStatus.OPEN, CampaignStatus.SCHEDULED)
+    ]
