@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from qaportal.access.policy import Action, can
 from qaportal.audit.models import AuditEvent
-from qaportal.cases.models import Case, CaseFramework
-from qaportal.db import get_session
+from qaportal.cases.models import Case, CaseFramework, CaseState
+from qaportal.db import get_session, utcnow
 from qaportal.evidence.models import Evidence
 from qaportal.feedback import results, services
 from qaportal.feedback.exports import safe_cell
@@ -318,12 +318,21 @@ def test_summary_is_attached_to_the_self_assessment_as_evidence(app, client, dem
         from qaportal.auth.services import find_user_by_email
 
         officer = find_user_by_email(db, AGENCY_OFFICER)
-        assert can(officer, Action.EVIDENCE_DOWNLOAD, evidence)
+        # the case is still a draft: the agency reads nothing of it yet
+        assert not can(officer, Action.EVIDENCE_DOWNLOAD, evidence)
         actions = db.execute(select(AuditEvent.action)).scalars().all()
         assert "feedback.summary_attached" in actions
     officer_client = app.test_client()
     login(officer_client, AGENCY_OFFICER, demo.password)
-    download = officer_client.get(f"/cases/{case_id}/evidence/{evidence.id}/download")
+    download_url = f"/cases/{case_id}/evidence/{evidence.id}/download"
+    assert officer_client.get(download_url).status_code == 404
+    # once submitted, the agency's staff see it in the case
+    with app.app_context():
+        db = get_session()
+        case = db.get(Case, case_id)
+        case.state, case.submitted_at = CaseState.SUBMITTED, utcnow()
+        db.commit()
+    download = officer_client.get(download_url)
     assert download.status_code == 200
     assert download.data.startswith(b"%PDF-")
 

@@ -141,6 +141,22 @@ def test_sweeping_a_campaign_closed_by_date_withdraws_its_mail_too(app, client, 
     assert smtp_server.messages == []
 
 
+def test_mail_of_a_campaign_past_its_closing_date_never_goes_out_before_the_sweep(
+    app, client, demo, smtp_server
+):
+    """No sweep has run since the closing date: the mail worker itself withdraws the mail."""
+    campaign_id = make_campaign(app, [make_specification(app, "Data literacy")])
+    login(client, UDV_ADMIN, demo.password)
+    _invite(client, campaign_id, STILL_QUEUED)
+    set_closes_at(app, campaign_id, utcnow() - dt.timedelta(minutes=1))
+    send_mail(app)
+    assert smtp_server.messages == []
+    assert _rows_holding(app, STILL_QUEUED[0]) == []
+    with app.app_context():
+        actions = get_session().execute(select(AuditEvent.action)).scalars().all()
+        assert actions.count("feedback.campaign_swept") == 1
+
+
 def test_mail_of_people_with_accounts_still_names_them_in_the_audit_trail(app, demo):
     """Only erasable (referenced) mail hides its address; staff mail stays traceable."""
     with app.app_context():

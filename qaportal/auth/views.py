@@ -151,7 +151,8 @@ def change_password() -> str | Response | tuple[str, int]:
         db = get_session()
         actor = current_actor()
         if not _password_change_allowed(current_user.id):
-            record(
+            # one event per window with a count, however often a blocked client retries
+            record_repeated(
                 db,
                 actor,
                 "auth.password_change_rate_limited",

@@ -44,6 +44,7 @@ from qaportal.feedback.models import (
     InvitationChannel,
 )
 from qaportal.frameworks.models import FrameworkVersion
+from qaportal.notifications.sender import register_before_send
 from qaportal.notifications.services import Withdrawal, enqueue, withdraw
 from qaportal.orgs.models import Organisation
 
@@ -332,6 +333,13 @@ def sweep_closed_campaigns(session: Session, actor: Actor) -> int:
         )
         count += 1
     return count
+
+
+@register_before_send
+def _sweep_before_sending(session: Session) -> None:
+    # A campaign past its closing date may not have been swept yet: its invitations must
+    # not go out with dead links, nor keep their addresses.
+    sweep_closed_campaigns(session, Actor.system("mailer"))
 
 
 def _invitation_counts(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -27,6 +27,18 @@ from qaportal.notifications.models import OutboxMessage, OutboxStatus
 from qaportal.notifications.services import redact_one_time_links
 
 MAILER = Actor.system("mailer")
+
+# Domains whose mail can go stale (a feedback campaign that closed by date) register a
+# check here; it runs before every batch, so stale mail is withdrawn before it can be sent.
+BeforeSend = Callable[[Session], object]
+_BEFORE_SEND: list[BeforeSend] = []
+
+
+def register_before_send(check: BeforeSend) -> BeforeSend:
+    """Run ``check(session)`` before each batch of ``send_due`` (idempotent; a decorator)."""
+    if check not in _BEFORE_SEND:
+        _BEFORE_SEND.append(check)
+    return check
 
 
 @dataclass(frozen=True)
@@ -248,6 +260,9 @@ def send_due(
         return now or utcnow()
 
     summary = SendSummary()
+    for check in _BEFORE_SEND:
+        check(session)
+    session.commit()
     start = clock()
     claimed = [
         message_id
