@@ -120,3 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from qaportal.feedback.views import bp as feedback_bp
 
     app.register_blueprint(feedback_bp)
+
+    from qaportal.reviews.views import bp as reviews_bp
+
+    app.register_blueprint(reviews_bp)

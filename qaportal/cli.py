@@ -224,3 +224,6 @@ def register_commands(app: Flask) -> None:
     from qaportal.frameworks.cli import forms_group
 
     app.cli.add_command(forms_group)
+    from qaportal.cases.cli import reminders
+
+    app.cli.add_command(reminders)

@@ -93,6 +93,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "FEEDBACK_SUBMIT_LIMIT": _env("FEEDBACK_SUBMIT_LIMIT", "60 per minute; 600 per hour"),
         "FEEDBACK_REDEEM_LIMIT": _env("FEEDBACK_REDEEM_LIMIT", "60 per minute; 600 per hour"),
         "FEEDBACK_PASS_MINUTES": _env_int("FEEDBACK_PASS_MINUTES", 180),
+        # Days a provider may object to a panel member after the panel is announced.
+        "PANEL_OBJECTION_DAYS": _env_int("PANEL_OBJECTION_DAYS", 10),
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 0) or None,
         "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 0) or None,
         "BABEL_DEFAULT_LOCALE": "en",

@@ -23,6 +23,7 @@ from qaportal.orgs.models import Organisation, OrgKind
 from qaportal.orgs.services import create_organisation, find_agency
 
 if TYPE_CHECKING:
+    from qaportal.cases.models import Case
     from qaportal.tasks import InProcessConsumer
 
 AGENCY = {
@@ -231,8 +232,28 @@ def seed_demo_case(session: Session | None = None) -> str | None:
             paula,
             actor,
         )
+    _demo_due_date(session, case, actor)
     session.commit()
     return case.reference
+
+
+def _demo_due_date(session: Session, case: Case, actor: Actor) -> None:
+    """The agency expects the demo draft in four weeks (shown on the case and dashboards)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from qaportal.auth.models import User
+    from qaportal.cases import deadlines
+    from qaportal.cases.models import CaseState
+    from qaportal.db import utcnow
+
+    officer = session.execute(
+        select(User).where(User.email == "officer@agency.example.org")
+    ).scalar_one_or_none()
+    if officer is not None:
+        due_on = utcnow().date() + dt.timedelta(days=28)
+        deadlines.set_deadline(session, case, CaseState.DRAFT, due_on, officer, actor)
 
 
 def seed_demo_feedback(session: Session | None = None) -> int | None:

@@ -18,6 +18,7 @@ from qaportal.frameworks.models import Criterion, Framework, FrameworkRequiremen
 from qaportal.jobs.models import BackgroundJob, WorkerHeartbeat
 from qaportal.notifications.models import OutboxMessage
 from qaportal.orgs.models import Organisation
+from qaportal.reviews.models import PanelMember, PanelObjection
 
 __all__ = [
     "Answer",
@@ -46,6 +47,8 @@ __all__ = [
     "OneTimeToken",
     "Organisation",
     "OutboxMessage",
+    "PanelMember",
+    "PanelObjection",
     "ReviewerProfile",
     "Specification",
     "SpecificationVersion",

@@ -23,7 +23,10 @@ PERSONAS = {
     "anonymous": None,
     "agency_admin": "admin@agency.example.org",
     "agency_officer": "officer@agency.example.org",
+    # Invited to the world's case as chair, not yet declared: sees nothing of it.
     "reviewer": "reviewer1@reviewers.example.org",
+    # Sits on the world's case's panel (accepted, no conflict, announced).
+    "panel_reviewer": "reviewer2@reviewers.example.org",
     "provider_admin": "admin@university.example.org",
     "provider_editor": "editor@university.example.org",
     "other_provider": "admin@vet.example.org",
@@ -80,6 +83,7 @@ def build_world(app: Flask, *, reset: bool = False) -> World:
         ids["editor_membership"] = _membership(db, "editor@university.example.org", university.id)
         ids["reviewer_membership"] = _membership(db, "reviewer2@reviewers.example.org", agency.id)
         ids["invitation"] = _pending_invitation(app, db, university)
+        ids.update(_panel(db, case))
         message = OutboxMessage(
             to_address="someone@example.org",
             subject="Hello",
@@ -164,6 +168,37 @@ def _pending_invitation(app: Flask, db: Any, university: Organisation) -> int:
     db.commit()
     assert isinstance(record, OneTimeToken)
     return record.id
+
+
+def _panel(db: Any, case: Case) -> dict[str, int]:
+    """Reviewer 1 invited as chair (undeclared), reviewer 2 an active, announced member
+    with an open objection of the provider. Made directly: the world's case is a draft."""
+    from qaportal.db import utcnow
+    from qaportal.reviews.models import MemberStatus, PanelMember, PanelObjection, PanelRole
+
+    users = {
+        u.email: u.id
+        for u in db.execute(
+            select(User).where(User.email.in_([PERSONAS["reviewer"], PERSONAS["panel_reviewer"]]))
+        ).scalars()
+    }
+    invited = PanelMember(
+        case_id=case.id, user_id=users[PERSONAS["reviewer"]], role=PanelRole.CHAIR
+    )
+    active = PanelMember(
+        case_id=case.id,
+        user_id=users[PERSONAS["panel_reviewer"]],
+        role=PanelRole.STUDENT,
+        status=MemberStatus.ACTIVE,
+        responded_at=utcnow(),
+        announced_at=utcnow(),
+    )
+    db.add_all([invited, active])
+    db.flush()
+    objection = PanelObjection(case_id=case.id, member_id=active.id, reason="A tie")
+    db.add(objection)
+    db.commit()
+    return {"panel_invitation": invited.id, "panel_member": active.id, "objection": objection.id}
 
 
 def mark_case_submitted(app: Flask, world: World) -> None:

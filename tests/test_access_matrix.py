@@ -41,6 +41,10 @@ def rule(ok: list[str], forbidden: list[str] = (), hidden: list[str] = ()) -> di
     expected.update(dict.fromkeys(ok, "ok"))
     expected.update(dict.fromkeys(forbidden, 403))
     expected.update(dict.fromkeys(hidden, 404))
+    # The reviewer on the world's case's panel is any reviewer, except where a row says
+    # otherwise (the case's own pages and the panel's).
+    if "reviewer" in expected:
+        expected.setdefault("panel_reviewer", expected["reviewer"])
     missing = set(ALL) - set(expected)
     assert not missing, f"personas without expectation: {missing}"
     return expected
@@ -59,6 +63,7 @@ def anyone() -> dict[str, Any]:
 
 
 AA, AO, RV = "agency_admin", "agency_officer", "reviewer"
+PR = "panel_reviewer"
 PA, PE, X = "provider_admin", "provider_editor", "other_provider"
 
 # The demo university's objects, as its staff and the staff of its managing agency see them.
@@ -66,14 +71,23 @@ PROVIDER_READ = rule([AA, AO, PA, PE], hidden=[RV, X])
 PROVIDER_STAFF_WORK = rule([PA, PE], forbidden=[AA, AO], hidden=[RV, X])
 PROVIDER_ADMIN_WORK = rule([PA], forbidden=[AA, AO, PE], hidden=[RV, X])
 ORG_MANAGEMENT = rule([AA, PA], forbidden=[AO, PE], hidden=[RV, X])
-CASE_READ = PROVIDER_READ
-CASE_EDIT = PROVIDER_STAFF_WORK
+# A reviewer sees a case once seated on its panel (accepted, no conflict), never before.
+CASE_READ = rule([AA, AO, PA, PE, PR], hidden=[RV, X])
+CASE_EDIT = rule([PA, PE], forbidden=[AA, AO, PR], hidden=[RV, X])
+AGENCY_CASE_WORK = rule([AA, AO], forbidden=[PA, PE, PR], hidden=[RV, X])
 # The world's case is a draft: the agency knows it exists (its overview) but reads nothing
 # the provider is still writing; SUBMITTED_READS below pins what changes on submission.
-DRAFT_SUBMISSION = rule([PA, PE], forbidden=[AA, AO], hidden=[RV, X])
+DRAFT_SUBMISSION = rule([PA, PE], forbidden=[AA, AO, PR], hidden=[RV, X])
 DRAFT_EVIDENCE_FILE = rule([PA, PE], hidden=[AA, AO, RV, X])
 # Campaigns belong to the provider alone; the agency sees summaries attached to a case.
 CAMPAIGN = rule([PA, PE], hidden=[AA, AO, RV, X])
+# Review panels: the agency forms them; the provider sees the announced members and objects;
+# an invitation exists for its reviewer (and the agency) only.
+PANEL_MANAGEMENT = AGENCY_CASE_WORK
+PANEL_MEMBERS = rule([AA, AO, PA, PE, PR], hidden=[RV, X])
+PANEL_OBJECTION = rule([PA], forbidden=[AA, AO, PE, PR], hidden=[RV, X])
+REVIEW_INVITATION = rule([RV], forbidden=[AA, AO], hidden=[PA, PE, PR, X])
+REVIEW_CASE = rule([AA, AO, PR], forbidden=[PA, PE], hidden=[RV, X])
 
 # endpoint -> (url template, expectations for every method, or {method: expectations}).
 # Ids come from the world (tests/access_world.py).
@@ -164,6 +178,10 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "cases.submit": ("/cases/{case}/submit", DRAFT_SUBMISSION),
     # Who may take which step is the workflow table's decision (tests/test_workflow.py).
     "cases.transition": ("/cases/{case}/transition", CASE_READ),
+    # The agency's screening checklist and stage due dates: its staff only; the provider
+    # sees the case, so it is refused rather than told nothing exists.
+    "cases.screening_page": ("/cases/{case}/screening", AGENCY_CASE_WORK),
+    "cases.set_deadline": ("/cases/{case}/deadlines", AGENCY_CASE_WORK),
     "cases.criterion": (
         "/cases/{case}/criteria/{criterion}",
         {"GET": DRAFT_SUBMISSION, "POST": CASE_EDIT},
@@ -175,6 +193,20 @@ MATRIX: dict[str, tuple[str, Any]] = {
         "/cases/{case}/criteria/{criterion}/evidence/{evidence}/unlink",
         CASE_EDIT,
     ),
+    # review panels (qaportal.reviews)
+    "reviews.panel": ("/cases/{case}/panel", PANEL_MANAGEMENT),
+    "reviews.invite": ("/cases/{case}/panel/invite", PANEL_MANAGEMENT),
+    "reviews.withdraw": (
+        "/cases/{case}/panel/members/{panel_invitation}/withdraw",
+        PANEL_MANAGEMENT,
+    ),
+    "reviews.announce": ("/cases/{case}/panel/announce", PANEL_MANAGEMENT),
+    "reviews.resolve": ("/cases/{case}/panel/objections/{objection}/resolve", PANEL_MANAGEMENT),
+    "reviews.members": ("/cases/{case}/panel/members", PANEL_MEMBERS),
+    "reviews.object_to": ("/cases/{case}/panel/members/{panel_member}/object", PANEL_OBJECTION),
+    "reviews.workspace": ("/reviews", signed_in()),
+    "reviews.invitation": ("/reviews/invitations/{panel_invitation}", REVIEW_INVITATION),
+    "reviews.case_workspace": ("/reviews/cases/{case}", REVIEW_CASE),
     # feedback (provider side)
     "feedback.campaigns": ("/orgs/{provider}/feedback", PROVIDER_STAFF_WORK),
     "feedback.new_campaign": ("/orgs/{provider}/feedback/new", PROVIDER_STAFF_WORK),
@@ -312,14 +344,15 @@ def test_route_access(app: Flask, world: World, endpoint: str) -> None:
         _check(app, world, method, template, expectations.get(method, expectations))
 
 
-# Once submitted, the agency reads what the provider wrote; nobody else gains anything.
+# Once submitted, the agency and the seated panel read what the provider wrote; nobody else
+# gains anything (the reviewer who has not declared still gets 404).
 SUBMITTED_READS = {
-    "cases.self_assessment": rule([AA, AO, PA, PE], hidden=[RV, X]),
-    "cases.coverage": rule([AA, AO, PA, PE], hidden=[RV, X]),
-    "cases.submit": rule([AA, AO, PA, PE], hidden=[RV, X]),
-    "cases.criterion": rule([AA, AO, PA, PE], hidden=[RV, X]),
-    "evidence.index": rule([AA, AO, PA, PE], hidden=[RV, X]),
-    "evidence.download": rule([AA, AO, PA, PE], hidden=[RV, X]),
+    "cases.self_assessment": rule([AA, AO, PA, PE, PR], hidden=[RV, X]),
+    "cases.coverage": rule([AA, AO, PA, PE, PR], hidden=[RV, X]),
+    "cases.submit": rule([AA, AO, PA, PE, PR], hidden=[RV, X]),
+    "cases.criterion": rule([AA, AO, PA, PE, PR], hidden=[RV, X]),
+    "evidence.index": rule([AA, AO, PA, PE, PR], hidden=[RV, X]),
+    "evidence.download": rule([AA, AO, PA, PE, PR], hidden=[RV, X]),
 }
 
 

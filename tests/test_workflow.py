@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from qaportal.audit.models import AuditEvent
 from qaportal.audit.services import event_details, verify_chain
 from qaportal.auth.models import Role
-from qaportal.cases import workflow
+from qaportal.cases import screening, workflow
 from qaportal.cases.models import Answer, Case, CaseState
 from qaportal.db import get_session
 from qaportal.evidence.models import Evidence, StoredFile
@@ -226,6 +226,11 @@ def test_agency_screens_or_returns_with_a_reason(app, client, demo):
     # Editable again; submit again, then the officer screens it.
     _answer(client, world, "C1", {"q_narrative": "Policy text, revised", "q_rating": "fully"})
     assert _transition(client, world, "submit").status_code == 302
+    # Accepting needs the screening checklist met (tests/test_screening.py has the details).
+    assert _transition(officer, world, "screen").status_code == 409
+    checklist = {f"met_{item.code}": "yes" for item in screening.CHECKLIST}
+    url = f"/cases/{world.case_id}/screening"
+    assert post_form(officer, url, checklist).status_code == 302
     assert _transition(officer, world, "screen").status_code == 302
     assert _state(app, world) == CaseState.IN_REVIEW
     # No action from in_review is declared yet: nothing is offered.

@@ -41,6 +41,8 @@ class Action(enum.StrEnum):
     # The provider's own texts in a case: self-assessment answers, evidence, coverage.
     CASE_READ_SUBMISSION = "case.read_submission"
     CASE_TRANSITION = "case.transition"  # the workflow table decides which action
+    CASE_SCREEN = "case.screen"  # the screening checklist of a case (agency staff)
+    CASE_SET_DEADLINES = "case.set_deadlines"  # stage due dates of a case (agency staff)
     EVIDENCE_DOWNLOAD = "evidence.download"
     AGENCY_MANAGE_FRAMEWORKS = "agency.manage_frameworks"
     USER_SET_ACTIVE = "user.set_active"
@@ -56,6 +58,12 @@ class Action(enum.StrEnum):
     FEEDBACK_VIEW = "feedback.view"  # obj: a Campaign (overview, results, exports)
     FEEDBACK_MANAGE = "feedback.manage"  # obj: a Campaign (invite, codes, remind, close, attach)
     FEEDBACK_SETTINGS = "feedback.settings"  # obj: the agency (results threshold)
+    # review panels (qaportal.reviews declares the rules: qaportal/reviews/access.py)
+    PANEL_MANAGE = "panel.manage"  # obj: a Case (form the panel, resolve objections)
+    PANEL_VIEW = "panel.view"  # obj: a Case (who sits on the panel)
+    PANEL_OBJECT = "panel.object"  # obj: a Case (the provider objects to a member)
+    REVIEW_WORKSPACE = "review.workspace"  # obj: a Case (the reviewer's reading list)
+    REVIEW_DECLARE = "review.declare"  # obj: a PanelMember (accept, declare, decline)
 
 
 def _authenticated(user: Any) -> bool:
@@ -90,10 +98,27 @@ def can_see_user(user: User, target: User) -> bool:
     return any(can_see_organisation(user, m.organisation) for m in target.memberships)
 
 
+# Further parties who see a case and read what the provider submitted, declared by the
+# domains that create them (review panels: qaportal/reviews/access.py).
+_CASE_READERS: list[Callable[[User, Any], bool]] = []
+
+
+def register_case_reader(check: Callable[[User, Any], bool]) -> None:
+    if check not in _CASE_READERS:
+        _CASE_READERS.append(check)
+
+
+def _other_reader(user: User, case: Any) -> bool:
+    return any(check(user, case) for check in _CASE_READERS)
+
+
 def can_see_case(user: User, case: Any) -> bool:
-    """Provider staff of the case's provider and agency staff of its agency (reviewers: later)."""
-    return has_role(user, case.provider_id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR) or (
-        has_role(user, case.agency_id, *AGENCY_STAFF_ROLES)
+    """Provider staff of the case's provider, agency staff of its agency, and the parties
+    domains register (a reviewer sitting on the case's panel, after declaring)."""
+    return (
+        has_role(user, case.provider_id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR)
+        or has_role(user, case.agency_id, *AGENCY_STAFF_ROLES)
+        or _other_reader(user, case)
     )
 
 
@@ -107,7 +132,9 @@ def can_read_submission(user: User, case: Any) -> bool:
     """
     if has_role(user, case.provider_id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR):
         return True
-    return case.submitted_at is not None and has_role(user, case.agency_id, *AGENCY_STAFF_ROLES)
+    return case.submitted_at is not None and (
+        has_role(user, case.agency_id, *AGENCY_STAFF_ROLES) or _other_reader(user, case)
+    )
 
 
 def can_see_evidence(user: User, evidence: Any) -> bool:
@@ -157,6 +184,11 @@ def _register_feedback_visibility() -> None:
 
 
 _register_feedback_visibility()
+
+
+def register_visibility(cls: type, check: Callable[[User, Any], bool]) -> None:
+    """A domain declares which of its objects exist for whom."""
+    VISIBILITY[cls] = check
 
 
 def can_see(user: User, obj: Any) -> bool:
@@ -212,6 +244,10 @@ def _case_provider_staff(user: User, case: Any) -> bool:
     return has_role(user, case.provider_id, Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR)
 
 
+def _case_agency_staff(user: User, case: Any) -> bool:
+    return has_role(user, case.agency_id, *AGENCY_STAFF_ROLES)
+
+
 def _case_party(user: User, case: Any) -> bool:
     return can_see_case(user, case)
 
@@ -253,6 +289,8 @@ RULES: dict[Action, Callable[[User, Any], bool]] = {
     Action.CASE_EDIT: _case_provider_staff,
     Action.CASE_READ_SUBMISSION: can_read_submission,
     Action.CASE_TRANSITION: _case_party,
+    Action.CASE_SCREEN: _case_agency_staff,
+    Action.CASE_SET_DEADLINES: _case_agency_staff,
     Action.EVIDENCE_DOWNLOAD: can_see_evidence,
     Action.AGENCY_MANAGE_FRAMEWORKS: _agency_admin,
     Action.CATALOGUE_VIEW: _catalogue_view,
@@ -266,6 +304,11 @@ RULES: dict[Action, Callable[[User, Any], bool]] = {
     Action.FEEDBACK_MANAGE: can_see_campaign,
     Action.FEEDBACK_SETTINGS: _agency_admin,
 }
+
+
+def register_rules(rules: dict[Action, Callable[[User, Any], bool]]) -> None:
+    """A domain declares the rules of its own actions (see qaportal/reviews/access.py)."""
+    RULES.update(rules)
 
 
 def can(user: Any, action: Action, obj: Any = None) -> bool:

@@ -1,7 +1,10 @@
 """The accreditation cases on each dashboard panel: what a provider has to write, what an
-agency has to screen, and where the other cases stand."""
+agency has to screen, and where the other cases stand; stages past their due date first."""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
 
 from flask import url_for
 from flask_babel import format_date
@@ -12,6 +15,7 @@ from qaportal.access.policy import Action, can
 from qaportal.auth.models import AGENCY_STAFF_ROLES, Membership, Role, User
 from qaportal.cases import services, workflow
 from qaportal.cases.models import CaseState
+from qaportal.db import utcnow
 from qaportal.web.dashboard import Task, register_tasks
 
 # Finished cases leave the dashboard; the case list keeps them.
@@ -92,7 +96,38 @@ def case_tasks(session: Session, user: User, membership: Membership) -> list[Tas
         return []
     if not can(user, Action.CASE_LIST, org):
         return []
+    today = utcnow().date()
+    # One query for all the organisation's cases, with the current stage's due date.
     cases = [c for c in services.list_cases(session, org) if c.state not in _FINISHED]
-    tasks = [build(c) for c in cases]
-    # What asks for the user's action comes first; the rest keeps the newest-first order.
-    return [t for t in tasks if not t.waiting] + [t for t in tasks if t.waiting]
+    overdue, todo, waiting = [], [], []
+    for case in cases:
+        task = _with_due_date(build(case), case, today)
+        if case.overdue(today):
+            overdue.append(task)
+        elif task.waiting:
+            waiting.append(task)
+        else:
+            todo.append(task)
+    # Overdue stages first, then what asks for the user's action; each newest-first.
+    return overdue + todo + waiting
+
+
+def _with_due_date(task: Task, case: services.CaseSummary, today: dt.date) -> Task:
+    if case.due_on is None:
+        return task
+    date = format_date(case.due_on)
+    if case.overdue(today):
+        # Someone has to act on an overdue stage (do the work or chase it): never "waiting".
+        return replace(
+            task,
+            label=_("Overdue: %(task)s", task=task.label),
+            detail=" ".join(
+                part for part in (task.detail, _("It was due on %(date)s.", date=date)) if part
+            ),
+            waiting=False,
+            urgent=True,
+        )
+    return replace(
+        task,
+        detail=" ".join(part for part in (task.detail, _("Due on %(date)s.", date=date)) if part),
+    )

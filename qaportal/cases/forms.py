@@ -9,15 +9,17 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     EmailField,
     HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from qaportal.frameworks.formbuilder import AnswerForm, answer_form_class, initial_data
@@ -140,3 +142,43 @@ def answer_form(
 
 class LinkEvidenceForm(PortalForm):
     evidence = SelectField(_l("Evidence of this case"), coerce=int, validators=[DataRequired()])
+
+
+# ----- screening and due dates -------------------------------------------------------------
+
+MET_CHOICES = [SelectChoice("yes", _l("met")), SelectChoice("no", _l("not met"))]
+
+
+def screening_form(items: Sequence[Any], data: dict[str, str], formdata: Any = None) -> FlaskForm:
+    """One "met / not met" choice and one note per checklist item (fields ``met_<code>`` and
+    ``note_<code>``); whether a note is needed is the screening service's rule."""
+
+    class ScreeningForm(PortalForm):
+        pass
+
+    for item in items:
+        setattr(
+            ScreeningForm,
+            f"met_{item.code}",
+            RadioField(
+                item.label,
+                choices=MET_CHOICES,
+                description=item.hint,
+                validators=[InputRequired(message=_l("Say whether this is met."))],
+            ),
+        )
+        setattr(
+            ScreeningForm,
+            f"note_{item.code}",
+            TextAreaField(
+                _l("Note"),
+                description=_l("Required when not met: what is missing or wrong."),
+                validators=[Optional(), Length(max=2000)],
+            ),
+        )
+    return ScreeningForm(formdata=formdata, data=data)
+
+
+class DeadlineForm(PortalForm):
+    stage = SelectField(_l("Stage"), validators=[DataRequired(message=_l("Choose a stage."))])
+    due_on = DateField(_l("Due on"), validators=[InputRequired(message=_l("Enter a date."))])

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
+    Date,
     Enum,
     ForeignKey,
     Integer,
@@ -119,3 +121,52 @@ class Answer(Base):
     criterion: Mapped[Criterion] = relationship()
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+class ScreeningItem(Base):
+    """The agency officer's answer to one item of the screening checklist
+    (:data:`qaportal.cases.screening.CHECKLIST`) for a submitted case."""
+
+    __tablename__ = "screening_items"
+    __table_args__ = (UniqueConstraint("case_id", "item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(40))  # a checklist code
+    met: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CaseReturn(Base):
+    """The agency returned a submitted case to the provider with comments; the provider sees
+    them until it submits again (``resolved_at``)."""
+
+    __tablename__ = "case_returns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    comment: Mapped[str] = mapped_column(Text)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    returned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CaseDeadline(Base):
+    """By when the work of one stage of a case must be done (set by the agency); the
+    reminder columns make ``qaportal reminders`` send each reminder once per date."""
+
+    __tablename__ = "case_deadlines"
+    __table_args__ = (UniqueConstraint("case_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[CaseState] = mapped_column(
+        Enum(CaseState, native_enum=False, length=24, values_callable=enum_values)
+    )
+    due_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reminded_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reminded_overdue_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from qaportal.audit.services import Actor, record
 from qaportal.auth.models import User
-from qaportal.cases.models import Case, CaseFramework, CaseScope, CaseState
+from qaportal.cases.models import Case, CaseDeadline, CaseFramework, CaseScope, CaseState
 from qaportal.catalogue.models import Specification, SpecificationVersion
 from qaportal.catalogue.services import newest_version_numbers
 from qaportal.db import utcnow
@@ -362,10 +362,15 @@ class CaseSummary:
     state: CaseState
     created_at: dt.datetime
     submitted_at: dt.datetime | None
+    due_on: dt.date | None = None  # the due date of the current stage, if the agency set one
+
+    def overdue(self, today: dt.date) -> bool:
+        return self.due_on is not None and self.due_on < today
 
 
 def list_cases(session: Session, org: Organisation) -> list[CaseSummary]:
-    """The cases of a provider, or the cases with an agency."""
+    """The cases of a provider, or the cases with an agency, with the current stage's due
+    date (one query, however many cases)."""
     provider = Organisation.__table__.alias("provider")
     agency = Organisation.__table__.alias("agency")
     column = Case.provider_id if org.is_provider else Case.agency_id
@@ -379,9 +384,14 @@ def list_cases(session: Session, org: Organisation) -> list[CaseSummary]:
             Case.state,
             Case.created_at,
             Case.submitted_at,
+            CaseDeadline.due_on,
         )
         .join(provider, provider.c.id == Case.provider_id)
         .join(agency, agency.c.id == Case.agency_id)
+        .outerjoin(
+            CaseDeadline,
+            and_(CaseDeadline.case_id == Case.id, CaseDeadline.stage == Case.state),
+        )
         .where(column == org.id)
         .order_by(Case.created_at.desc(), Case.id.desc())
     )
@@ -423,21 +433,3 @@ def case_facts(session: Session, case: Case) -> CaseFacts:
         )
     ]
     return CaseFacts(frameworks, scope)
-
-
-def last_return_reason(session: Session, case: Case) -> str | None:
-    """The reason the agency gave when it last returned the case to the provider."""
-    from qaportal.audit.models import AuditEvent
-    from qaportal.audit.services import event_details
-
-    event = session.execute(
-        select(AuditEvent)
-        .where(
-            AuditEvent.object_type == "case",
-            AuditEvent.object_id == str(case.id),
-            AuditEvent.action == "case.return",
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return event_details(event).get("reason") if event else None

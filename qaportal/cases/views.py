@@ -1,5 +1,6 @@
-"""Accreditation cases: opening, the case page, workflow actions, the self-assessment, the
-internal-QA coverage, submission, and an agency's framework requirements.
+"""Accreditation cases: opening, the case page, workflow actions, screening, stage due dates,
+the self-assessment, the internal-QA coverage, submission, and an agency's framework
+requirements.
 
 Views are thin: load, ``authorize``, call a service, render.
 """
@@ -9,24 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from qaportal.access.policy import Action, authorize, can
-from qaportal.cases import assessment, services, workflow
+from qaportal.cases import assessment, deadlines, screening, services, workflow
 from qaportal.cases import dashboard as _dashboard  # noqa: F401 - registers its tasks
 from qaportal.cases.forms import (
     ButtonForm,
+    DeadlineForm,
     LinkEvidenceForm,
     OpenCaseForm,
     TransitionForm,
     answer_form,
     requirements_form,
+    screening_form,
 )
-from qaportal.cases.models import Case
-from qaportal.db import get_session
+from qaportal.cases.models import Case, CaseState
+from qaportal.db import get_session, utcnow
 from qaportal.frameworks.formbuilder import field_name
 from qaportal.orgs.models import ProviderType
 from qaportal.web.context import current_actor
@@ -101,7 +105,12 @@ def index() -> str:
                 "may_open": can(current_user, Action.CASE_OPEN, org),
             }
         )
-    return render_template("cases/index.html", groups=groups, state_label=workflow.state_label)
+    return render_template(
+        "cases/index.html",
+        groups=groups,
+        state_label=workflow.state_label,
+        today=utcnow().date(),
+    )
 
 
 # ----- opening a case ----------------------------------------------------------------------
@@ -187,23 +196,163 @@ def _transition_forms(case: Case) -> list[dict[str, Any]]:
     return forms
 
 
+def _deadline_form(case: Case, formdata: Any = None) -> DeadlineForm | None:
+    if not can(current_user, Action.CASE_SET_DEADLINES, case):
+        return None
+    form = DeadlineForm(formdata=formdata)
+    form.stage.choices = [SelectChoice(s.state.value, str(s.label)) for s in deadlines.STAGES]
+    if formdata is None:
+        form.stage.data = case.state.value
+    return form
+
+
+def _show_page(case: Case, deadline_form: DeadlineForm | None = None, status: int = 200) -> Any:
+    db = get_session()
+    return (
+        render_template(
+            "cases/show.html",
+            case=case,
+            facts=services.case_facts(db, case),
+            progress=assessment.overview(db, case),
+            transitions=_transition_forms(case),
+            returned=screening.open_return(db, case),
+            deadline=deadlines.current_deadline(db, case),
+            deadline_rows=deadlines.deadlines(db, case),
+            deadline_form=deadline_form or _deadline_form(case),
+            stage_label=deadlines.stage_label,
+            today=utcnow().date(),
+            state_label=workflow.state_label,
+            may_edit=_may_edit(case),
+            may_read=can(current_user, Action.CASE_READ_SUBMISSION, case),
+            may_screen=can(current_user, Action.CASE_SCREEN, case),
+        ),
+        status,
+    )
+
+
 @bp.get("/cases/<int:case_id>")
 @login_required
-def show(case_id: int) -> str:
+def show(case_id: int) -> Any:
     case = _case_or_404(case_id)
     authorize(current_user, Action.CASE_VIEW, case)
+    return _show_page(case)
+
+
+@bp.post("/cases/<int:case_id>/deadlines")
+@login_required
+def set_deadline(case_id: int) -> Any:
+    case = _case_or_404(case_id)
+    authorize(current_user, Action.CASE_SET_DEADLINES, case)
+    form = _deadline_form(case, formdata=request.form)
+    assert form is not None  # authorised above
+    if not form.validate_on_submit():
+        return _show_page(case, form, 400)
     db = get_session()
-    return render_template(
-        "cases/show.html",
-        case=case,
-        facts=services.case_facts(db, case),
-        progress=assessment.overview(db, case),
-        transitions=_transition_forms(case),
-        return_reason=services.last_return_reason(db, case),
-        state_label=workflow.state_label,
-        may_edit=_may_edit(case),
-        may_read=can(current_user, Action.CASE_READ_SUBMISSION, case),
+    try:
+        row = deadlines.set_deadline(
+            db,
+            case,
+            CaseState(form.stage.data),
+            form.due_on.data,
+            current_user,
+            current_actor(),
+        )
+    except deadlines.DeadlineError as exc:
+        db.rollback()
+        target = getattr(form, exc.field, None) if exc.field else None
+        if target is not None:
+            target.errors = [*target.errors, exc.message]
+        else:
+            flash(exc.message, "error")
+        return _show_page(case, form, 400 if target is not None else 409)
+    db.commit()
+    flash(
+        _(
+            "Due date set: %(what)s by %(date)s.",
+            what=deadlines.stage_label(row.stage),
+            date=format_date(row.due_on),
+        ),
+        "success",
     )
+    return redirect(url_for("cases.show", case_id=case.id) + "#deadlines")
+
+
+# ----- screening ---------------------------------------------------------------------------
+
+
+def _screening_page(
+    case: Case, form: Any = None, problems: list[Any] | None = None, status: int = 200
+) -> Any:
+    db = get_session()
+    stored = screening.answers(db, case)
+    if form is None and case.state == CaseState.SUBMITTED:
+        data = {}
+        for code, row in stored.items():
+            data[f"met_{code}"] = "yes" if row.met else "no"
+            data[f"note_{code}"] = row.note
+        form = screening_form(screening.CHECKLIST, data)
+    return (
+        render_template(
+            "cases/screening.html",
+            case=case,
+            checklist=screening.CHECKLIST,
+            stored=stored,
+            form=form,
+            problems=problems or [],
+            transitions=[
+                t for t in _transition_forms(case) if t["transition"].party == workflow.Party.AGENCY
+            ],
+            state_label=workflow.state_label,
+        ),
+        status,
+    )
+
+
+@bp.route("/cases/<int:case_id>/screening", methods=["GET", "POST"])
+@login_required
+def screening_page(case_id: int) -> Any:
+    case = _case_or_404(case_id)
+    authorize(current_user, Action.CASE_SCREEN, case)
+    if request.method == "GET":
+        return _screening_page(case)
+    form = screening_form(screening.CHECKLIST, {}, formdata=request.form)
+    if case.state != CaseState.SUBMITTED:
+        return (
+            render_template(
+                "errors/error.html",
+                status=409,
+                title=_("This case is not being screened"),
+                message=_(
+                    "Case %(reference)s is %(state)s: only a submitted case is screened. "
+                    "Nothing was stored.",
+                    reference=case.reference,
+                    state=workflow.state_label(case.state),
+                ),
+            ),
+            409,
+        )
+    if not form.validate_on_submit():
+        return _screening_page(case, form, status=400)
+    posted = {
+        item.code: screening.Answer(
+            form[f"met_{item.code}"].data == "yes", form[f"note_{item.code}"].data or ""
+        )
+        for item in screening.CHECKLIST
+    }
+    db = get_session()
+    try:
+        screening.save_checklist(db, case, posted, current_user, current_actor())
+    except screening.ScreeningError as exc:
+        db.rollback()
+        for code, message in exc.errors.items():
+            bound = form[f"note_{code}"]
+            bound.errors = [*bound.errors, message]
+        if not exc.errors:
+            flash(exc.message, "error")
+        return _screening_page(case, form, status=400)
+    db.commit()
+    flash(_("Screening checklist saved."), "success")
+    return redirect(url_for("cases.screening_page", case_id=case.id))
 
 
 @bp.post("/cases/<int:case_id>/transition")
@@ -221,6 +370,8 @@ def transition(case_id: int) -> str | Response | tuple[str, int]:
         )
     except workflow.GuardFailed as exc:
         db.rollback()
+        if form.action.data == "screen":
+            return _screening_page(case, problems=exc.problems, status=409)
         return (
             render_template(
                 "cases/submit.html",
@@ -267,6 +418,7 @@ def self_assessment(case_id: int) -> str:
         case=case,
         overview=assessment.overview(get_session(), case),
         may_edit=_may_edit(case),
+        returned=screening.open_return(get_session(), case),
     )
 
 
@@ -305,6 +457,7 @@ def _criterion_page(case: Case, criterion: Any, form: Any, status: int = 200) ->
             link_form=link_form,
             unlink_form=ButtonForm(formdata=None),
             may_edit=_may_edit(case),
+            returned=screening.open_return(db, case),
         ),
         status,
     )

@@ -23,16 +23,36 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from qaportal.audit.services import Actor, record
 from qaportal.auth.models import Membership, Role, User
+from qaportal.cases import screening
 from qaportal.cases.models import Case, CaseState
 from qaportal.db import utcnow
 from qaportal.notifications.services import enqueue
 
 
 class Party(enum.StrEnum):
-    """Whose staff may take an action: the case's provider or the case's agency."""
+    """Who may take an action: staff of the case's provider or agency, or a seat on the
+    case's panel (the chair is also a member)."""
 
     PROVIDER = "provider"
     AGENCY = "agency"
+    PANEL_CHAIR = "panel_chair"
+    PANEL_MEMBER = "panel_member"
+
+
+PANEL_PARTIES = frozenset({Party.PANEL_CHAIR, Party.PANEL_MEMBER})
+# (user, case) -> the panel parties the user is on that case; the review domain registers
+# how it knows (qaportal/reviews/access.py), so this module imports no panel code.
+PanelParties = Callable[[User, Case], set[Party]]
+_PANEL_RESOLVERS: list[PanelParties] = []
+
+
+def register_panel_parties(resolver: PanelParties) -> None:
+    if resolver not in _PANEL_RESOLVERS:
+        _PANEL_RESOLVERS.append(resolver)
+
+
+def panel_parties(user: User, case: Case) -> set[Party]:
+    return {party for resolve in _PANEL_RESOLVERS for party in resolve(user, case)}
 
 
 class TransitionError(Exception):
@@ -63,6 +83,8 @@ class ReasonRequired(TransitionError):
 
 
 Guard = Callable[[Session, Case], list[Any]]
+# What a transition stores beside the state change: (session, case, actor's user, reason).
+Effect = Callable[[Session, Case, User, str], None]
 
 
 @dataclass(frozen=True)
@@ -77,12 +99,25 @@ class Transition:
     needs_reason: bool = False
     notify: tuple[str, ...] = field(default_factory=tuple)  # "agency", "provider"
     button_class: str = ""
+    effect: Effect | None = None
 
 
 def _complete_self_assessment(session: Session, case: Case) -> list[Any]:
     from qaportal.cases.assessment import completeness_problems
 
     return completeness_problems(session, case)
+
+
+def _screening_passed(session: Session, case: Case) -> list[Any]:
+    return screening.unmet(session, case)
+
+
+def _keep_return_comments(session: Session, case: Case, user: User, reason: str) -> None:
+    screening.record_return(session, case, user, reason)
+
+
+def _close_return_comments(session: Session, case: Case, user: User, reason: str) -> None:
+    screening.resolve_returns(session, case)
 
 
 PROVIDER_STAFF = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR})
@@ -100,6 +135,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         _l("Submit the self-assessment"),
         guard=_complete_self_assessment,
         notify=("agency",),
+        effect=_close_return_comments,
     ),
     Transition(
         CaseState.DRAFT,
@@ -120,6 +156,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         _l("Return to the provider"),
         needs_reason=True,
         notify=("provider",),
+        effect=_keep_return_comments,
     ),
     Transition(
         CaseState.SUBMITTED,
@@ -128,6 +165,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         Party.AGENCY,
         AGENCY_STAFF,
         _l("Accept after screening"),
+        guard=_screening_passed,
         notify=("provider",),
     ),
     Transition(
@@ -148,17 +186,22 @@ ACTIONS = frozenset(t.action for t in TRANSITIONS)
 
 def roles_on_case(user: User, case: Case) -> set[Role]:
     """The user's roles that count on this case: provider roles in the case's provider,
-    agency staff roles in the case's agency."""
+    agency staff roles in the case's agency, ``reviewer`` for a seat on its panel."""
     roles: set[Role] = set()
     for m in getattr(user, "memberships", ()):
         if m.organisation_id == case.provider_id and m.role in PROVIDER_STAFF:
             roles.add(m.role)
         if m.organisation_id == case.agency_id and m.role in AGENCY_STAFF:
             roles.add(m.role)
+    if panel_parties(user, case):
+        roles.add(Role.REVIEWER)
     return roles
 
 
 def _may(user: User, case: Case, transition: Transition) -> bool:
+    if transition.party in PANEL_PARTIES:
+        # A reviewer's role in the agency is not enough: the seat on this case's panel is.
+        return transition.party in panel_parties(user, case)
     return bool(roles_on_case(user, case) & transition.roles)
 
 
@@ -234,6 +277,8 @@ def apply_transition(
     }
     if reason:
         details["reason"] = reason[:2000]
+    if transition.effect is not None:
+        transition.effect(session, case, actor_user, reason[:2000])
     record(
         session,
         actor,
@@ -265,7 +310,7 @@ def _staff_emails(session: Session, org_id: int, roles: Iterable[Role]) -> list[
     return list(rows)
 
 
-def _case_url(case: Case) -> str:
+def case_url(case: Case) -> str:
     base = current_app.config.get("BASE_URL", "") if has_app_context() else ""
     return f"{base}/cases/{case.id}"
 
@@ -303,7 +348,7 @@ def _notify(
     ]
     if reason:
         lines += ["", str(_l("Reason:")), reason]
-    lines += ["", _case_url(case)]
+    lines += ["", case_url(case)]
     body = "\n".join(lines)
     sent: set[str] = set()
     for who in transition.notify:

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from qaportal.access.policy import Action, can
 from qaportal.audit.services import Actor
+from qaportal.auth.models import Role
 
 if TYPE_CHECKING:
     from qaportal.auth.invitations import LinkSettings
@@ -46,6 +47,8 @@ def navigation() -> list[NavItem]:
                 items.append(NavItem(str(label), url_for(endpoint, **{id_arg: org.id}), endpoint))
     if any(can(current_user, Action.CASE_LIST, m.organisation) for m in current_user.memberships):
         items.append(NavItem(_("Cases"), url_for("cases.index"), "cases.index"))
+    if current_user.has_role(Role.REVIEWER):
+        items.append(NavItem(_("My reviews"), url_for("reviews.workspace"), "reviews.workspace"))
     return items
 
 

@@ -35,6 +35,7 @@ class Task:
     url: str
     detail: str = ""
     waiting: bool = False
+    urgent: bool = False  # past its due date: highlighted
 
 
 TaskSource = Callable[[Session, User, Membership], list[Task]]

@@ -1,0 +1,119 @@
+"""Forms of the review domain: the pool filter, invitations, declarations, objections."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from qaportal.reviews.labels import role_label
+from qaportal.reviews.models import PanelRole
+from qaportal.web.forms import PortalForm, PortalSubform
+
+
+class PoolFilterForm(PortalSubform):
+    expertise = StringField(_l("Expertise"), validators=[Optional(), Length(max=100)])
+    country = StringField(_l("Country (ISO code)"), validators=[Optional(), Length(max=2)])
+    language = StringField(_l("Language (ISO code)"), validators=[Optional(), Length(max=3)])
+
+
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(r.value, role_label(r)) for r in PanelRole]
+
+
+class InviteForm(PortalForm):
+    reviewer = SelectField(
+        _l("Reviewer"),
+        coerce=int,
+        # The service checks that the id is a reviewer of the pool: any filter may be on.
+        validate_choice=False,
+        validators=[InputRequired(message=_l("Choose a reviewer of the agency's pool."))],
+    )
+    role = SelectField(
+        _l("Role on the panel"),
+        validators=[DataRequired(message=_l("Choose the reviewer's role."))],
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = role_choices()
+
+
+class DeclarationForm(PortalForm):
+    answer = RadioField(
+        _l("Your answer"),
+        choices=[
+            SelectChoice(
+                "accept", _l("I accept and have no conflict of interest with this provider")
+            ),
+            SelectChoice("conflict", _l("I have a conflict of interest with this provider")),
+            SelectChoice("decline", _l("I decline the invitation")),
+        ],
+        validators=[DataRequired(message=_l("Choose an answer."))],
+    )
+    no_conflict = BooleanField(
+        _l(
+            "I confirm that I have no personal, professional or financial tie to this "
+            "provider that could affect my judgement, and will tell the agency if one arises."
+        )
+    )
+    note = TextAreaField(
+        _l("Note to the agency (optional)"),
+        description=_l("Anything the agency should know, e.g. a past tie you consider harmless."),
+        validators=[Optional(), Length(max=4000)],
+    )
+    conflict = TextAreaField(
+        _l("The conflict of interest"),
+        description=_l(
+            "Required if you declare a conflict: the agency reads it, the provider does not."
+        ),
+        validators=[Optional(), Length(max=4000)],
+    )
+
+    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
+        ok = super().validate(extra_validators)  # type: ignore[arg-type]
+        if self.answer.data == "accept" and not self.no_conflict.data:
+            self.no_conflict.errors = [
+                *self.no_conflict.errors,
+                _l("Confirm that you have no conflict of interest, or declare one."),
+            ]
+            ok = False
+        if self.answer.data == "conflict" and not (self.conflict.data or "").strip():
+            self.conflict.errors = [*self.conflict.errors, _l("Describe the conflict of interest.")]
+            ok = False
+        return ok
+
+
+class ObjectionForm(PortalForm):
+    reason = TextAreaField(
+        _l("Reason of the objection"),
+        validators=[
+            DataRequired(message=_l("Give the reason of your objection.")),
+            Length(max=4000),
+        ],
+    )
+
+
+class ResolveForm(PortalForm):
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("uphold", _l("Uphold: the member leaves the panel")),
+            SelectChoice("dismiss", _l("Dismiss: the member stays")),
+        ],
+        validators=[DataRequired(message=_l("Uphold or dismiss the objection."))],
+    )
+    comment = TextAreaField(
+        _l("Comment to the provider"),
+        validators=[
+            DataRequired(message=_l("Say why: the provider reads your comment.")),
+            Length(max=4000),
+        ],
+    )
