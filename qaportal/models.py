@@ -5,6 +5,14 @@ from qaportal.auth.models import Membership, OneTimeToken, ReviewerProfile, User
 from qaportal.cases.models import Answer, Case, CaseFramework, CaseScope
 from qaportal.catalogue.models import LearningOutcome, Specification, SpecificationVersion
 from qaportal.db import Base
+from qaportal.decisions.models import (
+    Appeal,
+    AppealCommitteeMember,
+    Complaint,
+    Decision,
+    DecisionCondition,
+    DecisionSettings,
+)
 from qaportal.evidence.models import Evidence, EvidenceLink, StoredFile
 from qaportal.feedback.models import (
     Campaign,
@@ -18,10 +26,20 @@ from qaportal.frameworks.models import Criterion, Framework, FrameworkRequiremen
 from qaportal.jobs.models import BackgroundJob, WorkerHeartbeat
 from qaportal.notifications.models import OutboxMessage
 from qaportal.orgs.models import Organisation
-from qaportal.reviews.models import PanelMember, PanelObjection
+from qaportal.reviews.models import (
+    FactualComment,
+    Judgement,
+    PanelJudgement,
+    PanelMember,
+    PanelObjection,
+    PanelReport,
+    SiteVisit,
+)
 
 __all__ = [
     "Answer",
+    "Appeal",
+    "AppealCommitteeMember",
     "AuditChainHead",
     "AuditEvent",
     "AuditThrottle",
@@ -32,9 +50,14 @@ __all__ = [
     "Case",
     "CaseFramework",
     "CaseScope",
+    "Complaint",
     "Criterion",
+    "Decision",
+    "DecisionCondition",
+    "DecisionSettings",
     "Evidence",
     "EvidenceLink",
+    "FactualComment",
     "FeedbackAnswer",
     "FeedbackInvitation",
     "FeedbackResponse",
@@ -42,14 +65,18 @@ __all__ = [
     "Framework",
     "FrameworkRequirement",
     "FrameworkVersion",
+    "Judgement",
     "LearningOutcome",
     "Membership",
     "OneTimeToken",
     "Organisation",
     "OutboxMessage",
+    "PanelJudgement",
     "PanelMember",
     "PanelObjection",
+    "PanelReport",
     "ReviewerProfile",
+    "SiteVisit",
     "Specification",
     "SpecificationVersion",
     "StoredFile",

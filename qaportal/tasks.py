@@ -11,7 +11,10 @@ fresh context of the current app, so a task always has a database session of its
 
 The queue only carries "run job <id>": a job's state (queued, running, done, failed), its
 attempts and its worker's lease live in the database (:mod:`qaportal.jobs`), so a worker that
-dies mid-way leaves a job that the next worker's keeper recovers. ``qaportal demo`` runs a
+dies mid-way leaves a job that the next worker's keeper recovers. What a job does is up to
+the domain that registered its kind (``qaportal.jobs.register``, from the domain's
+``register(app)``): this module knows no domain, and the worker's ``create_app()`` registers
+them all before the first job runs. ``qaportal demo`` runs a
 consumer in its own process (``InProcessConsumer``) so the demo needs no second command.
 """
 

@@ -84,6 +84,7 @@ def build_world(app: Flask, *, reset: bool = False) -> World:
         ids["reviewer_membership"] = _membership(db, "reviewer2@reviewers.example.org", agency.id)
         ids["invitation"] = _pending_invitation(app, db, university)
         ids.update(_panel(db, case))
+        ids["condition"], ids["complaint"] = _decision_condition(db, case)
         message = OutboxMessage(
             to_address="someone@example.org",
             subject="Hello",
@@ -197,8 +198,47 @@ def _panel(db: Any, case: Case) -> dict[str, int]:
     db.flush()
     objection = PanelObjection(case_id=case.id, member_id=active.id, reason="A tie")
     db.add(objection)
+    # A factual-accuracy comment of the provider, for the panel's response route.
+    from qaportal.reviews.models import FactualComment
+
+    comment = FactualComment(case_id=case.id, comment="A date is wrong")
+    db.add(comment)
     db.commit()
-    return {"panel_invitation": invited.id, "panel_member": active.id, "objection": objection.id}
+    return {
+        "panel_invitation": invited.id,
+        "panel_member": active.id,
+        "objection": objection.id,
+        "factual_comment": comment.id,
+    }
+
+
+def _decision_condition(db: Any, case: Case) -> tuple[int, int]:
+    """A decision with one condition and a complaint on the world's case (its state is left
+    alone: the decision routes refuse by state after access has been checked)."""
+    import datetime as dt
+
+    from qaportal.decisions.models import (
+        Complaint,
+        Decision,
+        DecisionCondition,
+        DecisionStatus,
+        EqaStatus,
+        Outcome,
+    )
+
+    decision = Decision(
+        case_id=case.id,
+        status=DecisionStatus.CURRENT,
+        outcome=Outcome.CONDITIONAL,
+        eqa_status=EqaStatus.VOLUNTARY,
+        rationale="Conditions apply.",
+        decided_on=dt.date(2026, 1, 1),
+        conditions=[DecisionCondition(text="Publish results", due_on=dt.date(2027, 1, 1))],
+    )
+    complaint = Complaint(case_id=case.id, text="Too slow")
+    db.add_all([decision, complaint])
+    db.commit()
+    return decision.conditions[0].id, complaint.id
 
 
 def mark_case_submitted(app: Flask, world: World) -> None:

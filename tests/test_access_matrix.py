@@ -88,6 +88,19 @@ PANEL_MEMBERS = rule([AA, AO, PA, PE, PR], hidden=[RV, X])
 PANEL_OBJECTION = rule([PA], forbidden=[AA, AO, PE, PR], hidden=[RV, X])
 REVIEW_INVITATION = rule([RV], forbidden=[AA, AO], hidden=[PA, PE, PR, X])
 REVIEW_CASE = rule([AA, AO, PR], forbidden=[PA, PE], hidden=[RV, X])
+# Decisions: between the agency and the provider; the panel reads the case but not these.
+DECISION_READ = rule([AA, AO, PA, PE], forbidden=[PR], hidden=[RV, X])
+AGENCY_DECISION_WORK = rule([AA, AO], forbidden=[PA, PE, PR], hidden=[RV, X])
+PROVIDER_CONDITION_WORK = rule([PA, PE], forbidden=[AA, AO, PR], hidden=[RV, X])
+# Findings: a seated member records their own judgements; the chair (the world's panel has
+# none seated) consolidates, sends and answers; the agency reads every judgement and keeps
+# the visit record; the provider reads the draft report from factual check on (see
+# test_provider_reads_the_draft_report_at_factual_check), never a member's judgement.
+OWN_JUDGEMENTS = rule([PR], forbidden=[AA, AO, PA, PE], hidden=[RV, X])
+ALL_JUDGEMENTS = rule([AA, AO], forbidden=[PR, PA, PE], hidden=[RV, X])
+CHAIR_ONLY = rule([], forbidden=[AA, AO, PR, PA, PE], hidden=[RV, X])
+SITE_VISIT_READ = rule([AA, AO, PR], forbidden=[PA, PE], hidden=[RV, X])
+SITE_VISIT_WRITE = rule([AA, AO], forbidden=[PR, PA, PE], hidden=[RV, X])
 
 # endpoint -> (url template, expectations for every method, or {method: expectations}).
 # Ids come from the world (tests/access_world.py).
@@ -207,6 +220,42 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "reviews.workspace": ("/reviews", signed_in()),
     "reviews.invitation": ("/reviews/invitations/{panel_invitation}", REVIEW_INVITATION),
     "reviews.case_workspace": ("/reviews/cases/{case}", REVIEW_CASE),
+    "reviews.findings_index": ("/reviews/cases/{case}/findings", OWN_JUDGEMENTS),
+    "reviews.judgement": ("/reviews/cases/{case}/findings/{criterion}", OWN_JUDGEMENTS),
+    "reviews.consolidation": ("/reviews/cases/{case}/consolidation", ALL_JUDGEMENTS),
+    "reviews.consolidate": ("/reviews/cases/{case}/consolidation/{criterion}", CHAIR_ONLY),
+    "reviews.outcome": ("/reviews/cases/{case}/outcome", CHAIR_ONLY),
+    "reviews.send_report": ("/reviews/cases/{case}/send", CHAIR_ONLY),
+    "reviews.site_visit": (
+        "/reviews/cases/{case}/site-visit",
+        {"GET": SITE_VISIT_READ, "POST": SITE_VISIT_WRITE},
+    ),
+    "reviews.report_page": ("/cases/{case}/report", SITE_VISIT_READ),
+    "reviews.factual_comments": ("/cases/{case}/report/comments", CHAIR_ONLY),
+    "reviews.respond": ("/cases/{case}/report/comments/{factual_comment}/respond", CHAIR_ONLY),
+    "reviews.finalise": ("/cases/{case}/report/finalise", CHAIR_ONLY),
+    # decisions, appeals, follow-up (qaportal.decisions); the world's case is a draft, so the
+    # agency's and provider's actions are refused by state (409) after access is checked.
+    "decisions.decision": ("/cases/{case}/decision", DECISION_READ),
+    "decisions.record_decision": ("/cases/{case}/decision", AGENCY_DECISION_WORK),
+    "decisions.appeal": ("/cases/{case}/decision/appeal", PANEL_OBJECTION),
+    "decisions.committee": ("/cases/{case}/decision/committee", AGENCY_DECISION_WORK),
+    "decisions.appeal_outcome": ("/cases/{case}/decision/appeal-outcome", AGENCY_DECISION_WORK),
+    "decisions.answer_condition": (
+        "/cases/{case}/decision/conditions/{condition}/answer",
+        PROVIDER_CONDITION_WORK,
+    ),
+    "decisions.assess_condition": (
+        "/cases/{case}/decision/conditions/{condition}/assess",
+        AGENCY_DECISION_WORK,
+    ),
+    "decisions.act": ("/cases/{case}/decision/close", AGENCY_DECISION_WORK),
+    "decisions.settings": ("/agencies/{agency}/decision-settings", AGENCY_ADMIN_ONLY),
+    "decisions.complaints": (
+        "/cases/{case}/complaints",
+        {"GET": DECISION_READ, "POST": PROVIDER_CONDITION_WORK},
+    ),
+    "decisions.respond": ("/cases/{case}/complaints/{complaint}/respond", AGENCY_DECISION_WORK),
     # feedback (provider side)
     "feedback.campaigns": ("/orgs/{provider}/feedback", PROVIDER_STAFF_WORK),
     "feedback.new_campaign": ("/orgs/{provider}/feedback/new", PROVIDER_STAFF_WORK),
@@ -360,6 +409,40 @@ def test_agency_reads_the_self_assessment_once_submitted(app: Flask, world: Worl
     mark_case_submitted(app, world)
     for endpoint, expected in SUBMITTED_READS.items():
         _check(app, world, "GET", MATRIX[endpoint][0], expected)
+
+
+# At factual check the provider's staff read the draft report and comment on it; the rest
+# is unchanged (individual judgements stay hidden from the provider).
+AT_FACTUAL_CHECK = {
+    "reviews.report_page": ("GET", rule([AA, AO, PA, PE, PR], hidden=[RV, X])),
+    "reviews.factual_comments": ("POST", rule([PA, PE], forbidden=[AA, AO, PR], hidden=[RV, X])),
+    "reviews.consolidation": ("GET", ALL_JUDGEMENTS),
+    "reviews.judgement": ("GET", OWN_JUDGEMENTS),
+}
+
+
+def test_provider_reads_the_draft_report_at_factual_check(app: Flask, world: World) -> None:
+    from qaportal.cases.models import Case, CaseState
+    from qaportal.db import get_session
+
+    def at_factual_check(w: World) -> None:
+        with app.app_context():
+            db = get_session()
+            db.get(Case, w.ids["case"]).state = CaseState.FACTUAL_CHECK
+            db.commit()
+
+    at_factual_check(world)
+    for endpoint, (method, expected) in AT_FACTUAL_CHECK.items():
+        template = MATRIX[endpoint][0]
+        results = {}
+        for persona in ALL:
+            w = world
+            if method != "GET" and expected[persona] == "ok":
+                w = build_world(app, reset=True)
+                at_factual_check(w)
+            response = _request(_client(app, w, persona), method, _url(template, w))
+            results[persona] = _outcome(response)
+        assert results == expected, endpoint
 
 
 def test_observe(app: Flask, world: World) -> None:

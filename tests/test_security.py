@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from qaportal import create_app
 from qaportal.paths import TEMPLATES_DIR
@@ -84,8 +84,10 @@ def _url_for_rule(app: Flask, rule: Rule, ids: dict[str, int]) -> str:
     for name in rule.arguments:
         converter = rule._converters[name]
         kind = type(converter).__name__
-        if kind == "IntegerConverter":
+        if isinstance(converter, IntegerConverter):
             values[name] = ids.get(name, 1)
+        elif kind == "AnyConverter":
+            values[name] = sorted(converter.items)[0]
         elif kind == "UUIDConverter":
             values[name] = "00000000-0000-4000-8000-000000000001"
         else:

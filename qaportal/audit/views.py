@@ -12,8 +12,9 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from qaportal.access.policy import Action, authorize
+from qaportal.access.policy import authorize
 from qaportal.audit import queries
+from qaportal.audit.access import AuditAction
 from qaportal.audit.services import THROTTLE_WINDOW, close_windows, verify_chain
 from qaportal.db import get_session
 from qaportal.orgs.forms import choices
@@ -113,7 +114,7 @@ _REASONS = {
 @login_required
 def index(agency_id: int) -> str:
     agency = organisation_or_404(agency_id, OrgKind.AGENCY)
-    authorize(current_user, Action.AGENCY_VIEW_AUDIT, agency)
+    authorize(current_user, AuditAction.AGENCY_VIEW_AUDIT, agency)
     db = get_session()
     if close_windows(db):
         db.commit()
@@ -145,7 +146,7 @@ def index(agency_id: int) -> str:
 @login_required
 def verify(agency_id: int) -> Response:
     agency = organisation_or_404(agency_id, OrgKind.AGENCY)
-    authorize(current_user, Action.AGENCY_VIEW_AUDIT, agency)
+    authorize(current_user, AuditAction.AGENCY_VIEW_AUDIT, agency)
     db = get_session()
     if close_windows(db):
         db.commit()

@@ -11,12 +11,13 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from qaportal.access.policy import Action, can
+from qaportal.access.policy import can
 from qaportal.auth.models import AGENCY_STAFF_ROLES, Membership, Role, User
 from qaportal.cases import services, workflow
+from qaportal.cases.access import CaseAction
 from qaportal.cases.models import CaseState
 from qaportal.db import utcnow
-from qaportal.web.dashboard import Task, register_tasks
+from qaportal.web.dashboard import Link, Task
 
 # Finished cases leave the dashboard; the case list keeps them.
 _FINISHED = frozenset({CaseState.CLOSED, CaseState.WITHDRAWN})
@@ -85,7 +86,6 @@ def _agency_task(case: services.CaseSummary) -> Task:
     )
 
 
-@register_tasks
 def case_tasks(session: Session, user: User, membership: Membership) -> list[Task]:
     org = membership.organisation
     if membership.role in _PROVIDER_ROLES and org.is_provider:
@@ -94,7 +94,7 @@ def case_tasks(session: Session, user: User, membership: Membership) -> list[Tas
         build = _agency_task
     else:
         return []
-    if not can(user, Action.CASE_LIST, org):
+    if not can(user, CaseAction.CASE_LIST, org):
         return []
     today = utcnow().date()
     # One query for all the organisation's cases, with the current stage's due date.
@@ -131,3 +131,33 @@ def _with_due_date(task: Task, case: services.CaseSummary, today: dt.date) -> Ta
         task,
         detail=" ".join(part for part in (task.detail, _("Due on %(date)s.", date=date)) if part),
     )
+
+
+def case_links(user: User, membership: Membership) -> list[Link]:
+    org, org_id = membership.organisation, membership.organisation_id
+    links = []
+    if can(user, CaseAction.CASE_LIST, org):
+        links.append(Link(_("Accreditation cases"), url_for("cases.index")))
+    if can(user, CaseAction.CASE_OPEN, org):
+        links.append(
+            Link(_("Apply for accreditation"), url_for("cases.open_case", provider_id=org_id))
+        )
+    if can(user, CaseAction.AGENCY_MANAGE_FRAMEWORKS, org):
+        links.append(
+            Link(_("Framework requirements"), url_for("cases.requirements", agency_id=org_id))
+        )
+    return links
+
+
+def apply_step(user: User, membership: Membership) -> Link | None:
+    org = membership.organisation
+    if not (org.is_provider and can(user, CaseAction.CASE_OPEN, org)):
+        return None
+    url = url_for("cases.open_case", provider_id=membership.organisation_id)
+    return Link(_("Apply for accreditation"), url)
+
+
+def case_list_step(user: User, membership: Membership) -> Link | None:
+    if not can(user, CaseAction.CASE_LIST, membership.organisation):
+        return None
+    return Link(_("See all accreditation cases"), url_for("cases.index"))

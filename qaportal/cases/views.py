@@ -16,9 +16,9 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from qaportal.access.policy import Action, authorize, can
+from qaportal.access.policy import CoreAction, authorize, can
 from qaportal.cases import assessment, deadlines, screening, services, workflow
-from qaportal.cases import dashboard as _dashboard  # noqa: F401 - registers its tasks
+from qaportal.cases.access import CaseAction
 from qaportal.cases.forms import (
     ButtonForm,
     DeadlineForm,
@@ -75,12 +75,12 @@ def _locked(case: Case) -> tuple[str, int]:
 
 def _read_submission(case: Case) -> None:
     """The self-assessment and evidence pages: 403 for the agency while the case is a draft."""
-    authorize(current_user, Action.CASE_VIEW, case)
-    authorize(current_user, Action.CASE_READ_SUBMISSION, case)
+    authorize(current_user, CaseAction.CASE_VIEW, case)
+    authorize(current_user, CaseAction.CASE_READ_SUBMISSION, case)
 
 
 def _may_edit(case: Case) -> bool:
-    return can(current_user, Action.CASE_EDIT, case) and assessment.is_editable(case)
+    return can(current_user, CaseAction.CASE_EDIT, case) and assessment.is_editable(case)
 
 
 # ----- lists -------------------------------------------------------------------------------
@@ -89,20 +89,20 @@ def _may_edit(case: Case) -> bool:
 @bp.get("/cases")
 @login_required
 def index() -> str:
-    authorize(current_user, Action.VIEW_DASHBOARD)
+    authorize(current_user, CoreAction.VIEW_DASHBOARD)
     db = get_session()
     groups = []
     seen: set[int] = set()
     for membership in current_user.memberships:
         org = membership.organisation
-        if org.id in seen or not can(current_user, Action.CASE_LIST, org):
+        if org.id in seen or not can(current_user, CaseAction.CASE_LIST, org):
             continue
         seen.add(org.id)
         groups.append(
             {
                 "org": org,
                 "cases": services.list_cases(db, org),
-                "may_open": can(current_user, Action.CASE_OPEN, org),
+                "may_open": can(current_user, CaseAction.CASE_OPEN, org),
             }
         )
     return render_template(
@@ -120,7 +120,7 @@ def index() -> str:
 @login_required
 def open_case(provider_id: int) -> str | Response:
     provider = organisation_or_404(provider_id)
-    authorize(current_user, Action.CASE_OPEN, provider)
+    authorize(current_user, CaseAction.CASE_OPEN, provider)
     db = get_session()
     agencies = services.agencies(db)
     form = OpenCaseForm()
@@ -197,7 +197,7 @@ def _transition_forms(case: Case) -> list[dict[str, Any]]:
 
 
 def _deadline_form(case: Case, formdata: Any = None) -> DeadlineForm | None:
-    if not can(current_user, Action.CASE_SET_DEADLINES, case):
+    if not can(current_user, CaseAction.CASE_SET_DEADLINES, case):
         return None
     form = DeadlineForm(formdata=formdata)
     form.stage.choices = [SelectChoice(s.state.value, str(s.label)) for s in deadlines.STAGES]
@@ -223,8 +223,8 @@ def _show_page(case: Case, deadline_form: DeadlineForm | None = None, status: in
             today=utcnow().date(),
             state_label=workflow.state_label,
             may_edit=_may_edit(case),
-            may_read=can(current_user, Action.CASE_READ_SUBMISSION, case),
-            may_screen=can(current_user, Action.CASE_SCREEN, case),
+            may_read=can(current_user, CaseAction.CASE_READ_SUBMISSION, case),
+            may_screen=can(current_user, CaseAction.CASE_SCREEN, case),
         ),
         status,
     )
@@ -234,7 +234,7 @@ def _show_page(case: Case, deadline_form: DeadlineForm | None = None, status: in
 @login_required
 def show(case_id: int) -> Any:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_VIEW, case)
+    authorize(current_user, CaseAction.CASE_VIEW, case)
     return _show_page(case)
 
 
@@ -242,7 +242,7 @@ def show(case_id: int) -> Any:
 @login_required
 def set_deadline(case_id: int) -> Any:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_SET_DEADLINES, case)
+    authorize(current_user, CaseAction.CASE_SET_DEADLINES, case)
     form = _deadline_form(case, formdata=request.form)
     assert form is not None  # authorised above
     if not form.validate_on_submit():
@@ -312,7 +312,7 @@ def _screening_page(
 @login_required
 def screening_page(case_id: int) -> Any:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_SCREEN, case)
+    authorize(current_user, CaseAction.CASE_SCREEN, case)
     if request.method == "GET":
         return _screening_page(case)
     form = screening_form(screening.CHECKLIST, {}, formdata=request.form)
@@ -359,7 +359,7 @@ def screening_page(case_id: int) -> Any:
 @login_required
 def transition(case_id: int) -> str | Response | tuple[str, int]:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_TRANSITION, case)
+    authorize(current_user, CaseAction.CASE_TRANSITION, case)
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -478,7 +478,7 @@ def criterion(case_id: int, criterion_id: int) -> str | Response | tuple[str, in
         )
         return _criterion_page(case, criterion, form)
 
-    authorize(current_user, Action.CASE_EDIT, case)
+    authorize(current_user, CaseAction.CASE_EDIT, case)
     if not assessment.is_editable(case):
         return _locked(case)
     form = answer_form(criterion, formdata=request.form)
@@ -617,7 +617,7 @@ def _provider_type_labels() -> list[tuple[str, str]]:
 @login_required
 def requirements(agency_id: int) -> str | Response:
     agency = organisation_or_404(agency_id)
-    authorize(current_user, Action.AGENCY_MANAGE_FRAMEWORKS, agency)
+    authorize(current_user, CaseAction.AGENCY_MANAGE_FRAMEWORKS, agency)
     db = get_session()
     frameworks = services.agency_frameworks(db, agency)
     versions = services.current_versions(db, [f.id for f in frameworks])

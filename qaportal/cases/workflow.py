@@ -100,6 +100,9 @@ class Transition:
     notify: tuple[str, ...] = field(default_factory=tuple)  # "agency", "provider"
     button_class: str = ""
     effect: Effect | None = None
+    # An action taken on its own page with a form (endpoint taking ``case_id``): the case
+    # page links there instead of offering a bare button.
+    page: str | None = None
 
 
 def _complete_self_assessment(session: Session, case: Case) -> list[Any]:
@@ -118,6 +121,67 @@ def _keep_return_comments(session: Session, case: Case, user: User, reason: str)
 
 def _close_return_comments(session: Session, case: Case, user: User, reason: str) -> None:
     screening.resolve_returns(session, case)
+
+
+# The panel's report (qaportal/reviews/report.py), imported when used: the review domain
+# imports this module.
+def _draft_report_ready(session: Session, case: Case) -> list[Any]:
+    from qaportal.reviews.report import send_problems
+
+    return list(send_problems(session, case))
+
+
+def _send_draft_report(session: Session, case: Case, user: User, reason: str) -> None:
+    from qaportal.reviews.report import on_send
+
+    on_send(session, case, user, reason)
+
+
+def _factual_check_done(session: Session, case: Case) -> list[Any]:
+    from qaportal.reviews.report import finalise_problems
+
+    return list(finalise_problems(session, case))
+
+
+def _finalise_report(session: Session, case: Case, user: User, reason: str) -> None:
+    from qaportal.reviews.report import on_finalise
+
+    on_finalise(session, case, user, reason)
+
+
+# Decisions, appeals and follow-up (qaportal/decisions/services.py), imported when used.
+def _decisions(name: str) -> Any:
+    from qaportal.decisions import services as decisions
+
+    return getattr(decisions, name)
+
+
+def _decision_ready(session: Session, case: Case) -> list[Any]:
+    return list(_decisions("decision_ready")(session, case))
+
+
+def _promote_decision(session: Session, case: Case, user: User, reason: str) -> None:
+    _decisions("promote_decision")(session, case, user, reason)
+
+
+def _appeal_lodged_in_window(session: Session, case: Case) -> list[Any]:
+    return list(_decisions("within_appeal_window")(session, case))
+
+
+def _appeal_decided(session: Session, case: Case) -> list[Any]:
+    return list(_decisions("appeal_decided")(session, case))
+
+
+def _follow_up_due(session: Session, case: Case) -> list[Any]:
+    return list(_decisions("ready_for_follow_up")(session, case))
+
+
+def _closable_decided(session: Session, case: Case) -> list[Any]:
+    return list(_decisions("ready_to_close_decided")(session, case))
+
+
+def _conditions_met(session: Session, case: Case) -> list[Any]:
+    return list(_decisions("all_conditions_met")(session, case))
 
 
 PROVIDER_STAFF = frozenset({Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR})
@@ -177,6 +241,103 @@ TRANSITIONS: tuple[Transition, ...] = (
         _l("Withdraw the application"),
         notify=("agency",),
         button_class="danger",
+    ),
+    # ----- the panel's report and the provider's factual-accuracy check (qaportal/reviews) ---
+    # The provider's comments are stored by qaportal.reviews.report.submit_comments (the
+    # case stays at factual check); the chair answers them, then finalises.
+    Transition(
+        CaseState.IN_REVIEW,
+        "send_draft_report",
+        CaseState.FACTUAL_CHECK,
+        Party.PANEL_CHAIR,
+        frozenset({Role.REVIEWER}),
+        _l("Send the draft report to the provider"),
+        guard=_draft_report_ready,
+        notify=("provider", "agency"),
+        effect=_send_draft_report,
+        page="reviews.consolidation",
+    ),
+    Transition(
+        CaseState.FACTUAL_CHECK,
+        "finalise_report",
+        CaseState.DECISION_PENDING,
+        Party.PANEL_CHAIR,
+        frozenset({Role.REVIEWER}),
+        _l("Finalise the panel report"),
+        guard=_factual_check_done,
+        notify=("agency",),
+        effect=_finalise_report,
+        page="reviews.report_page",
+    ),
+    # ----- decision, appeal and follow-up (qaportal/decisions) ---------------------------
+    # "decide", "appeal" and "decide_appeal" store their record first (decision page); the
+    # guards refuse them without one, so a bare request moves nothing.
+    Transition(
+        CaseState.DECISION_PENDING,
+        "decide",
+        CaseState.DECIDED,
+        Party.AGENCY,
+        AGENCY_STAFF,
+        _l("Record the decision"),
+        guard=_decision_ready,
+        notify=("provider", "agency"),
+        effect=_promote_decision,
+        page="decisions.decision",
+    ),
+    Transition(
+        CaseState.DECIDED,
+        "appeal",
+        CaseState.APPEAL,
+        Party.PROVIDER,
+        PROVIDER_ADMIN,
+        _l("Appeal against the decision"),
+        guard=_appeal_lodged_in_window,
+        notify=("agency", "provider"),
+        page="decisions.decision",
+    ),
+    Transition(
+        CaseState.APPEAL,
+        "decide_appeal",
+        CaseState.DECIDED,
+        Party.AGENCY,
+        AGENCY_STAFF,
+        _l("Record the appeals committee's outcome"),
+        guard=_appeal_decided,
+        notify=("provider", "agency"),
+        page="decisions.decision",
+    ),
+    Transition(
+        CaseState.DECIDED,
+        "start_follow_up",
+        CaseState.FOLLOW_UP,
+        Party.AGENCY,
+        AGENCY_STAFF,
+        _l("Start the follow-up of the conditions"),
+        guard=_follow_up_due,
+        notify=("provider",),
+        page="decisions.decision",
+    ),
+    Transition(
+        CaseState.DECIDED,
+        "close",
+        CaseState.CLOSED,
+        Party.AGENCY,
+        AGENCY_STAFF,
+        _l("Close the case"),
+        guard=_closable_decided,
+        notify=("provider",),
+        page="decisions.decision",
+    ),
+    Transition(
+        CaseState.FOLLOW_UP,
+        "close",
+        CaseState.CLOSED,
+        Party.AGENCY,
+        AGENCY_STAFF,
+        _l("Close the case: all conditions are met"),
+        guard=_conditions_met,
+        notify=("provider",),
+        page="decisions.decision",
     ),
 )
 

@@ -2,7 +2,7 @@
 
 Public, no sign-in: a published specification's Open Badges 3.0 Achievement, its
 AchievementCredential template and its ELM v3 JSON-LD; the data-format documentation.
-Provider staff (``Action.CATALOGUE_EDIT``): the catalogue as CSV, the CSV template, and the
+Provider staff (``CatalogueAction.CATALOGUE_EDIT``): the catalogue as CSV, the CSV template, and the
 import (upload → preview → commit).
 """
 
@@ -33,8 +33,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired, Regexp
 
-from qaportal.access.policy import Action, authorize, can
+from qaportal.access.policy import authorize, can
 from qaportal.catalogue import csv_io, exports_elm, exports_ob3, services
+from qaportal.catalogue.access import CatalogueAction
 from qaportal.catalogue.completeness import Status
 from qaportal.catalogue.models import SpecificationVersion
 from qaportal.db import get_session
@@ -97,7 +98,11 @@ def _limit_upload_size(state: BlueprintSetupState) -> None:
 def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     if request.endpoint in IMPORT_ENDPOINTS and request.view_args:
         org = get_session().get(Organisation, request.view_args.get("org_id"))
-        if org is not None and org.is_provider and can(current_user, Action.CATALOGUE_EDIT, org):
+        if (
+            org is not None
+            and org.is_provider
+            and can(current_user, CatalogueAction.CATALOGUE_EDIT, org)
+        ):
             return _import_page(org, UploadForm(formdata=None), [_too_large_message()], 413)
     return render_template(
         "errors/error.html",
@@ -205,7 +210,7 @@ def _csv_response(body: bytes, filename: str) -> Response:
 @login_required
 def export_csv(org_id: int) -> Response:
     org = organisation_or_404(org_id, OrgKind.PROVIDER)
-    authorize(current_user, Action.CATALOGUE_EDIT, org)
+    authorize(current_user, CatalogueAction.CATALOGUE_EDIT, org)
     return _csv_response(csv_io.export_csv(get_session(), org), csv_io.export_filename(org))
 
 
@@ -213,7 +218,7 @@ def export_csv(org_id: int) -> Response:
 @login_required
 def import_template(org_id: int) -> Response:
     org = organisation_or_404(org_id, OrgKind.PROVIDER)
-    authorize(current_user, Action.CATALOGUE_EDIT, org)
+    authorize(current_user, CatalogueAction.CATALOGUE_EDIT, org)
     return _csv_response(csv_io.template_csv(), "catalogue-import-template.csv")
 
 
@@ -273,7 +278,7 @@ def _preview_page(
 @login_required
 def import_upload(org_id: int) -> tuple[str, int]:
     org = organisation_or_404(org_id, OrgKind.PROVIDER)
-    authorize(current_user, Action.CATALOGUE_EDIT, org)
+    authorize(current_user, CatalogueAction.CATALOGUE_EDIT, org)
     form = UploadForm()
     if request.method == "GET":
         return _import_page(org, form)
@@ -302,7 +307,7 @@ def import_upload(org_id: int) -> tuple[str, int]:
 @login_required
 def import_commit(org_id: int) -> Any:
     org = organisation_or_404(org_id, OrgKind.PROVIDER)
-    authorize(current_user, Action.CATALOGUE_EDIT, org)
+    authorize(current_user, CatalogueAction.CATALOGUE_EDIT, org)
     form = CommitForm()
     if not form.validate_on_submit():
         abort(400)

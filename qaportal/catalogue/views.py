@@ -15,8 +15,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from qaportal.access.policy import Action, authorize, can
+from qaportal.access.policy import authorize, can
 from qaportal.catalogue import cli, search, services
+from qaportal.catalogue.access import CatalogueAction
 from qaportal.catalogue.completeness import ISSUED_CREDENTIAL_ELEMENTS, check_completeness
 from qaportal.catalogue.forms import CatalogueFilterForm, SpecificationForm, choice
 from qaportal.catalogue.labels import STATUS_LABELS
@@ -92,12 +93,12 @@ def _redirect_show(spec: Specification, **args: Any) -> Response:
 @login_required
 def index(org_id: int) -> str:
     org = organisation_or_404(org_id, OrgKind.PROVIDER)
-    authorize(current_user, Action.CATALOGUE_VIEW, org)
+    authorize(current_user, CatalogueAction.CATALOGUE_VIEW, org)
     return render_template(
         "catalogue/index.html",
         org=org,
         specifications=services.provider_specifications(get_session(), org.id),
-        can_edit=can(current_user, Action.CATALOGUE_EDIT, org),
+        can_edit=can(current_user, CatalogueAction.CATALOGUE_EDIT, org),
     )
 
 
@@ -130,7 +131,7 @@ def _show_missing(form: SpecificationForm, exc: services.IncompleteSpecification
 @login_required
 def create(org_id: int) -> str | Response | tuple[str, int]:
     org = organisation_or_404(org_id, OrgKind.PROVIDER)
-    authorize(current_user, Action.CATALOGUE_EDIT, org)
+    authorize(current_user, CatalogueAction.CATALOGUE_EDIT, org)
     language = services.default_text_language(get_session(), org, str(get_locale() or ""))
     # A post without the field (a script, an old page) keeps the default; an empty or unknown
     # value is a field error.
@@ -186,7 +187,7 @@ def _publish_from_form(form: SpecificationForm, version: SpecificationVersion) -
 @login_required
 def show(org_id: int, spec_id: int) -> str:
     spec = _spec_or_404(org_id, spec_id)
-    authorize(current_user, Action.SPEC_VIEW, spec)
+    authorize(current_user, CatalogueAction.SPEC_VIEW, spec)
     number = request.args.get("version", type=int)
     if number is not None:
         version = services.version_number(spec, number)
@@ -203,8 +204,8 @@ def show(org_id: int, spec_id: int) -> str:
         published=services.published_of(spec),
         report=check_completeness(version),
         issued_elements=ISSUED_CREDENTIAL_ELEMENTS,
-        can_edit=can(current_user, Action.SPEC_EDIT, spec) and spec.retired_at is None,
-        can_retire=can(current_user, Action.SPEC_RETIRE, spec) and spec.retired_at is None,
+        can_edit=can(current_user, CatalogueAction.SPEC_EDIT, spec) and spec.retired_at is None,
+        can_retire=can(current_user, CatalogueAction.SPEC_RETIRE, spec) and spec.retired_at is None,
     )
 
 
@@ -212,7 +213,7 @@ def show(org_id: int, spec_id: int) -> str:
 @login_required
 def edit(org_id: int, spec_id: int) -> str | Response | tuple[str, int]:
     spec = _spec_or_404(org_id, spec_id)
-    authorize(current_user, Action.SPEC_EDIT, spec)
+    authorize(current_user, CatalogueAction.SPEC_EDIT, spec)
     version = services.draft_of(spec)
     if version is None or spec.retired_at is not None:
         flash(
@@ -266,7 +267,7 @@ def edit(org_id: int, spec_id: int) -> str | Response | tuple[str, int]:
 @login_required
 def publish(org_id: int, spec_id: int) -> Response:
     spec = _spec_or_404(org_id, spec_id)
-    authorize(current_user, Action.SPEC_EDIT, spec)
+    authorize(current_user, CatalogueAction.SPEC_EDIT, spec)
     version = services.draft_of(spec)
     if version is None or spec.retired_at is not None:
         flash(_("There is no draft to publish."), "error")
@@ -297,7 +298,7 @@ def publish(org_id: int, spec_id: int) -> Response:
 @login_required
 def new_version(org_id: int, spec_id: int) -> Response:
     spec = _spec_or_404(org_id, spec_id)
-    authorize(current_user, Action.SPEC_EDIT, spec)
+    authorize(current_user, CatalogueAction.SPEC_EDIT, spec)
     db = get_session()
     try:
         version = services.new_version(db, spec, current_actor())
@@ -320,7 +321,7 @@ def new_version(org_id: int, spec_id: int) -> Response:
 @login_required
 def retire(org_id: int, spec_id: int) -> Response:
     spec = _spec_or_404(org_id, spec_id)
-    authorize(current_user, Action.SPEC_RETIRE, spec)
+    authorize(current_user, CatalogueAction.SPEC_RETIRE, spec)
     db = get_session()
     try:
         services.retire(db, spec, current_actor())
@@ -336,7 +337,7 @@ def retire(org_id: int, spec_id: int) -> Response:
 @login_required
 def history(org_id: int, spec_id: int) -> str:
     spec = _spec_or_404(org_id, spec_id)
-    authorize(current_user, Action.SPEC_VIEW, spec)
+    authorize(current_user, CatalogueAction.SPEC_VIEW, spec)
     versions = sorted(spec.versions, key=lambda v: v.number, reverse=True)
     numbers = [v.number for v in versions]
     new_n = request.args.get("b", type=int) or numbers[0]

@@ -18,14 +18,16 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from qaportal.access.policy import Action, authorize, can
+from qaportal.access.policy import authorize, can
 from qaportal.cases import assessment
+from qaportal.cases.access import CaseAction
 from qaportal.cases.forms import ButtonForm, LinkEvidenceForm
 from qaportal.cases.models import Case
 from qaportal.cases.services import load_case
 from qaportal.cases.workflow import state_label
 from qaportal.db import get_session
 from qaportal.evidence import services
+from qaportal.evidence.access import EvidenceAction
 from qaportal.evidence.forms import UploadForm
 from qaportal.evidence.inspection import Rejected, ZipLimits
 from qaportal.evidence.models import Evidence
@@ -86,15 +88,15 @@ def _criteria_choices(case: Case) -> list[SelectChoice]:
 @login_required
 def index(case_id: int) -> str | Response | tuple[str, int]:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_VIEW, case)
-    authorize(current_user, Action.CASE_READ_SUBMISSION, case)
+    authorize(current_user, CaseAction.CASE_VIEW, case)
+    authorize(current_user, CaseAction.CASE_READ_SUBMISSION, case)
     db = get_session()
-    may_edit = can(current_user, Action.CASE_EDIT, case) and assessment.is_editable(case)
+    may_edit = can(current_user, CaseAction.CASE_EDIT, case) and assessment.is_editable(case)
     form = UploadForm()
     form.criteria.choices = _criteria_choices(case)
     status = 200
     if request.method == "POST":
-        authorize(current_user, Action.CASE_EDIT, case)
+        authorize(current_user, CaseAction.CASE_EDIT, case)
         if not assessment.is_editable(case):
             return _locked(case)
         if form.validate_on_submit():
@@ -159,9 +161,9 @@ def index(case_id: int) -> str | Response | tuple[str, int]:
 @login_required
 def download(case_id: int, evidence_id: int) -> Response:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_VIEW, case)
+    authorize(current_user, CaseAction.CASE_VIEW, case)
     evidence = _evidence_of_case(case, evidence_id)
-    authorize(current_user, Action.EVIDENCE_DOWNLOAD, evidence)
+    authorize(current_user, EvidenceAction.EVIDENCE_DOWNLOAD, evidence)
     storage = get_storage()
     if not storage.exists(evidence.file.storage_key):
         abort(404)
@@ -184,7 +186,7 @@ def download(case_id: int, evidence_id: int) -> Response:
 @login_required
 def link(case_id: int, criterion_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_EDIT, case)
+    authorize(current_user, CaseAction.CASE_EDIT, case)
     criterion = assessment.criterion_of_case(get_session(), case, criterion_id)
     if criterion is None:
         abort(404)
@@ -217,7 +219,7 @@ def link(case_id: int, criterion_id: int) -> Response | tuple[str, int]:
 @login_required
 def unlink(case_id: int, criterion_id: int, evidence_id: int) -> Response | tuple[str, int]:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_EDIT, case)
+    authorize(current_user, CaseAction.CASE_EDIT, case)
     criterion = assessment.criterion_of_case(get_session(), case, criterion_id)
     if criterion is None:
         abort(404)

@@ -25,7 +25,7 @@ from qaportal.evidence.storage import Storage
 from qaportal.feedback.models import Campaign, FeedbackKind
 from qaportal.feedback.services import FeedbackError
 from qaportal.frameworks.models import Criterion
-from qaportal.jobs import JobFailed, register
+from qaportal.jobs import JobFailed
 from qaportal.jobs.models import BackgroundJob
 
 QA_ELEMENT = {FeedbackKind.LEARNER: "learner_feedback", FeedbackKind.PEER: "peer_feedback"}
@@ -131,6 +131,7 @@ def attach_summary(
 # ----- off the request: the summary as a background job --------------------------------------
 
 SUMMARY_REPORT = "feedback-summary"
+# Registered with attach_summary_job by qaportal.feedback.register at start-up.
 JOB_KIND = "feedback-summary"
 
 
@@ -209,6 +210,3 @@ def attach_summary_job(session: Session, job: BackgroundJob) -> dict[str, Any]:
     except FeedbackError as exc:
         raise JobFailed(exc.message) from exc
     return {"evidence": evidence.id, "case_id": case.id}
-
-
-register(JOB_KIND, attach_summary_job, max_attempts=3)

@@ -34,15 +34,16 @@ from werkzeug.exceptions import HTTPException
 from wtforms import SelectChoice
 
 from qaportal import tasks
-from qaportal.access.policy import Action, authorize
+from qaportal.access.policy import authorize
 from qaportal.audit.services import Actor
+from qaportal.cases.access import CaseAction
 from qaportal.catalogue.models import Specification
 from qaportal.db import get_session, utcnow
 from qaportal.extensions import limiter
 from qaportal.feedback import attach as attach_service
 from qaportal.feedback import charts, exports, results, services
-from qaportal.feedback import dashboard as _dashboard  # noqa: F401 - registers its tasks
 from qaportal.feedback import questionnaire as qn
+from qaportal.feedback.access import FeedbackAction
 from qaportal.feedback.forms import (
     AddressFileForm,
     AttachForm,
@@ -117,7 +118,9 @@ def _too_many(error: HTTPException) -> tuple[str, int]:
 # ----- helpers -----------------------------------------------------------------------------
 
 
-def _campaign_or_404(campaign_id: int, action: Action = Action.FEEDBACK_VIEW) -> Campaign:
+def _campaign_or_404(
+    campaign_id: int, action: FeedbackAction = FeedbackAction.FEEDBACK_VIEW
+) -> Campaign:
     campaign = services.load_campaign(get_session(), campaign_id)
     if campaign is None:
         abort(404)
@@ -140,7 +143,7 @@ def _threshold(campaign: Campaign) -> int:
 @login_required
 def campaigns(org_id: int) -> str:
     org = organisation_or_404(org_id)
-    authorize(current_user, Action.FEEDBACK_LIST, org)
+    authorize(current_user, FeedbackAction.FEEDBACK_LIST, org)
     db = get_session()
     return render_template(
         "feedback/campaigns.html",
@@ -154,7 +157,7 @@ def campaigns(org_id: int) -> str:
 @login_required
 def new_campaign(org_id: int) -> str | Response:
     org = organisation_or_404(org_id)
-    authorize(current_user, Action.FEEDBACK_CREATE, org)
+    authorize(current_user, FeedbackAction.FEEDBACK_CREATE, org)
     db = get_session()
     form = CampaignForm()
     choices = services.provider_specifications(db, org.id)
@@ -207,7 +210,7 @@ def campaign(campaign_id: int) -> str:
 @bp.post("/feedback/campaigns/<int:campaign_id>/close")
 @login_required
 def close(campaign_id: int) -> Response:
-    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    target = _campaign_or_404(campaign_id, FeedbackAction.FEEDBACK_MANAGE)
     form = ConfirmForm()
     if form.validate_on_submit():
         db = get_session()
@@ -225,7 +228,7 @@ def close(campaign_id: int) -> Response:
 @bp.route("/feedback/campaigns/<int:campaign_id>/invitations", methods=["GET", "POST"])
 @login_required
 def invite(campaign_id: int) -> str | Response | tuple[str, int]:
-    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    target = _campaign_or_404(campaign_id, FeedbackAction.FEEDBACK_MANAGE)
     form = AddressFileForm()
     problems: list[services.AddressProblem] = []
     if form.validate_on_submit():
@@ -254,7 +257,7 @@ def invite(campaign_id: int) -> str | Response | tuple[str, int]:
 @bp.post("/feedback/campaigns/<int:campaign_id>/reminders")
 @login_required
 def remind(campaign_id: int) -> Response:
-    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    target = _campaign_or_404(campaign_id, FeedbackAction.FEEDBACK_MANAGE)
     if ConfirmForm().validate_on_submit():
         db = get_session()
         count = services.send_reminders(db, current_actor(), _base_url(), campaign=target)
@@ -277,7 +280,7 @@ def remind(campaign_id: int) -> Response:
 @bp.route("/feedback/campaigns/<int:campaign_id>/codes", methods=["GET", "POST"])
 @login_required
 def codes(campaign_id: int) -> str | tuple[str, int]:
-    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    target = _campaign_or_404(campaign_id, FeedbackAction.FEEDBACK_MANAGE)
     form = CodesForm()
     if form.validate_on_submit():
         db = get_session()
@@ -359,7 +362,7 @@ def export_aggregates(campaign_id: int) -> Response:
 @bp.route("/feedback/campaigns/<int:campaign_id>/attach", methods=["GET", "POST"])
 @login_required
 def attach(campaign_id: int) -> str | Response | tuple[str, int]:
-    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    target = _campaign_or_404(campaign_id, FeedbackAction.FEEDBACK_MANAGE)
     db = get_session()
     found = results.campaign_results(db, target, _threshold(target))
     cases = attach_service.attachable_cases(db, target.provider_id)
@@ -371,7 +374,7 @@ def attach(campaign_id: int) -> str | Response | tuple[str, int]:
         case = next((c for c in cases if c.id == form.case.data), None)
         if case is None:
             abort(404)
-        authorize(current_user, Action.CASE_EDIT, case)
+        authorize(current_user, CaseAction.CASE_EDIT, case)
         try:
             attach_service.check_attachable(db, target, case)
         except services.FeedbackError as exc:
@@ -396,7 +399,7 @@ def attach(campaign_id: int) -> str | Response | tuple[str, int]:
 @bp.get("/feedback/campaigns/<int:campaign_id>/attach/<job_id>")
 @login_required
 def attach_status(campaign_id: int, job_id: str) -> str:
-    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    target = _campaign_or_404(campaign_id, FeedbackAction.FEEDBACK_MANAGE)
     db = get_session()
     job = attach_service.summary_job(db, target, job_id) or abort(404)
     return render_template(
@@ -410,12 +413,12 @@ def attach_status(campaign_id: int, job_id: str) -> str:
 @bp.post("/feedback/campaigns/<int:campaign_id>/attach/<job_id>/retry")
 @login_required
 def attach_retry(campaign_id: int, job_id: str) -> Response:
-    target = _campaign_or_404(campaign_id, Action.FEEDBACK_MANAGE)
+    target = _campaign_or_404(campaign_id, FeedbackAction.FEEDBACK_MANAGE)
     db = get_session()
     job = attach_service.summary_job(db, target, job_id) or abort(404)
     case = attach_service.summary_job_case(db, job)
     if case is not None:
-        authorize(current_user, Action.CASE_EDIT, case)
+        authorize(current_user, CaseAction.CASE_EDIT, case)
     if ConfirmForm().validate_on_submit():
         try:
             job_services.retry(db, job, current_actor())
@@ -432,7 +435,7 @@ def attach_retry(campaign_id: int, job_id: str) -> Response:
 @login_required
 def trend(org_id: int, spec_id: int) -> str:
     org = organisation_or_404(org_id)
-    authorize(current_user, Action.FEEDBACK_LIST, org)
+    authorize(current_user, FeedbackAction.FEEDBACK_LIST, org)
     db = get_session()
     spec = db.get(Specification, spec_id)
     if spec is None or spec.provider_id != org.id:
@@ -459,7 +462,7 @@ def trend(org_id: int, spec_id: int) -> str:
 @login_required
 def settings(agency_id: int) -> str | Response | tuple[str, int]:
     agency = organisation_or_404(agency_id)
-    authorize(current_user, Action.FEEDBACK_SETTINGS, agency)
+    authorize(current_user, FeedbackAction.FEEDBACK_SETTINGS, agency)
     db = get_session()
     form = ThresholdForm()
     if request.method == "GET":

@@ -1,7 +1,9 @@
 """Background jobs: kinds of work that run off the request, with a state the pages can show.
 
-A domain registers each kind of job it queues (``register``) from its own module; the
-runner (:mod:`qaportal.jobs.runner`) looks the handler up by the job's ``kind``. A handler
+A domain registers each kind of job it queues (``register``) from its package's
+``register(app)`` at start-up (``qaportal.feedback.register``); the runner
+(:mod:`qaportal.jobs.runner`) looks the handler up by the job's ``kind``, and the queue
+(:mod:`qaportal.tasks`) carries only "run job <id>", so neither imports a domain. A handler
 gets a database session and the job, does its work in that session without committing, and
 returns a small result to keep on the job (ids, not documents); the runner commits the work
 and the job's "done" together, so a worker that dies mid-way leaves neither. A handler

@@ -16,7 +16,6 @@ from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qaportal.db import Base, UTCDateTime, utcnow
-from qaportal.orgs.models import enum_values
 
 
 class JobState(enum.StrEnum):
@@ -33,7 +32,12 @@ class BackgroundJob(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[JobState] = mapped_column(
-        Enum(JobState, native_enum=False, length=16, values_callable=enum_values),
+        Enum(
+            JobState,
+            native_enum=False,
+            length=16,
+            values_callable=lambda states: [state.value for state in states],
+        ),
         default=JobState.QUEUED,
         index=True,
     )

@@ -9,9 +9,10 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from qaportal.access.policy import Action, authorize
+from qaportal.access.policy import authorize
 from qaportal.db import get_session
 from qaportal.notifications import services
+from qaportal.notifications.access import NotificationAction
 from qaportal.notifications.forms import STATUS_LABELS, OutboxFilterForm, RetryForm
 from qaportal.notifications.models import OutboxMessage
 from qaportal.orgs.models import Organisation, OrgKind
@@ -29,7 +30,7 @@ def _message(agency: Organisation, message_id: int) -> OutboxMessage:
 @login_required
 def outbox(agency_id: int) -> str:
     agency = organisation_or_404(agency_id, OrgKind.AGENCY)
-    authorize(current_user, Action.AGENCY_VIEW_OUTBOX, agency)
+    authorize(current_user, NotificationAction.AGENCY_VIEW_OUTBOX, agency)
     filters = OutboxFilterForm(formdata=MultiDict(request.args))
     status = filters.selected_status()
     page = services.outbox_page(
@@ -51,7 +52,7 @@ def outbox(agency_id: int) -> str:
 @login_required
 def retry_all(agency_id: int) -> Response:
     agency = organisation_or_404(agency_id, OrgKind.AGENCY)
-    authorize(current_user, Action.AGENCY_RETRY_OUTBOX, agency)
+    authorize(current_user, NotificationAction.AGENCY_RETRY_OUTBOX, agency)
     if RetryForm().validate_on_submit():
         db = get_session()
         count = services.retry_all_failed(db, agency.id, current_actor())
@@ -76,7 +77,7 @@ def retry_all(agency_id: int) -> Response:
 @login_required
 def message(agency_id: int, message_id: int) -> str:
     agency = organisation_or_404(agency_id, OrgKind.AGENCY)
-    authorize(current_user, Action.AGENCY_VIEW_OUTBOX, agency)
+    authorize(current_user, NotificationAction.AGENCY_VIEW_OUTBOX, agency)
     row = services.message_row(_message(agency, message_id))
     return render_template(
         "notifications/message.html",
@@ -90,7 +91,7 @@ def message(agency_id: int, message_id: int) -> str:
 @login_required
 def retry(agency_id: int, message_id: int) -> Response:
     agency = organisation_or_404(agency_id, OrgKind.AGENCY)
-    authorize(current_user, Action.AGENCY_RETRY_OUTBOX, agency)
+    authorize(current_user, NotificationAction.AGENCY_RETRY_OUTBOX, agency)
     found = _message(agency, message_id)
     form = RetryForm()
     if form.validate_on_submit():

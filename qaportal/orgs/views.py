@@ -9,12 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from qaportal.access.policy import Action, authorize, can, grantable_roles
+from qaportal.access.policy import authorize, can
 from qaportal.auth.invitations import InvitationError, invite
 from qaportal.auth.models import Membership, OneTimeToken, ReviewerCategory, Role, TokenPurpose
 from qaportal.db import get_session
 from qaportal.orgs import geo, queries
 from qaportal.orgs import staff as staff_services
+from qaportal.orgs.access import OrgAction, grantable_roles
 from qaportal.orgs.forms import (
     InviteForm,
     NewProviderForm,
@@ -62,12 +63,12 @@ def _agency_or_404(agency_id: int) -> Organisation:
 @login_required
 def show(org_id: int) -> str:
     org = _org_or_404(org_id)
-    authorize(current_user, Action.ORG_VIEW, org)
+    authorize(current_user, OrgAction.ORG_VIEW, org)
     return render_template(
         "orgs/show.html",
         org=org,
-        can_edit=can(current_user, Action.ORG_EDIT, org),
-        can_manage_staff=can(current_user, Action.ORG_MANAGE_STAFF, org),
+        can_edit=can(current_user, OrgAction.ORG_EDIT, org),
+        can_manage_staff=can(current_user, OrgAction.ORG_MANAGE_STAFF, org),
     )
 
 
@@ -75,7 +76,7 @@ def show(org_id: int) -> str:
 @login_required
 def edit(org_id: int) -> str | Response:
     org = _org_or_404(org_id)
-    authorize(current_user, Action.ORG_EDIT, org)
+    authorize(current_user, OrgAction.ORG_EDIT, org)
     form = ProfileForm(obj=org, kind=org.kind)
     if request.method == "GET" and org.provider_type and "provider_type" in form:
         form.provider_type.data = org.provider_type.value
@@ -110,7 +111,7 @@ def _render_staff(org: Organisation, form: InviteForm) -> str:
 @login_required
 def staff(org_id: int) -> str:
     org = _org_or_404(org_id)
-    authorize(current_user, Action.ORG_MANAGE_STAFF, org)
+    authorize(current_user, OrgAction.ORG_MANAGE_STAFF, org)
     return _render_staff(org, InviteForm(roles=grantable_roles(current_user, org)))
 
 
@@ -118,7 +119,7 @@ def staff(org_id: int) -> str:
 @login_required
 def invite_staff(org_id: int) -> str | Response:
     org = _org_or_404(org_id)
-    authorize(current_user, Action.ORG_MANAGE_STAFF, org)
+    authorize(current_user, OrgAction.ORG_MANAGE_STAFF, org)
     form = InviteForm(roles=grantable_roles(current_user, org))
     if form.validate_on_submit():
         db = get_session()
@@ -153,7 +154,7 @@ def _membership_or_404(org: Organisation, membership_id: int) -> Membership:
 @login_required
 def remove_member(org_id: int, membership_id: int) -> Response:
     org = _org_or_404(org_id)
-    authorize(current_user, Action.ORG_MANAGE_STAFF, org)
+    authorize(current_user, OrgAction.ORG_MANAGE_STAFF, org)
     membership = _membership_or_404(org, membership_id)
     db = get_session()
     try:
@@ -169,7 +170,7 @@ def remove_member(org_id: int, membership_id: int) -> Response:
 
 def _set_active(org_id: int, membership_id: int, active: bool) -> Response:
     org = _org_or_404(org_id)
-    authorize(current_user, Action.ORG_MANAGE_STAFF, org)
+    authorize(current_user, OrgAction.ORG_MANAGE_STAFF, org)
     membership = _membership_or_404(org, membership_id)
     back = redirect(url_for("orgs.staff", org_id=org.id))
     if membership.user_id == current_user.id:
@@ -179,7 +180,7 @@ def _set_active(org_id: int, membership_id: int, active: bool) -> Response:
     target = queries.load_user_with_memberships(db, membership.user_id)
     if target is None:
         abort(404)
-    authorize(current_user, Action.USER_SET_ACTIVE, target)
+    authorize(current_user, OrgAction.USER_SET_ACTIVE, target)
     try:
         staff_services.set_user_active(db, target, active, current_actor())
     except staff_services.StaffError as exc:
@@ -213,7 +214,7 @@ def reactivate_member(org_id: int, membership_id: int) -> Response:
 @login_required
 def revoke_invitation(org_id: int, invitation_id: int) -> Response:
     org = _org_or_404(org_id)
-    authorize(current_user, Action.ORG_MANAGE_STAFF, org)
+    authorize(current_user, OrgAction.ORG_MANAGE_STAFF, org)
     db = get_session()
     invitation = db.execute(
         select(OneTimeToken).where(
@@ -242,7 +243,7 @@ def revoke_invitation(org_id: int, invitation_id: int) -> Response:
 @login_required
 def providers(agency_id: int) -> str:
     agency = _agency_or_404(agency_id)
-    authorize(current_user, Action.AGENCY_MANAGE_PROVIDERS, agency)
+    authorize(current_user, OrgAction.AGENCY_MANAGE_PROVIDERS, agency)
     form = ProviderSearchForm(formdata=request.args)
     search = form.q.data if form.validate() else None
     page = queries.providers_page(
@@ -261,7 +262,7 @@ def providers(agency_id: int) -> str:
 @login_required
 def new_provider(agency_id: int) -> str | Response:
     agency = _agency_or_404(agency_id)
-    authorize(current_user, Action.AGENCY_MANAGE_PROVIDERS, agency)
+    authorize(current_user, OrgAction.AGENCY_MANAGE_PROVIDERS, agency)
     form = NewProviderForm(kind=OrgKind.PROVIDER)
     if form.validate_on_submit():
         db = get_session()
@@ -301,7 +302,7 @@ def new_provider(agency_id: int) -> str | Response:
 @login_required
 def reviewers(agency_id: int) -> str:
     agency = _agency_or_404(agency_id)
-    authorize(current_user, Action.AGENCY_MANAGE_REVIEWERS, agency)
+    authorize(current_user, OrgAction.AGENCY_MANAGE_REVIEWERS, agency)
     form = ReviewerFilterForm(formdata=request.args)
     form.validate()
     category = form.category.data if form.category.data in set(ReviewerCategory) else None
@@ -336,7 +337,7 @@ def reviewers(agency_id: int) -> str:
 @login_required
 def invite_reviewer(agency_id: int) -> str | Response:
     agency = _agency_or_404(agency_id)
-    authorize(current_user, Action.AGENCY_MANAGE_REVIEWERS, agency)
+    authorize(current_user, OrgAction.AGENCY_MANAGE_REVIEWERS, agency)
     form = ReviewerInviteForm()
     if form.validate_on_submit():
         db = get_session()
@@ -370,7 +371,7 @@ def invite_reviewer(agency_id: int) -> str | Response:
 @login_required
 def edit_reviewer(agency_id: int, membership_id: int) -> str | Response:
     agency = _agency_or_404(agency_id)
-    authorize(current_user, Action.AGENCY_MANAGE_REVIEWERS, agency)
+    authorize(current_user, OrgAction.AGENCY_MANAGE_REVIEWERS, agency)
     db = get_session()
     membership = queries.load_reviewer_membership(db, agency.id, membership_id)
     if membership is None:

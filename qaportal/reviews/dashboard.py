@@ -1,5 +1,6 @@
-"""Panel work on each dashboard: a reviewer's invitations and panels, an officer's panels
-short of a chair or a student and open objections, a provider's open objection window.
+"""Panel work on each dashboard: a reviewer's invitations and panels, judgements due, the
+chair's consolidation, report to send and responses to write; an officer's panels short of a
+chair or a student and open objections; a provider's open objection window and factual check.
 One query per source, whatever the number of cases."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from qaportal.cases.models import CaseState
 from qaportal.db import utcnow
 from qaportal.reviews import queries
 from qaportal.reviews.labels import role_label
-from qaportal.reviews.models import MemberStatus
+from qaportal.reviews.models import MemberStatus, PanelRole
 from qaportal.reviews.services import DEFAULT_OBJECTION_DAYS
 from qaportal.web.dashboard import Task, register_tasks
 
@@ -125,4 +126,94 @@ def panel_tasks(session: Session, user: User, membership: Membership) -> list[Ta
         return _agency_tasks(session, membership)
     if membership.role in PROVIDER_ROLES and org.is_provider:
         return _provider_tasks(session, membership)
+    return []
+
+
+def _findings_tasks(session: Session, user: User, membership: Membership) -> list[Task]:
+    tasks = []
+    for w in queries.findings_work(session, user.id, membership.organisation_id):
+        ref = w.reference
+        chair = w.role == PanelRole.CHAIR
+        if w.state == CaseState.IN_REVIEW:
+            if w.judged < w.criteria:
+                tasks.append(
+                    Task(
+                        _(
+                            "Judge %(n)d criteria left on %(reference)s",
+                            n=w.criteria - w.judged,
+                            reference=ref,
+                        ),
+                        url_for("reviews.findings_index", case_id=w.case_id),
+                    )
+                )
+            if chair and w.consolidated < w.criteria:
+                tasks.append(
+                    Task(
+                        _(
+                            "Consolidate the panel's judgement of %(n)d criteria of %(reference)s",
+                            n=w.criteria - w.consolidated,
+                            reference=ref,
+                        ),
+                        url_for("reviews.consolidation", case_id=w.case_id),
+                    )
+                )
+            elif chair:
+                tasks.append(
+                    Task(
+                        _("Send the draft report of %(reference)s to the provider", reference=ref),
+                        url_for("reviews.consolidation", case_id=w.case_id),
+                    )
+                )
+        elif chair and w.unanswered:
+            tasks.append(
+                Task(
+                    _(
+                        "Respond to %(n)d factual-accuracy comment(s) on %(reference)s",
+                        n=w.unanswered,
+                        reference=ref,
+                    ),
+                    url_for("reviews.report_page", case_id=w.case_id) + "#comments",
+                )
+            )
+        elif chair and w.comments_submitted:
+            tasks.append(
+                Task(
+                    _("Finalise the panel report of %(reference)s", reference=ref),
+                    url_for("reviews.report_page", case_id=w.case_id),
+                )
+            )
+        elif chair:
+            tasks.append(
+                Task(
+                    _("%(reference)s: the provider checks the draft report", reference=ref),
+                    url_for("reviews.report_page", case_id=w.case_id),
+                    waiting=True,
+                )
+            )
+    return tasks
+
+
+def _provider_factual_tasks(session: Session, membership: Membership) -> list[Task]:
+    today = utcnow().date()
+    return [
+        Task(
+            _(
+                "Check the draft panel report of %(reference)s for factual errors",
+                reference=c.reference,
+            ),
+            url_for("reviews.report_page", case_id=c.case_id) + "#comments",
+            _("Answer by %(date)s.", date=c.due_on.isoformat()) if c.due_on else "",
+            urgent=c.due_on is not None and c.due_on < today,
+        )
+        for c in queries.provider_factual_checks(session, membership.organisation_id)
+    ]
+
+
+@register_tasks
+def findings_tasks(session: Session, user: User, membership: Membership) -> list[Task]:
+    org = membership.organisation
+    if membership.role == Role.REVIEWER and org.is_agency:
+        return _findings_tasks(session, user, membership)
+    if membership.role in PROVIDER_ROLES and org.is_provider:
+        return _provider_factual_tasks(session, membership)
     return []

@@ -1,10 +1,13 @@
-"""Forms of the review domain: the pool filter, invitations, declarations, objections."""
+"""Forms of the review domain: the pool filter, invitations, declarations, objections,
+judgements, the site visit, the outcome and the factual-accuracy check."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DateField,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -117,3 +120,101 @@ class ResolveForm(PortalForm):
             Length(max=4000),
         ],
     )
+
+
+# ----- findings, site visit, the draft report ----------------------------------------------
+
+
+class FindingForm(PortalForm):
+    """A judgement of one criterion: a member's own, or the panel's consolidated one. The
+    levels are the criterion's scale, set by the view."""
+
+    level = RadioField(
+        _l("Judgement"),
+        choices=[],
+        validators=[DataRequired(message=_l("Choose one of the levels of the scale."))],
+    )
+    rationale = TextAreaField(
+        _l("Rationale"),
+        description=_l("What the judgement rests on: the evidence read, what the panel heard."),
+        validators=[
+            DataRequired(message=_l("Give the rationale of your judgement.")),
+            Length(max=20000),
+        ],
+    )
+    recommendations = TextAreaField(
+        _l("Recommendations"), validators=[Optional(), Length(max=20000)]
+    )
+    lock_version = HiddenField(default="0")
+
+
+class OutcomeForm(PortalForm):
+    outcome = RadioField(
+        _l("Recommended outcome"),
+        choices=[],
+        validators=[DataRequired(message=_l("Choose the panel's recommended outcome."))],
+    )
+    summary = TextAreaField(
+        _l("Summary of the panel's findings"),
+        validators=[
+            DataRequired(message=_l("Summarise the panel's findings.")),
+            Length(max=20000),
+        ],
+    )
+    lock_version = HiddenField(default="0")
+
+
+class SiteVisitForm(PortalForm):
+    visit_date = DateField(
+        _l("Date of the visit"),
+        validators=[InputRequired(message=_l("Give the date of the visit."))],
+    )
+    format = RadioField(
+        _l("Format"),
+        choices=[],
+        validators=[DataRequired(message=_l("Choose on site or online."))],
+    )
+    management = StringField(_l("Management"), validators=[Optional(), Length(max=1000)])
+    teaching = StringField(_l("Teaching staff"), validators=[Optional(), Length(max=1000)])
+    learners = StringField(_l("Learners"), validators=[Optional(), Length(max=1000)])
+    employers = StringField(_l("Employers and peers"), validators=[Optional(), Length(max=1000)])
+    qa_staff = StringField(_l("Quality-assurance staff"), validators=[Optional(), Length(max=1000)])
+    agenda = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=20000)])
+    notes = TextAreaField(
+        _l("Notes"),
+        description=_l("Internal to the panel and the agency: the provider never reads them."),
+        validators=[Optional(), Length(max=50000)],
+    )
+    lock_version = HiddenField(default="0")
+
+
+class ResponseForm(PortalForm):
+    response = TextAreaField(
+        _l("The panel's response"),
+        validators=[DataRequired(message=_l("Write the panel's response.")), Length(max=20000)],
+    )
+
+
+def comment_field_name(criterion_id: int) -> str:
+    return f"criterion_{criterion_id}"
+
+
+def factual_comments_form(criteria: list[tuple[int, str]], formdata: object = None) -> PortalForm:
+    """The provider's comments: one general field and one per criterion of the report."""
+
+    class FactualCommentsForm(PortalForm):
+        general = TextAreaField(
+            _l("General comments"),
+            description=_l("Leave every field empty if the report contains no factual errors."),
+            validators=[Optional(), Length(max=20000)],
+        )
+
+    for criterion_id, label in criteria:
+        setattr(
+            FactualCommentsForm,
+            comment_field_name(criterion_id),
+            TextAreaField(label, validators=[Optional(), Length(max=20000)]),
+        )
+    if formdata is None:
+        return FactualCommentsForm(formdata=None)
+    return FactualCommentsForm(formdata=formdata)

@@ -280,3 +280,102 @@ def provider_announcements(
         .order_by(Case.id)
     ).all()
     return [Announcement(*row) for row in rows]
+
+
+# ----- findings on the dashboards -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FindingsWork:
+    case_id: int
+    reference: str
+    state: Any
+    role: PanelRole
+    criteria: int  # criteria of the case's frameworks
+    judged: int  # of them judged by this member
+    consolidated: int  # of them with the panel's judgement
+    comments_submitted: bool
+    unanswered: int  # the provider's comments without the panel's response
+
+
+def findings_work(session: Session, user_id: int, agency_id: int) -> list[FindingsWork]:
+    """The reviewer's seats on cases in review or at factual check, with what is left to
+    do, counted by correlated subqueries in one statement."""
+    from qaportal.cases.models import CaseFramework, CaseState
+    from qaportal.frameworks.models import Criterion
+    from qaportal.reviews.models import FactualComment, Judgement, PanelJudgement, PanelReport
+
+    def count(column: Any, *where: Any) -> Any:
+        return (
+            select(func.count(column)).where(*where).correlate(Case, PanelMember).scalar_subquery()
+        )
+
+    criteria = (
+        select(func.count(Criterion.id))
+        .join(CaseFramework, CaseFramework.framework_version_id == Criterion.framework_version_id)
+        .where(CaseFramework.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            Case.id,
+            Case.reference,
+            Case.state,
+            PanelMember.role,
+            criteria,
+            count(Judgement.id, Judgement.member_id == PanelMember.id),
+            count(PanelJudgement.id, PanelJudgement.case_id == Case.id),
+            PanelReport.comments_submitted_at.is_not(None),
+            count(
+                FactualComment.id,
+                FactualComment.case_id == Case.id,
+                FactualComment.responded_at.is_(None),
+            ),
+        )
+        .join(Case, Case.id == PanelMember.case_id)
+        .outerjoin(PanelReport, PanelReport.case_id == Case.id)
+        .where(
+            PanelMember.user_id == user_id,
+            PanelMember.status == MemberStatus.ACTIVE,
+            Case.agency_id == agency_id,
+            Case.state.in_([CaseState.IN_REVIEW, CaseState.FACTUAL_CHECK]),
+        )
+        .order_by(Case.id)
+    ).all()
+    return [
+        FindingsWork(cid, ref, state, role, int(n), int(j), int(c), bool(sub), int(u))
+        for cid, ref, state, role, n, j, c, sub, u in rows
+    ]
+
+
+@dataclass(frozen=True)
+class FactualCheck:
+    case_id: int
+    reference: str
+    due_on: dt.date | None
+
+
+def provider_factual_checks(session: Session, provider_id: int) -> list[FactualCheck]:
+    """The provider's cases whose draft report awaits its factual-accuracy comments."""
+    from qaportal.cases.models import CaseDeadline, CaseState
+    from qaportal.reviews.models import PanelReport
+
+    rows = session.execute(
+        select(Case.id, Case.reference, CaseDeadline.due_on)
+        .join(PanelReport, PanelReport.case_id == Case.id)
+        .outerjoin(
+            CaseDeadline,
+            and_(
+                CaseDeadline.case_id == Case.id,
+                CaseDeadline.stage == CaseState.FACTUAL_CHECK,
+            ),
+        )
+        .where(
+            Case.provider_id == provider_id,
+            Case.state == CaseState.FACTUAL_CHECK,
+            PanelReport.comments_submitted_at.is_(None),
+        )
+        .order_by(CaseDeadline.due_on, Case.id)
+    ).all()
+    return [FactualCheck(*row) for row in rows]

@@ -17,15 +17,16 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from qaportal.access.policy import Action, authorize, can
+from qaportal.access.policy import CoreAction, authorize, can
 from qaportal.cases import assessment, workflow
 from qaportal.cases import services as case_services
+from qaportal.cases.access import CaseAction
 from qaportal.cases.models import Case, CaseState
 from qaportal.db import get_session, utcnow
 from qaportal.evidence.models import Evidence
-from qaportal.reviews import access as _access  # noqa: F401 - registers the panel rules
 from qaportal.reviews import dashboard as _dashboard  # noqa: F401 - registers its tasks
 from qaportal.reviews import queries, services
+from qaportal.reviews.access import ReviewAction
 from qaportal.reviews.forms import (
     DeclarationForm,
     InviteForm,
@@ -82,16 +83,16 @@ def _case_navigation() -> dict[str, Any]:
         links: list[tuple[str, str, str]] = []
         if case.state in _BEFORE_REVIEW:
             return links
-        if can(current_user, Action.PANEL_MANAGE, case):
+        if can(current_user, ReviewAction.PANEL_MANAGE, case):
             links.append(
                 ("reviews.panel", _("Review panel"), url_for("reviews.panel", case_id=case.id))
             )
-        elif can(current_user, Action.PANEL_VIEW, case):
+        elif can(current_user, ReviewAction.PANEL_VIEW, case):
             links.append(
                 ("reviews.members", _("Review panel"), url_for("reviews.members", case_id=case.id))
             )
-        if can(current_user, Action.REVIEW_WORKSPACE, case) and not can(
-            current_user, Action.PANEL_MANAGE, case
+        if can(current_user, ReviewAction.REVIEW_WORKSPACE, case) and not can(
+            current_user, ReviewAction.PANEL_MANAGE, case
         ):
             links.append(
                 (
@@ -100,9 +101,23 @@ def _case_navigation() -> dict[str, Any]:
                     url_for("reviews.case_workspace", case_id=case.id),
                 )
             )
-        return links
+        return links + _findings_links(case)
 
     return {"panel_links": panel_links}
+
+
+def _findings_links(case: Case) -> list[tuple[str, str, str]]:
+    pages = [
+        (ReviewAction.JUDGE, "reviews.findings_index", _("My judgements")),
+        (ReviewAction.READ_JUDGEMENTS, "reviews.consolidation", _("Consolidation")),
+        (ReviewAction.SITE_VISIT_VIEW, "reviews.site_visit", _("Site visit")),
+        (ReviewAction.REPORT_VIEW, "reviews.report_page", _("Panel report")),
+    ]
+    return [
+        (endpoint, label, url_for(endpoint, case_id=case.id))
+        for action, endpoint, label in pages
+        if can(current_user, action, case)
+    ]
 
 
 def objection_window() -> dt.timedelta:
@@ -176,7 +191,7 @@ def _panel_page(
         render_template(
             "reviews/panel.html",
             case=case,
-            may_read=can(current_user, Action.CASE_READ_SUBMISSION, case),
+            may_read=can(current_user, CaseAction.CASE_READ_SUBMISSION, case),
             filters=filters,
             pool=pool,
             members=members,
@@ -199,7 +214,7 @@ def _panel_page(
 @login_required
 def panel(case_id: int) -> tuple[str, int]:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.PANEL_MANAGE, case)
+    authorize(current_user, ReviewAction.PANEL_MANAGE, case)
     return _panel_page(case)
 
 
@@ -207,7 +222,7 @@ def panel(case_id: int) -> tuple[str, int]:
 @login_required
 def invite(case_id: int) -> tuple[str, int] | Response:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.PANEL_MANAGE, case)
+    authorize(current_user, ReviewAction.PANEL_MANAGE, case)
     form = InviteForm()
     if not form.validate_on_submit() or not form.reviewer.data:
         if not form.reviewer.data and not form.reviewer.errors:
@@ -241,7 +256,7 @@ def invite(case_id: int) -> tuple[str, int] | Response:
 @login_required
 def withdraw(case_id: int, member_id: int) -> tuple[str, int] | Response:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.PANEL_MANAGE, case)
+    authorize(current_user, ReviewAction.PANEL_MANAGE, case)
     member = _member_or_404(case, member_id)
     db = get_session()
     try:
@@ -258,7 +273,7 @@ def withdraw(case_id: int, member_id: int) -> tuple[str, int] | Response:
 @login_required
 def announce(case_id: int) -> tuple[str, int] | Response:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.PANEL_MANAGE, case)
+    authorize(current_user, ReviewAction.PANEL_MANAGE, case)
     db = get_session()
     try:
         count = services.announce(db, case, current_actor())
@@ -274,7 +289,7 @@ def announce(case_id: int) -> tuple[str, int] | Response:
 @login_required
 def resolve(case_id: int, objection_id: int) -> tuple[str, int] | Response:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.PANEL_MANAGE, case)
+    authorize(current_user, ReviewAction.PANEL_MANAGE, case)
     db = get_session()
     objection = db.get(PanelObjection, objection_id)
     if objection is None or objection.case_id != case.id:
@@ -311,7 +326,7 @@ def _members_page(
         for m in queries.panel(db, case.id)
         if m.status == MemberStatus.ACTIVE and m.announced_at is not None
     ]
-    may_object = can(current_user, Action.PANEL_OBJECT, case)
+    may_object = can(current_user, ReviewAction.PANEL_OBJECT, case)
     forms = forms or {}
     closes = {m.id: services.objection_closes(m, window) for m in members}
     if may_object:
@@ -322,7 +337,7 @@ def _members_page(
         render_template(
             "reviews/members.html",
             case=case,
-            may_read=can(current_user, Action.CASE_READ_SUBMISSION, case),
+            may_read=can(current_user, CaseAction.CASE_READ_SUBMISSION, case),
             members=members,
             closes=closes,
             forms=forms if may_object else {},
@@ -336,7 +351,7 @@ def _members_page(
 @login_required
 def members(case_id: int) -> tuple[str, int]:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.PANEL_VIEW, case)
+    authorize(current_user, ReviewAction.PANEL_VIEW, case)
     return _members_page(case)
 
 
@@ -344,7 +359,7 @@ def members(case_id: int) -> tuple[str, int]:
 @login_required
 def object_to(case_id: int, member_id: int) -> tuple[str, int] | Response:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.PANEL_OBJECT, case)
+    authorize(current_user, ReviewAction.PANEL_OBJECT, case)
     member = _member_or_404(case, member_id)
     form = ObjectionForm()
     db = get_session()
@@ -369,7 +384,7 @@ def object_to(case_id: int, member_id: int) -> tuple[str, int] | Response:
 @bp.get("/reviews")
 @login_required
 def workspace() -> str:
-    authorize(current_user, Action.VIEW_DASHBOARD)
+    authorize(current_user, CoreAction.VIEW_DASHBOARD)
     rows = queries.assignments(get_session(), current_user.id)
     return render_template(
         "reviews/workspace.html",
@@ -400,7 +415,7 @@ def invitation(member_id: int) -> tuple[str, int] | Response:
     member = db.get(PanelMember, member_id)
     if member is None:
         abort(404)
-    authorize(current_user, Action.REVIEW_DECLARE, member)
+    authorize(current_user, ReviewAction.REVIEW_DECLARE, member)
     form = DeclarationForm()
     if request.method == "GET":
         return _invitation_page(member, DeclarationForm(formdata=None))
@@ -446,10 +461,10 @@ def invitation(member_id: int) -> tuple[str, int] | Response:
 @login_required
 def case_workspace(case_id: int) -> str:
     case = _case_or_404(case_id)
-    authorize(current_user, Action.CASE_VIEW, case)
-    authorize(current_user, Action.REVIEW_WORKSPACE, case)
+    authorize(current_user, CaseAction.CASE_VIEW, case)
+    authorize(current_user, ReviewAction.REVIEW_WORKSPACE, case)
     db = get_session()
-    may_read = can(current_user, Action.CASE_READ_SUBMISSION, case)
+    may_read = can(current_user, CaseAction.CASE_READ_SUBMISSION, case)
     summaries = []
     if may_read:
         summaries = list(
@@ -472,3 +487,7 @@ def case_workspace(case_id: int) -> str:
         summaries=summaries,
         members=[m for m in queries.panel(db, case.id) if m.status == MemberStatus.ACTIVE],
     )
+
+
+# The findings' routes join this blueprint.
+from qaportal.reviews import findings_views as _findings_views  # noqa: E402, F401

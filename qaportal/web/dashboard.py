@@ -1,23 +1,24 @@
 """What each role sees first: per membership, a panel with the work waiting for the user,
 or words saying what will appear there and when, and links to the role's pages.
 
-Domains add the work they know about with :func:`register_tasks` from their own modules
-(``qaportal.cases.dashboard``, ``qaportal.feedback.dashboard``); this module imports none.
+The panels are assembled here; what goes in them comes from the domains, each from its
+own ``dashboard.py`` registered at start-up by the domain's ``register(app)``: its work
+(:func:`register_tasks`), its pages (:func:`register_links`) and the first step to suggest
+when nothing waits (:func:`register_next_step`). This module imports no domain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from qaportal.access.policy import Action, can
 from qaportal.auth.models import Membership, Role, User
 from qaportal.db import get_session
-from qaportal.orgs.queries import organisation_counts
 
 
 @dataclass
@@ -47,6 +48,36 @@ def register_tasks(source: TaskSource) -> TaskSource:
     if source not in _TASK_SOURCES:
         _TASK_SOURCES.append(source)
     return source
+
+
+LinkSource = Callable[[User, Membership], "list[Link]"]
+NextStepSource = Callable[[User, Membership], "Link | None"]
+# (order, source): the domains register in any order, the panel lists them in this one.
+_LINK_SOURCES: list[tuple[int, LinkSource]] = []
+_NEXT_STEP_SOURCES: list[tuple[int, NextStepSource]] = []
+
+
+def _add(registry: list[tuple[int, Any]], order: int, source: Any) -> None:
+    if all(known is not source for _order, known in registry):
+        registry.append((order, source))
+        registry.sort(key=lambda entry: entry[0])
+
+
+def register_links(source: LinkSource, *, order: int) -> LinkSource:
+    """Adds a domain's links to its pages to the panels (lower ``order`` first)."""
+    _add(_LINK_SOURCES, order, source)
+    return source
+
+
+def register_next_step(source: NextStepSource, *, order: int) -> NextStepSource:
+    """A first step a domain suggests on a panel where nothing waits; the lowest ``order``
+    that offers one is shown."""
+    _add(_NEXT_STEP_SOURCES, order, source)
+    return source
+
+
+def counted(label: str, count: int) -> str:
+    return _("%(label)s (%(count)d)", label=label, count=count)
 
 
 @dataclass
@@ -116,19 +147,13 @@ def _empty_state(role: Role) -> str:
     }[role]
 
 
-def _next_step(user: User, role: Role, org_id: int) -> Link | None:
-    org = next(m.organisation for m in user.memberships if m.organisation_id == org_id)
-    if role == Role.REVIEWER:
+def _next_step(user: User, membership: Membership) -> Link | None:
+    if membership.role == Role.REVIEWER:
         return Link(_("Check your account details"), url_for("auth.account"))
-    if org.is_provider and can(user, Action.CASE_OPEN, org):
-        return Link(_("Apply for accreditation"), url_for("cases.open_case", provider_id=org_id))
-    if org.is_provider and can(user, Action.FEEDBACK_CREATE, org):
-        return Link(
-            _("Open a learner or peer feedback campaign"),
-            url_for("feedback.new_campaign", org_id=org_id),
-        )
-    if can(user, Action.CASE_LIST, org):
-        return Link(_("See all accreditation cases"), url_for("cases.index"))
+    for _order, source in _NEXT_STEP_SOURCES:
+        step = source(user, membership)
+        if step is not None:
+            return step
     return None
 
 
@@ -136,80 +161,8 @@ def _tasks(session: Session, user: User, membership: Membership) -> list[Task]:
     return [task for source in _TASK_SOURCES for task in source(session, user, membership)]
 
 
-def _counted(label: str, count: int) -> str:
-    return _("%(label)s (%(count)d)", label=label, count=count)
-
-
-def _links(user: User, role: Role, org_id: int) -> list[Link]:
-    org = next(m.organisation for m in user.memberships if m.organisation_id == org_id)
-    links = []
-    manages = [
-        can(user, action, org)
-        for action in (
-            Action.AGENCY_MANAGE_PROVIDERS,
-            Action.AGENCY_MANAGE_REVIEWERS,
-            Action.ORG_MANAGE_STAFF,
-        )
-    ]
-    counts = organisation_counts(get_session(), org_id) if any(manages) else None
-    if manages[0] and counts is not None:
-        links.append(
-            Link(
-                _counted(_("Provider organisations"), counts.providers),
-                url_for("orgs.providers", agency_id=org_id),
-            )
-        )
-    if manages[1] and counts is not None:
-        links.append(
-            Link(
-                _(
-                    "Reviewer pool (%(available)d of %(total)d available)",
-                    available=counts.available_reviewers,
-                    total=counts.reviewers,
-                ),
-                url_for("orgs.reviewers", agency_id=org_id),
-            )
-        )
-    if manages[2] and counts is not None:
-        links.append(
-            Link(
-                _(
-                    "Staff and invitations (%(members)d members, %(pending)d pending)",
-                    members=counts.members,
-                    pending=counts.pending_invitations,
-                ),
-                url_for("orgs.staff", org_id=org_id),
-            )
-        )
-    if can(user, Action.AGENCY_VIEW_AUDIT, org):
-        links.append(Link(_("Audit trail"), url_for("audit.index", agency_id=org_id)))
-    if can(user, Action.AGENCY_VIEW_OUTBOX, org):
-        links.append(Link(_("Email outbox"), url_for("notifications.outbox", agency_id=org_id)))
-    if role in (Role.PROVIDER_ADMIN, Role.PROVIDER_EDITOR):
-        links.append(Link(_("Provider profile"), url_for("orgs.show", org_id=org_id)))
-    if org.is_agency and can(user, Action.ORG_EDIT, org):
-        links.append(Link(_("Agency profile"), url_for("orgs.show", org_id=org_id)))
-    if org.is_provider and can(user, Action.CATALOGUE_VIEW, org):
-        links.append(
-            Link(_("Micro-credential catalogue"), url_for("catalogue.index", org_id=org_id))
-        )
-    if can(user, Action.CASE_LIST, org):
-        links.append(Link(_("Accreditation cases"), url_for("cases.index")))
-    if can(user, Action.CASE_OPEN, org):
-        links.append(
-            Link(_("Apply for accreditation"), url_for("cases.open_case", provider_id=org_id))
-        )
-    if can(user, Action.AGENCY_MANAGE_FRAMEWORKS, org):
-        links.append(
-            Link(_("Framework requirements"), url_for("cases.requirements", agency_id=org_id))
-        )
-    if can(user, Action.FEEDBACK_LIST, org):
-        links.append(
-            Link(_("Learner and peer feedback"), url_for("feedback.campaigns", org_id=org_id))
-        )
-    if can(user, Action.FEEDBACK_SETTINGS, org):
-        links.append(Link(_("Feedback settings"), url_for("feedback.settings", agency_id=org_id)))
-    return links
+def _links(user: User, membership: Membership) -> list[Link]:
+    return [link for _order, source in _LINK_SOURCES for link in source(user, membership)]
 
 
 def dashboard_panels(user: User) -> list[Panel]:
@@ -222,10 +175,10 @@ def dashboard_panels(user: User) -> list[Panel]:
             role_label=role_label(m.role),
             organisation=m.organisation.display_name,
             intro=_intro(m.role),
-            links=_links(user, m.role, m.organisation_id),
+            links=_links(user, m),
             tasks=_tasks(session, user, m),
             empty=_empty_state(m.role),
-            next_step=_next_step(user, m.role, m.organisation_id),
+            next_step=_next_step(user, m),
         )
         for m in memberships
     ]

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from qaportal.access.policy import Action, authorize
+from qaportal.access.policy import CoreAction, authorize
 from qaportal.web.dashboard import dashboard_panels
 from qaportal.web.forms import LanguageForm
 from qaportal.web.redirects import safe_target
@@ -24,7 +24,7 @@ def index() -> str | Response:
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> str:
-    authorize(current_user, Action.VIEW_DASHBOARD)
+    authorize(current_user, CoreAction.VIEW_DASHBOARD)
     return render_template("web/dashboard.html", panels=dashboard_panels(current_user))
 
 
