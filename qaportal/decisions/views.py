@@ -6,11 +6,13 @@ Views are thin: load, ``authorize``, call a service, render.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -36,7 +38,7 @@ from qaportal.decisions.forms import (
     SettingsForm,
 )
 from qaportal.decisions.labels import appeal_label, condition_label, eqa_label, outcome_label
-from qaportal.decisions.models import AppealOutcome, ConditionStatus
+from qaportal.decisions.models import AppealOutcome, ConditionStatus, DecisionCondition
 from qaportal.evidence import services as evidence_services
 from qaportal.evidence.inspection import Rejected
 from qaportal.evidence.storage import get_storage
@@ -411,11 +413,12 @@ def answer_condition(case_id: int, condition_id: int) -> tuple[str, int] | Respo
     case = _authorized_case(case_id, DecisionAction.ANSWER)
     condition = _condition_or_404(case, condition_id)
     form = AnswerConditionForm()
-    if not form.validate_on_submit():
-        return _page(case, 400, answer_forms={condition.id: form})
-    db = get_session()
-    try:
-        followup.answer_condition(
+    return _condition_step(
+        case,
+        condition,
+        form,
+        "answer_forms",
+        lambda db: followup.answer_condition(
             db,
             case,
             condition,
@@ -423,16 +426,9 @@ def answer_condition(case_id: int, condition_id: int) -> tuple[str, int] | Respo
             form.evidence.data or None,
             current_user,
             current_actor(),
-        )
-    except services.DecisionError as exc:
-        db.rollback()
-        if not exc.errors:
-            return _refused(exc.message, exc.status)
-        _mark(form, exc.errors)
-        return _page(case, 400, answer_forms={condition.id: form})
-    db.commit()
-    flash(_("Your answer is saved; the agency will assess it."), "success")
-    return redirect(url_for("decisions.decision", case_id=case.id) + f"#condition-{condition.id}")
+        ),
+        _("Your answer is saved; the agency will assess it."),
+    )
 
 
 @bp.post("/cases/<int:case_id>/decision/conditions/<int:condition_id>/assess")
@@ -441,11 +437,12 @@ def assess_condition(case_id: int, condition_id: int) -> tuple[str, int] | Respo
     case = _authorized_case(case_id, DecisionAction.ASSESS)
     condition = _condition_or_404(case, condition_id)
     form = AssessConditionForm()
-    if not form.validate_on_submit():
-        return _page(case, 400, assess_forms={condition.id: form})
-    db = get_session()
-    try:
-        followup.assess_condition(
+    return _condition_step(
+        case,
+        condition,
+        form,
+        "assess_forms",
+        lambda db: followup.assess_condition(
             db,
             case,
             condition,
@@ -453,15 +450,34 @@ def assess_condition(case_id: int, condition_id: int) -> tuple[str, int] | Respo
             form.comment.data or "",
             current_user,
             current_actor(),
-        )
+        ),
+        _("The assessment is saved."),
+    )
+
+
+def _condition_step(
+    case: Case,
+    condition: DecisionCondition,
+    form: Any,
+    page_key: str,
+    save: Callable[[Session], Any],
+    done: str,
+) -> tuple[str, int] | Response:
+    """Validate ``form``, call ``save`` and commit; on refusal re-render the decision page
+    with the form (what was typed kept) under ``page_key``."""
+    if not form.validate_on_submit():
+        return _page(case, 400, **{page_key: {condition.id: form}})
+    db = get_session()
+    try:
+        save(db)
     except services.DecisionError as exc:
         db.rollback()
         if not exc.errors:
             return _refused(exc.message, exc.status)
         _mark(form, exc.errors)
-        return _page(case, 400, assess_forms={condition.id: form})
+        return _page(case, 400, **{page_key: {condition.id: form}})
     db.commit()
-    flash(_("The assessment is saved."), "success")
+    flash(done, "success")
     return redirect(url_for("decisions.decision", case_id=case.id) + f"#condition-{condition.id}")
 
 
