@@ -43,16 +43,20 @@ else
     echo "$wanted" > "$STAMP"
 fi
 
-# The browser tests drive Debian's Chromium; a test tool's own browser download is never used.
-if ! command -v chromium >/dev/null 2>&1; then
+# The browser tests drive Debian's Chromium (a test tool's own browser download is never
+# used); the report tests render PDF pages to PNG with poppler-utils' pdftoppm.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-        echo "==> installing Debian's chromium"
+        echo "==> installing Debian's ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq --no-install-recommends chromium >/dev/null
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     else
-        echo "==> chromium is not installed (apt-get install chromium); browser tests will skip" \
-             "(or fail when CI is set)"
+        echo "==> not installed: ${missing[*]} (apt-get install ${missing[*]});" \
+             "the tests needing them will skip (or fail when CI is set)"
     fi
 fi
 
