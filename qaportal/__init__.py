@@ -94,20 +94,27 @@ def _register_template_helpers(app: Flask) -> None:
         return {"navigation": navigation, "current_locale": lambda: str(get_locale() or "en")}
 
 
-# The domain packages, in the order their links appear on a dashboard panel. Each exposes
-# ``register(app)``, called once per app at start-up: its blueprints, the access rules of its
-# ``access.py``, its dashboard sources and its kinds of background job. The core modules
-# (qaportal.access.policy, qaportal.web.dashboard, qaportal.tasks) import no domain: they
-# hold what these registrations put in (tests/test_architecture.py keeps it so).
+# The domain packages, in the order their work appears on a dashboard panel. Each exposes
+# ``register(app)``, called once per app at start-up: its blueprints, the access rules of
+# its ``access.py``, its dashboard sources, its entries of the main navigation, its
+# commands and its kinds of background job. The core modules
+# (qaportal.access.policy, qaportal.web.dashboard, qaportal.web.context, qaportal.tasks,
+# qaportal.cli) import no domain: they hold what these registrations put in
+# (tests/test_architecture.py keeps it so).
 DOMAINS = (
     "qaportal.orgs",
     "qaportal.audit",
     "qaportal.notifications",
     "qaportal.catalogue",
+    "qaportal.frameworks",
     "qaportal.cases",
     "qaportal.evidence",
     "qaportal.feedback",
+    "qaportal.reviews",
     "qaportal.decisions",
+    "qaportal.reporting",
+    "qaportal.register",
+    "qaportal.api",
 )
 
 
@@ -119,7 +126,3 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for name in DOMAINS:
         importlib.import_module(name).register(app)
-
-    from qaportal.reviews.views import bp as reviews_bp
-
-    app.register_blueprint(reviews_bp)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -84,69 +83,6 @@ def db_backup(path: Path) -> None:
     click.echo(f"Backup written to {path} ({pages} pages).")
 
 
-# ----- accounts ---------------------------------------------------------------------------
-
-
-@click.command("create-admin")
-@click.option("--email", required=True)
-@click.option("--name", "display_name", required=True)
-@click.option("--agency", "agency_name", required=True, help="Legal name of the agency.")
-@click.option("--country", default=None, help="ISO 3166-1 alpha-2 code of the agency.")
-@click.password_option("--password", help="Prompted for when not given.")
-@with_appcontext
-def create_admin(
-    email: str, display_name: str, agency_name: str, country: str | None, password: str
-) -> None:
-    """Create the first agency administrator (there is no default password)."""
-    from qaportal.audit.services import Actor
-    from qaportal.auth.passwords import password_problem
-    from qaportal.db import get_session
-    from qaportal.orgs.services import AdminExists, create_agency_admin
-
-    problem = password_problem(password, email=email)
-    if problem:
-        raise click.ClickException(problem)
-    session = get_session()
-    try:
-        user = create_agency_admin(
-            session, email, display_name, password, agency_name, country, Actor.system("cli")
-        )
-    except AdminExists as exc:
-        raise click.ClickException(str(exc)) from exc
-    session.commit()
-    click.echo(f"Agency administrator {user.email} created.")
-
-
-# ----- audit ------------------------------------------------------------------------------
-
-
-@click.group("audit")
-def audit_group() -> None:
-    """The audit trail."""
-
-
-@audit_group.command("verify")
-@with_appcontext
-def audit_verify() -> None:
-    """Check the hash chain of the audit trail; report the first broken link."""
-    from qaportal.audit.services import close_windows, verify_chain
-    from qaportal.db import get_session
-
-    db = get_session()
-    if close_windows(db):  # repeats whose window has ended join the chain first
-        db.commit()
-    report = verify_chain(db)
-    if report.ok:
-        click.echo(f"Audit trail intact: {report.checked} events verified.")
-        return
-    click.echo(
-        f"Audit trail BROKEN at event {report.broken_event_id}: {report.reason} "
-        f"({report.checked} events before it are intact).",
-        err=True,
-    )
-    sys.exit(1)
-
-
 # ----- demo -------------------------------------------------------------------------------
 
 
@@ -167,6 +103,9 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"Framework {loaded.code}: version {loaded.number} {state}.")
     if summary.case_reference:
         click.echo(f"Demo case {summary.case_reference} (a draft self-assessment).")
+    if summary.stage_references:
+        refs = ", ".join(summary.stage_references)
+        click.echo(f"Demo cases {refs} (submitted, in review, at factual check, in follow-up).")
     if summary.campaign_id:
         click.echo(f"Demo feedback campaign {summary.campaign_id} (anonymous learner responses).")
     logins = summary
@@ -216,14 +155,7 @@ def worker(workers: int | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_group, create_admin, audit_group, demo, worker):
+    """The commands of no domain; each domain adds its own in its ``register(app)``
+    (``qaportal.DOMAINS``), so this module names none."""
+    for command in (db_group, demo, worker):
         app.cli.add_command(command)
-    from qaportal.notifications.cli import mail_group
-
-    app.cli.add_command(mail_group)
-    from qaportal.frameworks.cli import forms_group
-
-    app.cli.add_command(forms_group)
-    from qaportal.cases.cli import reminders
-
-    app.cli.add_command(reminders)

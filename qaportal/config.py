@@ -93,8 +93,18 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "FEEDBACK_SUBMIT_LIMIT": _env("FEEDBACK_SUBMIT_LIMIT", "60 per minute; 600 per hour"),
         "FEEDBACK_REDEEM_LIMIT": _env("FEEDBACK_REDEEM_LIMIT", "60 per minute; 600 per hour"),
         "FEEDBACK_PASS_MINUTES": _env_int("FEEDBACK_PASS_MINUTES", 180),
-        # Days a provider may object to a panel member after the panel is announced.
+        # Review defaults for an agency that has not set its own (qaportal.reviews.settings):
+        # days a provider may object to a panel member after the panel is announced, and
+        # days the provider has to check the draft panel report for factual accuracy.
         "PANEL_OBJECTION_DAYS": _env_int("PANEL_OBJECTION_DAYS", 10),
+        "FACTUAL_CHECK_DAYS": _env_int("FACTUAL_CHECK_DAYS", 14),
+        # Generated reports (qaportal.reporting): render limits, where the PDFs are kept,
+        # and the public verification page's upload size and rate limit.
+        "REPORT_RENDER_TIMEOUT_SECONDS": _env_int("REPORT_RENDER_TIMEOUT_SECONDS", 120),
+        "REPORT_RENDER_MEMORY_MB": _env_int("REPORT_RENDER_MEMORY_MB", 1024),
+        "REPORT_STORAGE_FOLDER": _env("REPORT_STORAGE_FOLDER") or None,
+        "VERIFY_UPLOAD_MAX_BYTES": _env_int("VERIFY_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
+        "VERIFY_LIMIT": _env("VERIFY_LIMIT", "20 per minute; 200 per hour"),
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 0) or None,
         "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 0) or None,
         "BABEL_DEFAULT_LOCALE": "en",

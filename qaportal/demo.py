@@ -15,9 +15,9 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from qaportal.audit.services import Actor
-from qaportal.auth.models import ReviewerCategory, ReviewerProfile, Role
+from qaportal.auth.models import ReviewerCategory, ReviewerProfile, Role, User
 from qaportal.auth.services import add_membership, create_user, find_user_by_email
-from qaportal.db import get_session
+from qaportal.db import get_session, utcnow
 from qaportal.frameworks.services import LoadResult, load_forms
 from qaportal.orgs.models import Organisation, OrgKind
 from qaportal.orgs.services import create_organisation, find_agency
@@ -106,9 +106,12 @@ def seed_demo(session: Session | None = None) -> DemoLogins:
             session, OrgKind.PROVIDER, actor, managing_agency_id=agency.id, **profile
         )
     logins = DemoLogins(password=password)
+    shared_hash: list[str] = []
     for email, name, role, org_key in ACCOUNTS:
         org = orgs[org_key]
-        user = find_user_by_email(session, email) or create_user(session, email, name, password)
+        user = find_user_by_email(session, email) or _demo_user(
+            session, email, name, password, shared_hash
+        )
         membership = add_membership(session, user, org.id, role)
         if email in REVIEWERS and membership.reviewer_profile is None:
             category, expertise, country = REVIEWERS[email]
@@ -121,6 +124,22 @@ def seed_demo(session: Session | None = None) -> DemoLogins:
     seed_catalogue(session, {k: v for k, v in orgs.items() if k != "agency"}, actor)
     session.commit()
     return logins
+
+
+def _demo_user(
+    session: Session, email: str, name: str, password: str, shared_hash: list[str]
+) -> User:
+    """All demo logins share one password: hash it once (argon2id is slow on purpose, and
+    the demo's start-up spent most of its time here), then reuse that hash."""
+    if not shared_hash:
+        user = create_user(session, email, name, password)
+        shared_hash.append(user.password_hash or "")
+        return user
+    user = create_user(session, email, name)
+    user.password_hash = shared_hash[0]
+    user.password_changed_at = utcnow()
+    session.flush()
+    return user
 
 
 def seed_frameworks(session: Session | None = None) -> list[LoadResult]:
@@ -176,7 +195,9 @@ def seed_demo_case(session: Session | None = None) -> str | None:
         return None
     existing = (
         session.execute(
-            select(Case).where(Case.provider_id == university.id, Case.agency_id == agency.id)
+            select(Case)
+            .where(Case.provider_id == university.id, Case.agency_id == agency.id)
+            .order_by(Case.id)
         )
         .scalars()
         .first()
@@ -272,17 +293,32 @@ class DemoSummary(DemoLogins):
     frameworks: list[LoadResult] = field(default_factory=list)
     case_reference: str | None = None
     campaign_id: int | None = None
+    stage_references: list[str] = field(default_factory=list)
 
 
-def seed_all(session: Session | None = None) -> DemoSummary:
+def seed_stage_cases(session: Session | None = None) -> list[str]:
+    """The cases at later stages (qaportal/demo_cases.py), after the draft. Idempotent;
+    commits each case. Returns their references."""
+    from qaportal.demo_cases import seed_stage_cases as seed
+
+    session = session or get_session()
+    agency = find_agency(session, AGENCY["legal_name"])
+    return seed(session, agency) if agency is not None else []
+
+
+def seed_all(session: Session | None = None, *, stages: bool = True) -> DemoSummary:
     """Everything `qaportal demo` shows: organisations and users, catalogue, frameworks, a
-    draft case and a feedback campaign. Idempotent."""
+    draft case, a feedback campaign and (``stages``) cases at each later stage of a review.
+    Idempotent. Without ``stages`` the draft is the only case (tests of a portal's first
+    steps, and of the empty dashboards, use that)."""
     session = session or get_session()
     logins = seed_demo(session)
     summary = DemoSummary(password=logins.password, accounts=logins.accounts)
     summary.frameworks = seed_frameworks(session)
     summary.case_reference = seed_demo_case(session)
     summary.campaign_id = seed_demo_feedback(session)
+    if stages and summary.case_reference is not None:
+        summary.stage_references = seed_stage_cases(session)
     return summary
 
 

@@ -26,6 +26,8 @@ from qaportal.frameworks.models import Criterion, Framework, FrameworkRequiremen
 from qaportal.jobs.models import BackgroundJob, WorkerHeartbeat
 from qaportal.notifications.models import OutboxMessage
 from qaportal.orgs.models import Organisation
+from qaportal.register.models import RegisterPublication
+from qaportal.reporting.models import GeneratedDocument
 from qaportal.reviews.models import (
     FactualComment,
     Judgement,
@@ -33,6 +35,7 @@ from qaportal.reviews.models import (
     PanelMember,
     PanelObjection,
     PanelReport,
+    ReviewSettings,
     SiteVisit,
 )
 
@@ -65,6 +68,7 @@ __all__ = [
     "Framework",
     "FrameworkRequirement",
     "FrameworkVersion",
+    "GeneratedDocument",
     "Judgement",
     "LearningOutcome",
     "Membership",
@@ -75,6 +79,8 @@ __all__ = [
     "PanelMember",
     "PanelObjection",
     "PanelReport",
+    "RegisterPublication",
+    "ReviewSettings",
     "ReviewerProfile",
     "SiteVisit",
     "Specification",

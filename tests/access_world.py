@@ -50,13 +50,18 @@ def build_world(app: Flask, *, reset: bool = False) -> World:
         empty_database(app.extensions["qaportal.engine"])
 
     with app.app_context():
-        logins = seed_all()
+        logins = seed_all(stages=False)
         db = get_session()
         agency = db.execute(select(Organisation).where(Organisation.acronym == "DAQA")).scalar_one()
         university = db.execute(
             select(Organisation).where(Organisation.acronym == "UDV")
         ).scalar_one()
-        case = db.execute(select(Case).where(Case.provider_id == university.id)).scalar_one()
+        # The demo's draft: the world adds its panel, decision and documents to it.
+        case = db.execute(
+            select(Case).where(
+                Case.provider_id == university.id, Case.reference == logins.case_reference
+            )
+        ).scalar_one()
         ids: dict[str, Any] = {"agency": agency.id, "provider": university.id, "case": case.id}
         ids["criterion"] = _first_criterion(db, case)
         ids["evidence"] = _evidence(app, db, case, ids["criterion"])
@@ -85,6 +90,7 @@ def build_world(app: Flask, *, reset: bool = False) -> World:
         ids["invitation"] = _pending_invitation(app, db, university)
         ids.update(_panel(db, case))
         ids["condition"], ids["complaint"] = _decision_condition(db, case)
+        ids["report_document"], ids["report_job"] = _report_document(app, db, case)
         message = OutboxMessage(
             to_address="someone@example.org",
             subject="Hello",
@@ -239,6 +245,37 @@ def _decision_condition(db: Any, case: Case) -> tuple[int, int]:
     db.add_all([decision, complaint])
     db.commit()
     return decision.conditions[0].id, complaint.id
+
+
+def _report_document(app: Flask, db: Any, case: Case) -> tuple[int, str]:
+    """A stored self-assessment PDF of the world's case (version 1) and a rendering job."""
+    import hashlib
+
+    from qaportal.audit.services import Actor
+    from qaportal.jobs.services import create_job
+    from qaportal.reporting.models import GeneratedDocument
+    from qaportal.reporting.store import get_store
+
+    data = b"%PDF-1.7\n% the world's self-assessment\n%%EOF\n"
+    name = f"{case.id}/self-assessment/v1-{hashlib.sha256(data).hexdigest()[:12]}.pdf"
+    store = get_store(app)
+    if not store.exists(name):
+        store.add(name, data)
+    document = GeneratedDocument(
+        case_id=case.id,
+        kind="self-assessment",
+        version=1,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        storage_path=name,
+    )
+    db.add(document)
+    payload = {"case": case.id, "case_reference": case.reference, "kind": "self-assessment"}
+    job = create_job(
+        db, "report-document", payload, actor=Actor.system("test"), organisation_id=case.agency_id
+    )
+    db.commit()
+    return document.id, job.id
 
 
 def mark_case_submitted(app: Flask, world: World) -> None:

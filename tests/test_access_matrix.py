@@ -123,6 +123,7 @@ MATRIX: dict[str, tuple[str, Any]] = {
     # organisations, staff, reviewer pool
     "orgs.show": ("/orgs/{provider}", PROVIDER_READ),
     "orgs.edit": ("/orgs/{provider}/edit", ORG_MANAGEMENT),
+    "orgs.logo": ("/agencies/{agency}/logo", AGENCY_ADMIN_ONLY),
     "orgs.staff": ("/orgs/{provider}/staff", ORG_MANAGEMENT),
     "orgs.invite_staff": ("/orgs/{provider}/staff/invite", ORG_MANAGEMENT),
     "orgs.remove_member": ("/orgs/{provider}/members/{editor_membership}/remove", ORG_MANAGEMENT),
@@ -181,6 +182,18 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "catalogue_io.elm": ("/catalogue/{public_id}/elm.jsonld", public(200)),
     "catalogue_io.annex_i_vocabulary": ("/catalogue/vocabulary/annex-i", public(200)),
     "catalogue_io.formats": ("/catalogue/formats", public(200)),
+    # the read-only API (qaportal.api): the same answer for everybody, signed in or not; the
+    # world's decision (the only one, so id 1 on a fresh database) is not published, so it
+    # and its provider do not exist there
+    "api.openapi_document": ("/api/v1/openapi.json", public(200)),
+    "api.specifications": ("/api/v1/specifications", public(200)),
+    "api.specification": ("/api/v1/specifications/{public_id}", public(200)),
+    "api.decisions": ("/api/v1/decisions", public(200)),
+    "api.decision": ("/api/v1/decisions/1", public(404)),
+    "api.providers": ("/api/v1/providers", public(200)),
+    "api.provider": ("/api/v1/providers/{provider}", public(404)),
+    "api.reports": ("/api/v1/reports", public(200)),
+    "api.unknown": ("/api/v1/no-such-thing", public(404)),
     # cases, self-assessment, evidence
     "cases.index": ("/cases", signed_in()),
     "cases.open_case": ("/providers/{provider}/cases/new", PROVIDER_ADMIN_WORK),
@@ -251,11 +264,44 @@ MATRIX: dict[str, tuple[str, Any]] = {
     ),
     "decisions.act": ("/cases/{case}/decision/close", AGENCY_DECISION_WORK),
     "decisions.settings": ("/agencies/{agency}/decision-settings", AGENCY_ADMIN_ONLY),
+    "reviews.settings": ("/agencies/{agency}/review-settings", AGENCY_ADMIN_ONLY),
     "decisions.complaints": (
         "/cases/{case}/complaints",
         {"GET": DECISION_READ, "POST": PROVIDER_CONDITION_WORK},
     ),
     "decisions.respond": ("/cases/{case}/complaints/{complaint}/respond", AGENCY_DECISION_WORK),
+    # generated documents (qaportal.reporting); the world's document is a self-assessment,
+    # which the panel does not read and nobody publishes (refused by kind, 409, after access)
+    "reporting.documents": ("/cases/{case}/documents", CASE_READ),
+    "reporting.generate": ("/cases/{case}/documents/generate", AGENCY_CASE_WORK),
+    "reporting.retry": ("/cases/{case}/documents/jobs/{report_job}/retry", AGENCY_CASE_WORK),
+    "reporting.download": (
+        "/cases/{case}/documents/{report_document}/download",
+        rule([AA, AO, PA, PE], forbidden=[PR], hidden=[RV, X]),
+    ),
+    "reporting.publish": ("/cases/{case}/documents/{report_document}/publish", AGENCY_CASE_WORK),
+    "reporting.withdraw": (
+        "/cases/{case}/documents/{report_document}/withdraw",
+        AGENCY_CASE_WORK,
+    ),
+    # the public verification page (no sign-in; rate-limited, tests/test_report_verification.py)
+    "reporting.verify": ("/verify", {"GET": public(200), "POST": public(422)}),
+    "reporting.verify_code": ("/verify/QAR-0000-0000", public(404)),
+    # the public register (no sign-in; nothing is published in the world: a 404 for the
+    # provider and decision pages, tests/test_register.py publishes) and the agency's steps
+    "register.index": ("/register", public(200)),
+    "register.provider": ("/register/providers/{provider}", public(404)),
+    "register.decision": ("/register/decisions/0", public(404)),
+    "register.report": ("/register/decisions/0/report", public(404)),
+    "register.publish": ("/cases/{case}/register/publish", AGENCY_DECISION_WORK),
+    "register.withdraw": ("/cases/{case}/register/withdraw", AGENCY_DECISION_WORK),
+    # Issue 11 exports: the ELM accreditation of a published decision (public; 404 when
+    # unpublished); the agency's DEQAR CSV of its own published reports (its staff).
+    "register_exports.accreditation": ("/register/decisions/0/accreditation.jsonld", public(404)),
+    "register_exports.deqar_csv": (
+        "/agencies/{agency}/register/deqar.csv",
+        rule([AA, AO], forbidden=[RV], hidden=[PA, PE, X]),
+    ),
     # feedback (provider side)
     "feedback.campaigns": ("/orgs/{provider}/feedback", PROVIDER_STAFF_WORK),
     "feedback.new_campaign": ("/orgs/{provider}/feedback/new", PROVIDER_STAFF_WORK),

@@ -33,9 +33,15 @@ CORE_MAY_IMPORT = {
 CORE_MODULES = [
     PACKAGE / "access" / "policy.py",
     PACKAGE / "web" / "dashboard.py",
+    PACKAGE / "web" / "context.py",
     PACKAGE / "tasks.py",
     *sorted((PACKAGE / "jobs").glob("*.py")),
 ]
+# The command line also collects what the domains declare (their commands), but it starts
+# the app and the demo, so it is held to the shorter rule: it names no domain package.
+COLLECTING_MODULES = [*CORE_MODULES, PACKAGE / "cli.py"]
+# Every state change writes the trail, the core's included: the one domain anyone may use.
+SHARED_DOMAINS = {"qaportal.audit"}
 
 
 def _module_name(path: Path) -> str:
@@ -75,6 +81,38 @@ def _allowed(name: str) -> bool:
 def test_core_modules_import_no_domain(path: Path) -> None:
     domains = sorted(name for name in _all_imports(path) if not _allowed(name))
     assert domains == [], f"{_module_name(path)} imports domains: {domains}"
+
+
+def _names_domain(name: str) -> bool:
+    return any(
+        name == domain or name.startswith(domain + ".")
+        for domain in set(qaportal.DOMAINS) - SHARED_DOMAINS
+    )
+
+
+@pytest.mark.parametrize("path", COLLECTING_MODULES, ids=lambda p: _module_name(p))
+def test_collecting_modules_name_no_domain_package(path: Path) -> None:
+    domains = sorted(name for name in _all_imports(path) if _names_domain(name))
+    assert domains == [], f"{_module_name(path)} imports domains: {domains}"
+
+
+def test_the_domain_check_can_fail() -> None:
+    assert _names_domain("qaportal.reviews.models.PanelMember")
+    assert _names_domain("qaportal.decisions")
+    assert not _names_domain("qaportal.reviewsx")
+    assert not _names_domain("qaportal.tasks.enqueue")
+    assert not _names_domain("qaportal.audit.services.Actor")
+
+
+def test_every_package_that_registers_is_a_domain() -> None:
+    """A package with ``register(app)`` left out of ``DOMAINS`` would never be collected,
+    and the check above would not know to keep the core away from it."""
+    registering = {
+        _module_name(init)
+        for init in PACKAGE.glob("*/__init__.py")
+        if "\ndef register(app" in init.read_text(encoding="utf-8")
+    }
+    assert registering == set(qaportal.DOMAINS)
 
 
 def test_the_check_sees_a_lazy_domain_import(tmp_path: Path) -> None:
@@ -172,14 +210,69 @@ def test_every_domain_registers_through_its_package(app: Flask) -> None:
     for name in qaportal.DOMAINS:
         assert callable(importlib.import_module(name).register), name
     blueprints = set(app.blueprints)
-    for name in ("orgs", "audit", "notifications", "catalogue", "cases", "evidence", "feedback"):
+    for name in (
+        "orgs",
+        "audit",
+        "notifications",
+        "catalogue",
+        "cases",
+        "evidence",
+        "feedback",
+        "reviews",
+        "decisions",
+    ):
         assert name in blueprints
 
 
-def test_every_compatibility_action_has_a_rule(app: Flask) -> None:
-    """``policy.Action`` only spells names: each must be declared by some domain."""
-    missing = [action.value for action in policy.Action if action.value not in policy.RULES]
-    assert missing == []
+def test_dashboard_and_navigation_are_registered_by_register_only() -> None:
+    """A domain's dashboard sources and navigation entries are put in by its ``register(app)``,
+    not by decorators that run when some module happens to be imported."""
+    registrars = {"register_tasks", "register_links", "register_next_step", "register_nav"}
+    found = []
+    for name in qaportal.DOMAINS:
+        folder = PACKAGE / name.rpartition(".")[2]
+        for path in sorted(folder.rglob("*.py")):
+            if path.name == "__init__.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef):
+                    decorators = {ast.unparse(d).split("(")[0] for d in node.decorator_list}
+                    if decorators & registrars:
+                        found.append(f"{_module_name(path)}.{node.name}")
+    assert found == []
+
+
+def test_every_domain_action_has_a_rule(app: Flask) -> None:
+    """Each domain's enum of actions (in its ``access.py``) is declared to the policy; the
+    policy keeps no list of its own."""
+    import importlib
+
+    actions = [
+        member.value
+        for name in qaportal.DOMAINS
+        if (PACKAGE / name.rpartition(".")[2] / "access.py").exists()
+        for value in vars(importlib.import_module(f"{name}.access")).values()
+        if isinstance(value, type)
+        and issubclass(value, enum.StrEnum)
+        and value.__module__ == f"{name}.access"
+        for member in value
+    ]
+    assert {"case.list", "panel.manage", "decision.settings"} <= set(actions)
+    assert [action for action in actions if action not in policy.RULES] == []
+    assert not hasattr(policy, "Action")
+
+
+def test_domains_declare_navigation_and_commands(app: Flask) -> None:
+    """What the main navigation and the ``qaportal`` command list comes from the domains'
+    ``register(app)``, not from the core naming them."""
+    from qaportal.web import context
+
+    endpoints = [link.endpoint for _order, link in context._NAV_LINKS]
+    for endpoint in ("orgs.providers", "catalogue.index", "cases.index", "reviews.workspace"):
+        assert endpoint in endpoints
+    assert endpoints.index("cases.index") < endpoints.index("reviews.workspace")
+    for command in ("create-admin", "audit", "mail", "forms", "reminders", "db", "demo"):
+        assert command in app.cli.commands
 
 
 def test_rules_are_keyed_by_the_action_string(app: Flask) -> None:
@@ -197,6 +290,6 @@ def test_rules_are_keyed_by_the_action_string(app: Flask) -> None:
         assert not policy.can(SimpleNamespace(is_authenticated=False), ElsewhereAction.PING)
     finally:
         del policy.RULES["architecture-test.ping"]
-    assert policy.RULES[policy.Action.CASE_LIST] is policy.RULES[CaseAction.CASE_LIST]
+    assert policy.RULES["case.list"] is policy.RULES[CaseAction.CASE_LIST]
     with pytest.raises(KeyError, match="is its domain registered"):
         policy.can(user, "architecture-test.ping")

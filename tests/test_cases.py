@@ -334,7 +334,8 @@ def test_demo_case_is_seeded_once_with_answers(app, demo):
         second = seed_demo_case()
         db = get_session()
         assert first is not None and first == second
-        case = db.execute(select(Case)).scalar_one()
+        case = db.execute(select(Case).where(Case.reference == first)).scalar_one()
+        assert db.execute(select(func.count(Case.id))).scalar_one() == 1
         assert case.state == CaseState.DRAFT
         assert db.execute(select(func.count(Answer.id))).scalar_one() == 2
         assert db.execute(select(func.count(CaseScope.id))).scalar_one() >= 1

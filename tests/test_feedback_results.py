@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qaportal.access.policy import Action, can
+from qaportal.access.policy import can
 from qaportal.audit.models import AuditEvent
 from qaportal.cases.models import Case, CaseFramework, CaseState
 from qaportal.db import get_session, utcnow
+from qaportal.evidence.access import EvidenceAction
 from qaportal.evidence.models import Evidence
 from qaportal.feedback import results, services
 from qaportal.feedback.exports import safe_cell
@@ -319,7 +320,7 @@ def test_summary_is_attached_to_the_self_assessment_as_evidence(app, client, dem
 
         officer = find_user_by_email(db, AGENCY_OFFICER)
         # the case is still a draft: the agency reads nothing of it yet
-        assert not can(officer, Action.EVIDENCE_DOWNLOAD, evidence)
+        assert not can(officer, EvidenceAction.EVIDENCE_DOWNLOAD, evidence)
         actions = db.execute(select(AuditEvent.action)).scalars().all()
         assert "feedback.summary_attached" in actions
     officer_client = app.test_client()

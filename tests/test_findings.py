@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from babel import dates as babel_dates
 from sqlalchemy import func, select
 
 from qaportal.audit.models import AuditEvent
@@ -254,7 +255,9 @@ def test_full_flow_from_judgements_to_decision_pending(app, seated):
             .all()
         )
         assert any("factual check" in m.subject for m in mail)
-    assert f"Answer by {deadline.due_on.isoformat()}." in _dashboard(provider)
+    # The dashboard writes the date as the reader's locale does (English: "Dec 14, 2026").
+    shown_date = babel_dates.format_date(deadline.due_on, format="medium", locale="en")
+    assert f"Answer by {shown_date}." in _dashboard(provider)
     # Findings are frozen now.
     late = _judge(ruben, case, crit["C2"], "fully", "Late", lock_version="0")
     assert late.status_code == 409 and "only while the case is in review" in late.get_data(

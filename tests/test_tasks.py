@@ -79,7 +79,8 @@ def test_the_post_queues_the_summary_and_the_worker_attaches_it(app, client, dem
             pages = PdfReader(handle).pages
             text = "".join(p.extract_text() for p in pages)
         assert "Autumn" in text and "Clear tasks" in text
-        assert f"1 / {len(pages)}" in text  # the page numbers of the print CSS
+        # the shared layout's footer (reports/_shared/base.html); the cover has none
+        assert f"Page {len(pages)} of {len(pages)}" in text
 
 
 def test_a_job_that_fails_says_why(app, client, demo):

@@ -4,15 +4,16 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-30 17:00:00.000000
 
-Hand-reviewed.
+Hand-reviewed. ``review_settings``: an agency's objection window, factual-check days and
+conflict-of-interest guidance; an agency without a row uses the configured defaults.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
-import qaportal.db  # noqa: F401
+import qaportal.db
 
 revision = "0012"
 down_revision = "0011"
@@ -21,8 +22,22 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "review_settings",
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("objection_days", sa.Integer(), nullable=False),
+        sa.Column("factual_check_days", sa.Integer(), nullable=False),
+        sa.Column("coi_guidance", sa.Text(), nullable=False),
+        sa.Column("updated_at", qaportal.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"],
+            ["organisations.id"],
+            name=op.f("fk_review_settings_agency_id_organisations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("agency_id", name=op.f("pk_review_settings")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("review_settings")

@@ -36,50 +36,6 @@ class CoreAction(enum.StrEnum):
     VIEW_DASHBOARD = "dashboard.view"
 
 
-class Action(enum.StrEnum):
-    """Compatibility names, not rules: the actions as they were spelt before each domain
-    declared its own enum. Each value is the same string as the domain's member
-    (``Action.CASE_VIEW == CaseAction.CASE_VIEW == "case.view"``), so both name one rule.
-    The existing domains import their own enums; this table stays until the review and
-    decision domains have moved to theirs, and then goes. Add nothing here."""
-
-    VIEW_DASHBOARD = "dashboard.view"
-    ORG_VIEW = "org.view"
-    ORG_EDIT = "org.edit"
-    ORG_MANAGE_STAFF = "org.manage_staff"
-    AGENCY_MANAGE_PROVIDERS = "agency.manage_providers"
-    AGENCY_MANAGE_REVIEWERS = "agency.manage_reviewers"
-    AGENCY_VIEW_AUDIT = "agency.view_audit"
-    AGENCY_VIEW_OUTBOX = "agency.view_outbox"
-    AGENCY_RETRY_OUTBOX = "agency.retry_outbox"
-    CASE_LIST = "case.list"
-    CASE_OPEN = "case.open"
-    CASE_VIEW = "case.view"
-    CASE_EDIT = "case.edit"
-    CASE_READ_SUBMISSION = "case.read_submission"
-    CASE_TRANSITION = "case.transition"
-    CASE_SCREEN = "case.screen"
-    CASE_SET_DEADLINES = "case.set_deadlines"
-    EVIDENCE_DOWNLOAD = "evidence.download"
-    AGENCY_MANAGE_FRAMEWORKS = "agency.manage_frameworks"
-    USER_SET_ACTIVE = "user.set_active"
-    CATALOGUE_VIEW = "catalogue.view"
-    CATALOGUE_EDIT = "catalogue.edit"
-    SPEC_VIEW = "specification.view"
-    SPEC_EDIT = "specification.edit"
-    SPEC_RETIRE = "specification.retire"
-    FEEDBACK_LIST = "feedback.list"
-    FEEDBACK_CREATE = "feedback.create"
-    FEEDBACK_VIEW = "feedback.view"
-    FEEDBACK_MANAGE = "feedback.manage"
-    FEEDBACK_SETTINGS = "feedback.settings"
-    PANEL_MANAGE = "panel.manage"
-    PANEL_VIEW = "panel.view"
-    PANEL_OBJECT = "panel.object"
-    REVIEW_WORKSPACE = "review.workspace"
-    REVIEW_DECLARE = "review.declare"
-
-
 # ----- helpers the domains' rules share ---------------------------------------------------
 
 

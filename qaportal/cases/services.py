@@ -28,8 +28,10 @@ from qaportal.frameworks.models import (
     FrameworkVersion,
 )
 from qaportal.orgs.models import Organisation, OrgKind, ProviderType
+from qaportal.pagination import Page, paginate
 
 REFERENCE_PREFIX = "QA"
+CASES_PER_PAGE = 25
 
 
 class CaseError(Exception):
@@ -368,13 +370,22 @@ class CaseSummary:
         return self.due_on is not None and self.due_on < today
 
 
-def list_cases(session: Session, org: Organisation) -> list[CaseSummary]:
-    """The cases of a provider, or the cases with an agency, with the current stage's due
-    date (one query, however many cases)."""
+def list_cases(
+    session: Session,
+    org: Organisation,
+    *,
+    state: CaseState | None = None,
+    overdue_on: dt.date | None = None,
+    page: int = 1,
+) -> Page[CaseSummary]:
+    """Page ``page`` of the cases of a provider, or of the cases with an agency, newest
+    first, with the current stage's due date (a count and a page's rows, however many
+    cases); only those in ``state``, or only those whose stage was due before
+    ``overdue_on``, if given (the dashboard's groups link here)."""
     provider = Organisation.__table__.alias("provider")
     agency = Organisation.__table__.alias("agency")
     column = Case.provider_id if org.is_provider else Case.agency_id
-    rows = session.execute(
+    stmt = (
         select(
             Case.id,
             Case.reference,
@@ -395,7 +406,13 @@ def list_cases(session: Session, org: Organisation) -> list[CaseSummary]:
         .where(column == org.id)
         .order_by(Case.created_at.desc(), Case.id.desc())
     )
-    return [CaseSummary(*row) for row in rows]
+    if state is not None:
+        stmt = stmt.where(Case.state == state)
+    if overdue_on is not None:
+        stmt = stmt.where(CaseDeadline.due_on < overdue_on)
+    found = paginate(session, stmt, page, CASES_PER_PAGE)
+    found.items = [CaseSummary(*row) for row in found.items]
+    return found
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ from qaportal.cases.models import Case, CaseState
 from qaportal.db import get_session, utcnow
 from qaportal.frameworks.formbuilder import field_name
 from qaportal.orgs.models import ProviderType
+from qaportal.pagination import page_number
 from qaportal.web.context import current_actor
+from qaportal.web.errors import refused
 from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("cases", __name__)
@@ -86,11 +88,22 @@ def _may_edit(case: Case) -> bool:
 # ----- lists -------------------------------------------------------------------------------
 
 
+def _filters(state: CaseState | None, overdue: bool) -> dict[str, str]:
+    """The list's filters as query arguments, for its page links (those in use only)."""
+    args = {"state": state.value} if state else {}
+    return {**args, "overdue": "1"} if overdue else args
+
+
 @bp.get("/cases")
 @login_required
 def index() -> str:
     authorize(current_user, CoreAction.VIEW_DASHBOARD)
     db = get_session()
+    today = utcnow().date()
+    # The dashboard's groups link here: ?state=<stage> and/or ?overdue=1 (unknown: ignored).
+    state = next((s for s in CaseState if s.value == request.args.get("state")), None)
+    overdue = request.args.get("overdue") == "1"
+    number = page_number(request.args.get("page"))
     groups = []
     seen: set[int] = set()
     for membership in current_user.memberships:
@@ -101,7 +114,9 @@ def index() -> str:
         groups.append(
             {
                 "org": org,
-                "cases": services.list_cases(db, org),
+                "cases": services.list_cases(
+                    db, org, state=state, overdue_on=today if overdue else None, page=number
+                ),
                 "may_open": can(current_user, CaseAction.CASE_OPEN, org),
             }
         )
@@ -109,7 +124,10 @@ def index() -> str:
         "cases/index.html",
         groups=groups,
         state_label=workflow.state_label,
-        today=utcnow().date(),
+        today=today,
+        state=state,
+        overdue=overdue,
+        page_args=_filters(state, overdue),
     )
 
 
@@ -384,15 +402,7 @@ def transition(case_id: int) -> str | Response | tuple[str, int]:
         )
     except workflow.TransitionError as exc:
         db.rollback()
-        return (
-            render_template(
-                "errors/error.html",
-                status=exc.status,
-                title=_("This action is not possible"),
-                message=exc.message,
-            ),
-            exc.status,
-        )
+        return refused(exc.message, exc.status)
     db.commit()
     flash(
         _(

@@ -10,12 +10,19 @@ if TYPE_CHECKING:
 
 def register(app: Flask) -> None:
     """Called by the app factory at start-up (``qaportal.DOMAINS``)."""
-    from qaportal.catalogue import access  # noqa: F401 - declares the catalogue rules
+    from flask_babel import lazy_gettext as _l
+
+    from qaportal.catalogue import access
     from qaportal.catalogue.dashboard import catalogue_links
     from qaportal.catalogue.io_views import bp as io_bp
     from qaportal.catalogue.views import bp
+    from qaportal.web.context import NavLink, register_nav
     from qaportal.web.dashboard import register_links
 
     app.register_blueprint(bp)
     app.register_blueprint(io_bp)
     register_links(catalogue_links, order=50)
+    view = access.CatalogueAction.CATALOGUE_VIEW
+    register_nav(
+        NavLink(_l("Catalogue"), "catalogue.index", view, "org_id", providers_only=True), order=50
+    )

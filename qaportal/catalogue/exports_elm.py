@@ -370,9 +370,14 @@ def _decimal(value: Decimal | None) -> str | None:
 
 
 def build_learning_achievement_specification(
-    version: SpecificationVersion, base_url: str
+    version: SpecificationVersion,
+    base_url: str,
+    *,
+    accreditation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """ELM v3 JSON-LD (context by URL) of one specification version."""
+    """ELM v3 JSON-LD (context by URL) of one specification version. ``accreditation`` is
+    the ELM ``Accreditation`` node under which it is offered (built by the register:
+    :func:`qaportal.register.elm.catalogue_accreditation`)."""
     spec = version.specification
     org = spec.provider
     base = base_url.rstrip("/")
@@ -537,6 +542,8 @@ def build_learning_achievement_specification(
         document["entryRequirement"] = _note(version.prerequisites, lang)
     if notes:
         document["additionalNote"] = notes
+    if accreditation is not None:
+        document["accreditation"] = [accreditation]
     return document
 
 

@@ -184,9 +184,16 @@ def _alignments(version: SpecificationVersion) -> list[dict[str, Any]]:
     return alignments
 
 
-def build_achievement(version: SpecificationVersion, base_url: str) -> dict[str, Any]:
+def build_achievement(
+    version: SpecificationVersion,
+    base_url: str,
+    *,
+    accreditation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The OB3 ``Achievement`` of one specification version (no ``@context``: it is embedded
-    in credentials; :func:`achievement_document` adds one for a stand-alone download)."""
+    in credentials; :func:`achievement_document` adds one for a stand-alone download).
+    ``accreditation`` is an ``Alignment`` to the register decision under which it is offered
+    (:func:`qaportal.register.elm.ob3_alignment`)."""
     spec = version.specification
     iri = specification_iri(base_url, spec.public_id)
     achievement: dict[str, Any] = {
@@ -209,6 +216,8 @@ def build_achievement(version: SpecificationVersion, base_url: str) -> dict[str,
         label = isced_f_label(version.isced_f)
         achievement["fieldOfStudy"] = f"{version.isced_f} {label}" if label else version.isced_f
     alignments = _alignments(version)
+    if accreditation is not None:
+        alignments.append(accreditation)
     if alignments:
         achievement["alignment"] = alignments
     if version.grading_scheme:
@@ -230,19 +239,30 @@ def build_achievement(version: SpecificationVersion, base_url: str) -> dict[str,
     return achievement
 
 
-def achievement_document(version: SpecificationVersion, base_url: str) -> dict[str, Any]:
+def achievement_document(
+    version: SpecificationVersion,
+    base_url: str,
+    *,
+    accreditation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The Achievement as a stand-alone JSON-LD document."""
-    return {"@context": list(OB3_CONTEXT), **build_achievement(version, base_url)}
+    achievement = build_achievement(version, base_url, accreditation=accreditation)
+    return {"@context": list(OB3_CONTEXT), **achievement}
 
 
-def build_credential_template(version: SpecificationVersion, base_url: str) -> dict[str, Any]:
+def build_credential_template(
+    version: SpecificationVersion,
+    base_url: str,
+    *,
+    accreditation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """An unsigned OB3 ``AchievementCredential`` for this specification.
 
     ``validFrom`` holds the date the version was published: replace it, like the other
     placeholders, with the date of issuing when a credential is issued.
     """
     spec = version.specification
-    achievement = build_achievement(version, base_url)
+    achievement = build_achievement(version, base_url, accreditation=accreditation)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": [

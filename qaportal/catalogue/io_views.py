@@ -130,6 +130,13 @@ def _published_or_404(public_id: str) -> SpecificationVersion:
     return version
 
 
+def _register() -> Any:
+    """The register's export helpers, imported late: the register reads the catalogue."""
+    from qaportal.register import elm
+
+    return elm
+
+
 def _download(document: Any, mimetype: str, filename: str) -> Response:
     body = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     response = Response(body, mimetype=mimetype)
@@ -141,7 +148,10 @@ def _download(document: Any, mimetype: str, filename: str) -> Response:
 @bp.get("/catalogue/<public_id>/ob3.json")
 def ob3_achievement(public_id: str) -> Response:
     version = _published_or_404(public_id)
-    document = exports_ob3.achievement_document(version, current_app.config["BASE_URL"])
+    base = current_app.config["BASE_URL"]
+    document = exports_ob3.achievement_document(
+        version, base, accreditation=_register().ob3_alignment(get_session(), version, base)
+    )
     return _download(
         document, exports_ob3.MEDIA_TYPE, exports_ob3.filename(version, "ob3-achievement")
     )
@@ -150,7 +160,10 @@ def ob3_achievement(public_id: str) -> Response:
 @bp.get("/catalogue/<public_id>/ob3-credential-template.json")
 def ob3_credential_template(public_id: str) -> Response:
     version = _published_or_404(public_id)
-    document = exports_ob3.build_credential_template(version, current_app.config["BASE_URL"])
+    base = current_app.config["BASE_URL"]
+    document = exports_ob3.build_credential_template(
+        version, base, accreditation=_register().ob3_alignment(get_session(), version, base)
+    )
     return _download(
         document,
         exports_ob3.CREDENTIAL_MEDIA_TYPE,
@@ -161,8 +174,11 @@ def ob3_credential_template(public_id: str) -> Response:
 @bp.get("/catalogue/<public_id>/elm.jsonld")
 def elm(public_id: str) -> Response:
     version = _published_or_404(public_id)
+    base = current_app.config["BASE_URL"]
     document = exports_elm.build_learning_achievement_specification(
-        version, current_app.config["BASE_URL"]
+        version,
+        base,
+        accreditation=_register().catalogue_accreditation(get_session(), version, base),
     )
     return _download(document, exports_elm.MEDIA_TYPE, exports_elm.filename(version))
 

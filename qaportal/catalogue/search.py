@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,6 +49,7 @@ from qaportal.catalogue.models import (
     SpecificationVersion,
 )
 from qaportal.catalogue.validation import country_of
+from qaportal.db import get_session
 from qaportal.orgs.models import Organisation, ProviderType
 from qaportal.pagination import Page
 
@@ -153,23 +154,58 @@ _PG_REFRESH_NULL = text(
 class AccreditationFilter:
     """Accreditation status of a provider, as the public catalogue filters on it.
 
-    No accreditation decisions exist yet, so every provider is "not yet accredited".
-    The cases/decisions issue plugs in here: :meth:`condition` returns an EXISTS over the
-    provider's current positive decision, and :meth:`status_of` reads the same table.
+    The register domain plugs its published decisions in at start-up (:meth:`plug`), so the
+    catalogue imports no domain; unplugged, every provider is "not yet accredited".
     """
 
     ACCREDITED = "accredited"
     NOT_YET = "not_accredited"
+    # EXISTS over the provider's published decision that accredits it now, given the
+    # provider id column; the set of accredited ids among some; per specification, the
+    # published decision it is offered under.
+    _exists: Callable[[Any], ColumnElement[bool]] | None = None
+    _accredited: Callable[[Session, Iterable[int]], set[int]] | None = None
+    _for_specs: Callable[[Session, Iterable[int]], dict[int, Any]] | None = None
+
+    @classmethod
+    def plug(
+        cls,
+        exists: Callable[[Any], ColumnElement[bool]],
+        accredited: Callable[[Session, Iterable[int]], set[int]],
+        for_specs: Callable[[Session, Iterable[int]], dict[int, Any]],
+    ) -> None:
+        cls._exists, cls._accredited, cls._for_specs = exists, accredited, for_specs
 
     @staticmethod
     def condition(status: str | None) -> ColumnElement[bool] | None:
+        exists = AccreditationFilter._exists
+        if exists is None:
+            return false() if status == AccreditationFilter.ACCREDITED else None
         if status == AccreditationFilter.ACCREDITED:
-            return false()
+            return exists(CatalogueEntry.provider_id)
+        if status == AccreditationFilter.NOT_YET:
+            return ~exists(CatalogueEntry.provider_id)
         return None
 
     @staticmethod
-    def status_of(provider_ids: Iterable[int]) -> dict[int, str]:
-        return dict.fromkeys(provider_ids, AccreditationFilter.NOT_YET)
+    def status_of(provider_ids: Iterable[int], session: Session | None = None) -> dict[int, str]:
+        ids = set(provider_ids)
+        accredited = AccreditationFilter._accredited
+        if accredited is None or not ids:
+            return dict.fromkeys(ids, AccreditationFilter.NOT_YET)
+        found = accredited(session or get_session(), ids)
+        return {
+            pid: AccreditationFilter.ACCREDITED if pid in found else AccreditationFilter.NOT_YET
+            for pid in ids
+        }
+
+    @staticmethod
+    def for_specs(spec_ids: Iterable[int], session: Session | None = None) -> dict[int, Any]:
+        """The register's published decision each specification is offered under."""
+        for_specs = AccreditationFilter._for_specs
+        if for_specs is None:
+            return {}
+        return for_specs(session or get_session(), spec_ids)
 
 
 @dataclass
@@ -290,7 +326,7 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
         .scalars()
         .all()
     )
-    statuses = AccreditationFilter.status_of({e.provider_id for e in rows})
+    statuses = AccreditationFilter.status_of({e.provider_id for e in rows}, session)
     return SearchPage(number, query.per_page, total, list(rows), statuses)
 
 
@@ -309,3 +345,26 @@ def facet_counts(
     for kind, value, count in session.execute(stmt.order_by(CatalogueFacet.value)):
         result[FacetKind(kind)].append((value, count))
     return result
+
+
+def search_after(
+    session: Session, query: SearchQuery, *, after_id: int | None = None, limit: int = 50
+) -> list[CatalogueEntry]:
+    """A keyset page of the filtered entries in id order, for the API's cursors: the
+    entries after ``after_id`` stay the same whatever is published before them (offsets
+    and rank order would shift). Two statements whatever ``limit`` (rows, then facets)."""
+    stmt, _rank = _filtered(session, query)
+    if after_id is not None:
+        stmt = stmt.where(CatalogueEntry.id > after_id)
+    return list(
+        session.execute(
+            stmt.options(
+                contains_eager(CatalogueEntry.provider), selectinload(CatalogueEntry.facets)
+            )
+            .order_by(CatalogueEntry.id)
+            .limit(limit)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )

@@ -429,6 +429,9 @@ def public_detail(public_id: str) -> str:
         spec=version.specification,
         provider=provider,
         accreditation=search.AccreditationFilter.status_of([provider.id])[provider.id],
+        offered_under=search.AccreditationFilter.for_specs([version.specification_id]).get(
+            version.specification_id
+        ),
         issued_elements=ISSUED_CREDENTIAL_ELEMENTS,
     )
 

@@ -15,6 +15,7 @@ from qaportal.auth.models import AGENCY_STAFF_ROLES, Membership, Role, User
 from qaportal.cases import workflow
 from qaportal.cases.models import Case, CaseState
 from qaportal.db import utcnow
+from qaportal.decisions.documents import add_document
 from qaportal.decisions.models import (
     Appeal,
     AppealCommitteeMember,
@@ -34,7 +35,6 @@ from qaportal.decisions.services import (
     state_refusal,
     validate,
 )
-from qaportal.evidence.models import Evidence
 from qaportal.evidence.services import ReceivedFile
 from qaportal.evidence.storage import Storage
 
@@ -97,7 +97,8 @@ def _lodge_appeal(
     )
     if document is not None:
         assert storage is not None
-        appeal.evidence_id = _store_document(session, storage, case, document, user).id
+        title = _l("Appeal: %(name)s", name=document.name)
+        appeal.evidence_id = add_document(session, storage, case, document, user, title).id
     session.add(appeal)
     session.flush()
     workflow.apply_transition(session, case, "appeal", user, actor)
@@ -111,25 +112,6 @@ def _lodge_appeal(
         details={"reference": case.reference, "agency_id": case.agency_id},
     )
     return appeal
-
-
-def _store_document(
-    session: Session, storage: Storage, case: Case, document: ReceivedFile, user: User
-) -> Evidence:
-    # The evidence store keeps each content once; the case's evidence list shows the document.
-    from qaportal.evidence.services import _stored_file
-
-    stored = _stored_file(session, storage, document)
-    evidence = Evidence(
-        case_id=case.id,
-        file_id=stored.id,
-        title=str(_l("Appeal: %(name)s", name=document.name))[:300],
-        original_filename=document.name[:255],
-        uploaded_by_id=user.id,
-    )
-    session.add(evidence)
-    session.flush()
-    return evidence
 
 
 def committee_candidates(session: Session, case: Case) -> list[User]:

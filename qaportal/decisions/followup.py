@@ -14,6 +14,7 @@ from qaportal.auth.models import User
 from qaportal.cases import workflow
 from qaportal.cases.models import Case, CaseState
 from qaportal.db import utcnow
+from qaportal.decisions.documents import add_document
 from qaportal.decisions.models import (
     DEFAULT_EXPIRY_NOTICE_MONTHS,
     ConditionStatus,
@@ -29,6 +30,9 @@ from qaportal.decisions.services import (
     lock_case,
     state_refusal,
 )
+from qaportal.evidence.models import Evidence
+from qaportal.evidence.services import ReceivedFile
+from qaportal.evidence.storage import Storage
 from qaportal.notifications.services import enqueue
 
 # ----- follow-up ---------------------------------------------------------------------------
@@ -49,7 +53,13 @@ def answer_condition(
     evidence_id: int | None,
     user: User,
     actor: Actor,
+    *,
+    document: ReceivedFile | None = None,
+    storage: Storage | None = None,
 ) -> None:
+    """Record the provider's answer, with existing evidence of the case (``evidence_id``) or
+    a new file (``document``, already checked by the evidence domain, stored only once
+    everything else holds). On refusal nothing is stored; the caller discards ``document``."""
     lock_case(session, case)
     if case.state != CaseState.FOLLOW_UP:
         raise state_refusal(case, _l("conditions are answered during the follow-up."))
@@ -57,12 +67,19 @@ def answer_condition(
         raise DecisionError(str(_l("This condition has been marked met already.")))
     if not text.strip():
         raise DecisionError("", {"answer": str(_l("Say how the condition is met."))})
+    if evidence_id and document is not None:
+        raise DecisionError(
+            "",
+            {"document": str(_l("Choose existing evidence or send a new file, not both."))},
+        )
     if evidence_id:
-        from qaportal.evidence.models import Evidence
-
         evidence = session.get(Evidence, evidence_id)
         if evidence is None or evidence.case_id != case.id:
             raise DecisionError("", {"evidence": str(_l("Choose evidence of this case."))})
+    if document is not None:
+        assert storage is not None
+        title = _l("Answer to a condition: %(name)s", name=document.name)
+        evidence_id = add_document(session, storage, case, document, user, title).id
     condition.answer = text.strip()
     condition.answer_evidence_id = evidence_id or None
     condition.answered_at = utcnow()
@@ -76,7 +93,12 @@ def answer_condition(
         object_type="condition",
         object_id=condition.id,
         organisation_id=case.provider_id,
-        details={"reference": case.reference, "agency_id": case.agency_id},
+        details={
+            "reference": case.reference,
+            "agency_id": case.agency_id,
+            "evidence_id": evidence_id or None,
+            "new_file": document is not None,
+        },
     )
 
 

@@ -88,6 +88,10 @@ class CommitteeForm(PortalForm):
 class AnswerConditionForm(PortalForm):
     answer = TextAreaField(_l("How the condition is met"), validators=[Length(max=20000)])
     evidence = SelectField(_l("Evidence of the case"), coerce=int, validate_choice=False)
+    document = FileField(
+        _l("Or send a new file"),
+        description=_l("Accepted: %(types)s.", types=ACCEPTED_LABEL),
+    )
 
 
 class AssessConditionForm(PortalForm):

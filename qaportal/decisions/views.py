@@ -40,9 +40,11 @@ from qaportal.decisions.forms import (
 from qaportal.decisions.labels import appeal_label, condition_label, eqa_label, outcome_label
 from qaportal.decisions.models import AppealOutcome, ConditionStatus, DecisionCondition
 from qaportal.evidence import services as evidence_services
-from qaportal.evidence.inspection import Rejected
+from qaportal.evidence.inspection import ACCEPTED_LABEL, Rejected
+from qaportal.evidence.services import ReceivedFile
 from qaportal.evidence.storage import get_storage
 from qaportal.web.context import current_actor
+from qaportal.web.errors import refused
 from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("decisions", __name__)
@@ -69,6 +71,7 @@ def _helpers() -> dict[str, Any]:
         "eqa_label": eqa_label,
         "condition_label": condition_label,
         "appeal_label": appeal_label,
+        "accepted_types": ACCEPTED_LABEL,
         "state_label": workflow.state_label,
         "fmt_time": lambda moment: moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "",
     }
@@ -107,18 +110,6 @@ def _case_or_404(case_id: int) -> Case:
     if case is None:
         abort(404)
     return case
-
-
-def _refused(message: str, status: int = 409) -> tuple[str, int]:
-    return (
-        render_template(
-            "errors/error.html",
-            status=status,
-            title=_("This action is not possible"),
-            message=message,
-        ),
-        status,
-    )
 
 
 def _criterion_choices(case: Case) -> list[SelectChoice]:
@@ -260,7 +251,7 @@ def record_decision(case_id: int) -> tuple[str, int] | Response:
         _prepare(form, case)
         return _page(case, form=form)
     if case.state != CaseState.DECISION_PENDING:
-        return _refused(
+        return refused(
             _(
                 "Case %(reference)s is %(state)s: a decision is recorded only once the panel "
                 "report is final. Nothing was stored.",
@@ -276,11 +267,11 @@ def record_decision(case_id: int) -> tuple[str, int] | Response:
     except services.DecisionError as exc:
         db.rollback()
         if not exc.errors:
-            return _refused(exc.message, exc.status)
+            return refused(exc.message, exc.status)
         return _page(case, 400, form=form, condition_error=_mark(form, exc.errors))
     except workflow.TransitionError as exc:
         db.rollback()
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     db.commit()
     flash(_("The decision is recorded; the provider has been told."), "success")
     return redirect(url_for("decisions.decision", case_id=case.id))
@@ -295,21 +286,11 @@ def appeal(case_id: int) -> tuple[str, int] | Response:
         return _page(case, 400, appeal_form=form)
     db = get_session()
     storage = get_storage()
-    document = None
-    upload = form.document.data
-    if upload is not None and getattr(upload, "filename", ""):
-        try:
-            document = evidence_services.receive(
-                storage,
-                upload.stream,
-                upload.filename,
-                max_bytes=current_app.config.get(
-                    "EVIDENCE_MAX_BYTES", evidence_services.DEFAULT_MAX_BYTES
-                ),
-            )
-        except Rejected as exc:
-            form.document.errors = [*form.document.errors, exc.message]
-            return _page(case, 400, appeal_form=form)
+    try:
+        document = _received(form.document)
+    except Rejected as exc:
+        form.document.errors = [*form.document.errors, exc.message]
+        return _page(case, 400, appeal_form=form)
     try:
         appeal_services.lodge_appeal(
             db,
@@ -322,13 +303,15 @@ def appeal(case_id: int) -> tuple[str, int] | Response:
         )
     except services.DecisionError as exc:
         db.rollback()
+        if document is not None:
+            document.discard()
         if "grounds" in exc.errors:
             form.grounds.errors = [*form.grounds.errors, exc.errors["grounds"]]
             return _page(case, 400, appeal_form=form)
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     except workflow.TransitionError as exc:
         db.rollback()
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     db.commit()
     flash(_("Your appeal has been lodged; the agency has been told."), "success")
     return redirect(url_for("decisions.decision", case_id=case.id))
@@ -342,7 +325,7 @@ def committee(case_id: int) -> tuple[str, int] | Response:
     appeal_row = services.open_appeal(db, case.id)
     form = CommitteeForm()
     if appeal_row is None:
-        return _refused(_("No appeal is open on this case. Nothing was stored."))
+        return refused(_("No appeal is open on this case. Nothing was stored."))
     if not form.validate_on_submit():
         return _page(case, 400, committee_form=form)
     try:
@@ -354,7 +337,7 @@ def committee(case_id: int) -> tuple[str, int] | Response:
         if "members" in exc.errors:
             form.members.errors = [*form.members.errors, exc.errors["members"]]
             return _page(case, 400, committee_form=form)
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     db.commit()
     flash(_("The appeals committee is named."), "success")
     return redirect(url_for("decisions.decision", case_id=case.id))
@@ -368,7 +351,7 @@ def appeal_outcome(case_id: int) -> tuple[str, int] | Response:
     appeal_row = services.open_appeal(db, case.id)
     form = _prepare(RevisedDecisionForm(), case)
     if appeal_row is None:
-        return _refused(_("No appeal is open on this case. Nothing was stored."))
+        return refused(_("No appeal is open on this case. Nothing was stored."))
     if form.add_row.data:
         form.conditions.append_entry()
         _prepare(form, case)
@@ -390,11 +373,11 @@ def appeal_outcome(case_id: int) -> tuple[str, int] | Response:
     except services.DecisionError as exc:
         db.rollback()
         if not exc.errors:
-            return _refused(exc.message, exc.status)
+            return refused(exc.message, exc.status)
         return _page(case, 400, appeal_outcome_form=form, revised_error=_mark(form, exc.errors))
     except workflow.TransitionError as exc:
         db.rollback()
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     db.commit()
     flash(_("The appeal is decided; the provider has been told."), "success")
     return redirect(url_for("decisions.decision", case_id=case.id))
@@ -418,7 +401,7 @@ def answer_condition(case_id: int, condition_id: int) -> tuple[str, int] | Respo
         condition,
         form,
         "answer_forms",
-        lambda db: followup.answer_condition(
+        lambda db, document: followup.answer_condition(
             db,
             case,
             condition,
@@ -426,8 +409,11 @@ def answer_condition(case_id: int, condition_id: int) -> tuple[str, int] | Respo
             form.evidence.data or None,
             current_user,
             current_actor(),
+            document=document,
+            storage=get_storage(),
         ),
         _("Your answer is saved; the agency will assess it."),
+        upload=form.document,
     )
 
 
@@ -442,7 +428,7 @@ def assess_condition(case_id: int, condition_id: int) -> tuple[str, int] | Respo
         condition,
         form,
         "assess_forms",
-        lambda db: followup.assess_condition(
+        lambda db, _document: followup.assess_condition(
             db,
             case,
             condition,
@@ -455,25 +441,47 @@ def assess_condition(case_id: int, condition_id: int) -> tuple[str, int] | Respo
     )
 
 
+def _received(field: Any) -> ReceivedFile | None:
+    """The file sent in the form's ``field``, checked by the evidence domain (type, size,
+    archives) before anything is stored; None when no file was chosen. Raises ``Rejected``,
+    whose message belongs to the field."""
+    upload = field.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    return evidence_services.receive_upload(
+        get_storage(), upload.stream, upload.filename, current_app.config
+    )
+
+
 def _condition_step(
     case: Case,
     condition: DecisionCondition,
     form: Any,
     page_key: str,
-    save: Callable[[Session], Any],
+    save: Callable[[Session, ReceivedFile | None], Any],
     done: str,
+    *,
+    upload: Any = None,
 ) -> tuple[str, int] | Response:
-    """Validate ``form``, call ``save`` and commit; on refusal re-render the decision page
-    with the form (what was typed kept) under ``page_key``."""
+    """Validate ``form``, receive the file of its ``upload`` field if one was sent, call
+    ``save`` and commit; on refusal re-render the decision page with the form (what was
+    typed kept) under ``page_key``."""
     if not form.validate_on_submit():
+        return _page(case, 400, **{page_key: {condition.id: form}})
+    try:
+        document = _received(upload) if upload is not None else None
+    except Rejected as exc:
+        upload.errors = [*upload.errors, exc.message]
         return _page(case, 400, **{page_key: {condition.id: form}})
     db = get_session()
     try:
-        save(db)
+        save(db, document)
     except services.DecisionError as exc:
         db.rollback()
+        if document is not None:
+            document.discard()
         if not exc.errors:
-            return _refused(exc.message, exc.status)
+            return refused(exc.message, exc.status)
         _mark(form, exc.errors)
         return _page(case, 400, **{page_key: {condition.id: form}})
     db.commit()
@@ -496,7 +504,7 @@ def act(case_id: int, action: str) -> tuple[str, int] | Response:
         message = exc.message
         if exc.problems:
             message = " ".join([message, *(str(p.message) for p in exc.problems)])
-        return _refused(message, exc.status)
+        return refused(message, exc.status)
     db.commit()
     flash(
         _(
@@ -551,7 +559,7 @@ def complaints(case_id: int) -> tuple[str, int] | Response:
     except services.DecisionError as exc:
         db.rollback()
         if not exc.errors:
-            return _refused(exc.message, exc.status)
+            return refused(exc.message, exc.status)
         _mark(form, exc.errors)
         return _complaints_page(case, form, status=400)
     db.commit()
@@ -579,7 +587,7 @@ def respond(case_id: int, complaint_id: int) -> tuple[str, int] | Response:
     except services.DecisionError as exc:
         db.rollback()
         if not exc.errors:
-            return _refused(exc.message, exc.status)
+            return refused(exc.message, exc.status)
         _mark(form, exc.errors)
         return _complaints_page(case, responses={complaint.id: form}, status=400)
     db.commit()

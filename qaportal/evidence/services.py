@@ -11,10 +11,10 @@ of the case, linked to one or more of its criteria.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -100,6 +100,23 @@ def receive(
     )
 
 
+def receive_upload(
+    storage: Storage, stream: BinaryIO, filename: str | None, config: Mapping[str, Any]
+) -> ReceivedFile:
+    """:func:`receive` with the installation's limits (``EVIDENCE_MAX_BYTES`` and
+    ``EVIDENCE_ZIP_*`` of the app ``config``): the checks every file sent to a case passes,
+    whichever domain takes it (evidence, an appeal's document, a condition's answer)."""
+    zip_limits = ZipLimits(
+        max_entries=config.get("EVIDENCE_ZIP_MAX_ENTRIES", ZipLimits.max_entries),
+        max_total_uncompressed=config.get(
+            "EVIDENCE_ZIP_MAX_UNCOMPRESSED", ZipLimits.max_total_uncompressed
+        ),
+        max_ratio=config.get("EVIDENCE_ZIP_MAX_RATIO", ZipLimits.max_ratio),
+    )
+    max_bytes = config.get("EVIDENCE_MAX_BYTES", DEFAULT_MAX_BYTES)
+    return receive(storage, stream, filename, max_bytes=max_bytes, zip_limits=zip_limits)
+
+
 def case_criteria_ids(session: Session, case: Case) -> set[int]:
     return set(
         session.execute(
@@ -113,8 +130,16 @@ def case_criteria_ids(session: Session, case: Case) -> set[int]:
     )
 
 
-def _stored_file(session: Session, storage: Storage, received: ReceivedFile) -> StoredFile:
-    """The StoredFile for this content, storing the bytes only if they are new."""
+def store_file(session: Session, storage: Storage, received: ReceivedFile) -> StoredFile:
+    """Keep the bytes of a checked upload (:func:`receive`) and return their
+    :class:`StoredFile`: one row and one stored copy per content (SHA-256), whoever uploads
+    it and for whatever purpose, so the same file sent twice is stored once.
+
+    Other domains call this for files that are not self-assessment evidence (an appeal's
+    document, a file answering a condition) and link the row themselves. The temporary file
+    of ``received`` is moved into the storage (or removed when the content is there already);
+    the caller flushes, commits, and discards ``received`` if it refuses before calling this.
+    """
     existing = session.execute(
         select(StoredFile).where(StoredFile.sha256 == received.sha256)
     ).scalar_one_or_none()
@@ -156,7 +181,7 @@ def add_evidence(
         chosen = set(criterion_ids)
         if chosen - allowed:
             raise Rejected(str(_l("A chosen criterion does not belong to this case.")))
-        stored = _stored_file(session, storage, received)
+        stored = store_file(session, storage, received)
     except BaseException:
         received.discard()
         raise

@@ -29,7 +29,7 @@ from qaportal.db import get_session
 from qaportal.evidence import services
 from qaportal.evidence.access import EvidenceAction
 from qaportal.evidence.forms import UploadForm
-from qaportal.evidence.inspection import Rejected, ZipLimits
+from qaportal.evidence.inspection import Rejected
 from qaportal.evidence.models import Evidence
 from qaportal.evidence.storage import get_storage
 from qaportal.web.context import current_actor
@@ -68,17 +68,6 @@ def _locked(case: Case) -> tuple[str, int]:
     )
 
 
-def _zip_limits() -> ZipLimits:
-    cfg = current_app.config
-    return ZipLimits(
-        max_entries=cfg.get("EVIDENCE_ZIP_MAX_ENTRIES", ZipLimits.max_entries),
-        max_total_uncompressed=cfg.get(
-            "EVIDENCE_ZIP_MAX_UNCOMPRESSED", ZipLimits.max_total_uncompressed
-        ),
-        max_ratio=cfg.get("EVIDENCE_ZIP_MAX_RATIO", ZipLimits.max_ratio),
-    )
-
-
 def _criteria_choices(case: Case) -> list[SelectChoice]:
     rows = assessment.overview(get_session(), case).rows
     return [SelectChoice(r.id, f"{r.code} {r.title}") for r in rows]
@@ -102,14 +91,8 @@ def index(case_id: int) -> str | Response | tuple[str, int]:
         if form.validate_on_submit():
             storage = get_storage()
             try:
-                received = services.receive(
-                    storage,
-                    form.file.data.stream,
-                    form.file.data.filename,
-                    max_bytes=current_app.config.get(
-                        "EVIDENCE_MAX_BYTES", services.DEFAULT_MAX_BYTES
-                    ),
-                    zip_limits=_zip_limits(),
+                received = services.receive_upload(
+                    storage, form.file.data.stream, form.file.data.filename, current_app.config
                 )
                 evidence = services.add_evidence(
                     db,

@@ -181,9 +181,10 @@ def attach_summary_job(session: Session, job: BackgroundJob) -> dict[str, Any]:
     from flask import current_app
 
     from qaportal.evidence.storage import get_storage
-    from qaportal.feedback import charts, results
+    from qaportal.feedback import results
     from qaportal.feedback.models import DEFAULT_MIN_RESPONSES
     from qaportal.feedback.services import campaign_threshold, load_campaign
+    from qaportal.reporting.documents.feedback import summary_context
     from qaportal.reporting.pdf import render_pdf
 
     payload = job.payload
@@ -199,7 +200,7 @@ def attach_summary_job(session: Session, job: BackgroundJob) -> dict[str, Any]:
             raise FeedbackError(str(_l("There are not enough responses yet.")), "case")
         pdf = render_pdf(
             SUMMARY_REPORT,
-            {"campaign": campaign, "results": found, "charts": charts.result_charts(found)},
+            summary_context(session, campaign, found, str(payload.get("locale") or "en")),
             str(payload.get("locale") or "en"),
         )
         actor = payload.get("actor") or {}

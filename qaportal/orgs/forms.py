@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
@@ -344,3 +345,14 @@ class ReviewerFilterForm(_GetForm):
         self.available.choices = choices(
             [("", _l("Any")), ("yes", _l("Available")), ("no", _l("Not available"))]
         )
+
+
+class LogoForm(PortalForm):
+    logo = FileField(
+        _l("Logo"),
+        description=_l(
+            "A PNG or JPEG image of at most 1 MB, printed on the cover and the running header "
+            "of every document of the agency. SVG is not accepted."
+        ),
+        validators=[FileRequired(message=_l("Choose an image to upload."))],
+    )

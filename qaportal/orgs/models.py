@@ -59,6 +59,11 @@ class Organisation(Base):
     managing_agency_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id"), index=True
     )
+    # An agency's logo printed on its documents: the content is kept once by the evidence
+    # store (keyed by its SHA-256), so the organisation only names it.
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    logo_media_type: Mapped[str | None] = mapped_column(String(40))
+    logo_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

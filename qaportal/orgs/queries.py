@@ -99,13 +99,15 @@ def members(session: Session, org_id: int) -> list[MemberRow]:
     ]
 
 
-def pending_invitations_condition(org_id: Any) -> Any:
+def pending_invitations_condition(org_id: Any, now: Any = None) -> Any:
+    """``now``: a moment or a bound parameter (for a statement built once); the current
+    time if not given."""
     return and_(
         OneTimeToken.purpose == TokenPurpose.INVITATION,
         OneTimeToken.organisation_id == org_id,
         OneTimeToken.used_at.is_(None),
         OneTimeToken.revoked_at.is_(None),
-        OneTimeToken.expires_at > utcnow(),
+        OneTimeToken.expires_at > (utcnow() if now is None else now),
     )
 
 

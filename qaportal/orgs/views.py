@@ -13,11 +13,14 @@ from qaportal.access.policy import authorize, can
 from qaportal.auth.invitations import InvitationError, invite
 from qaportal.auth.models import Membership, OneTimeToken, ReviewerCategory, Role, TokenPurpose
 from qaportal.db import get_session
+from qaportal.evidence.storage import get_storage
 from qaportal.orgs import geo, queries
+from qaportal.orgs import logo as agency_logo
 from qaportal.orgs import staff as staff_services
 from qaportal.orgs.access import OrgAction, grantable_roles
 from qaportal.orgs.forms import (
     InviteForm,
+    LogoForm,
     NewProviderForm,
     ProfileForm,
     ProviderSearchForm,
@@ -90,6 +93,29 @@ def edit(org_id: int) -> str | Response:
             flash(_("Nothing was changed."), "info")
         return redirect(url_for("orgs.show", org_id=org.id))
     return render_template("orgs/edit.html", org=org, form=form)
+
+
+@bp.route("/agencies/<int:agency_id>/logo", methods=["GET", "POST"])
+@login_required
+def logo(agency_id: int) -> tuple[str, int] | Response:
+    agency = _agency_or_404(agency_id)
+    authorize(current_user, OrgAction.ORG_EDIT, agency)
+    form = LogoForm()
+    if form.validate_on_submit():
+        db = get_session()
+        upload = form.logo.data
+        try:
+            agency_logo.save_logo(
+                db, get_storage(), agency, upload.stream, upload.filename, current_actor()
+            )
+        except agency_logo.LogoRefused as exc:
+            form.logo.errors = [str(exc)]
+        else:
+            db.commit()
+            flash(_("The logo has been saved; new documents will show it."), "success")
+            return redirect(url_for("orgs.logo", agency_id=agency.id))
+    page = render_template("orgs/logo.html", org=agency, form=form)
+    return page, 400 if form.errors else 200
 
 
 # ----- staff -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from qaportal.access.policy import (
     has_role,
+    is_agency_admin,
     register_case_reader,
     register_rules,
     register_visibility,
@@ -91,6 +92,7 @@ class ReviewAction(enum.StrEnum):
     REPORT_VIEW = "review.report_view"  # obj: a Case (the draft report)
     REPORT_COMMENT = "review.report_comment"  # obj: a Case (factual-accuracy comments)
     REPORT_RESPOND = "review.report_respond"  # obj: a Case (the panel's responses)
+    SETTINGS = "review.settings"  # obj: the agency (objection window, factual check, COI text)
 
 
 def chairs_panel(user: User, case: Any) -> bool:
@@ -131,6 +133,7 @@ register_rules(
         ReviewAction.REPORT_VIEW: _report_view,
         ReviewAction.REPORT_COMMENT: _provider_staff,
         ReviewAction.REPORT_RESPOND: chairs_panel,
+        ReviewAction.SETTINGS: is_agency_admin,
     }
 )
 register_panel_parties(_panel_parties)

@@ -36,6 +36,7 @@ from qaportal.reviews.forms import (
 from qaportal.reviews.models import FactualComment, Outcome, VisitFormat
 from qaportal.reviews.views import bp
 from qaportal.web.context import current_actor
+from qaportal.web.errors import refused
 
 
 def _case(case_id: int, *actions: Any) -> Case:
@@ -53,18 +54,6 @@ def _facts_or_404(case: Case, criterion_id: int) -> findings.CriterionFacts:
     if facts is None:
         abort(404)
     return facts
-
-
-def _refused(message: str, status: int) -> tuple[str, int]:
-    return (
-        render_template(
-            "errors/error.html",
-            status=status,
-            title=_("This action is not possible"),
-            message=message,
-        ),
-        status,
-    )
 
 
 def _lock(form: Any) -> int:
@@ -182,7 +171,7 @@ def judgement(case_id: int, criterion_id: int) -> tuple[str, int] | Response:
         db.rollback()
         if _field_error(form, exc):
             return _judgement_page(case, facts, form, exc.status)
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     except findings.FindingConflict:
         db.rollback()
         saved = findings.find_judgement(db, member, facts.id)
@@ -290,7 +279,7 @@ def consolidate(case_id: int, criterion_id: int) -> tuple[str, int] | Response:
         db.rollback()
         if _field_error(form, exc):
             return _consolidate_page(case, facts, form, exc.status)
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     except findings.FindingConflict:
         db.rollback()
         saved = findings.consolidated(db, case).get(facts.id)
@@ -324,10 +313,10 @@ def outcome(case_id: int) -> tuple[str, int] | Response:
         db.rollback()
         if _field_error(form, exc):
             return _consolidation_page(case, form, status=exc.status)
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     except findings.FindingConflict:
         db.rollback()
-        return _refused(
+        return refused(
             _("Someone changed the outcome meanwhile. Reload the page and try again."), 409
         )
     db.commit()
@@ -346,7 +335,7 @@ def _take(case: Case, action: str, page: Any) -> tuple[str, int] | Response:
         return page(case, problems=exc.problems, status=409)
     except workflow.TransitionError as exc:
         db.rollback()
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     db.commit()
     flash(
         _(
@@ -429,10 +418,10 @@ def site_visit(case_id: int) -> tuple[str, int] | Response:
         db.rollback()
         if _field_error(form, exc):
             return _visit_page(case, form, exc.status)
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     except findings.FindingConflict:
         db.rollback()
-        return _refused(
+        return refused(
             _("Someone changed the visit record meanwhile. Reload the page and try again."), 409
         )
     db.commit()
@@ -521,7 +510,7 @@ def factual_comments(case_id: int) -> tuple[str, int] | Response:
         )
     except findings.FindingError as exc:
         db.rollback()
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     db.commit()
     if made:
         flash(_("Your comments have been sent to the panel and the agency."), "success")
@@ -547,7 +536,7 @@ def respond(case_id: int, comment_id: int) -> tuple[str, int] | Response:
         db.rollback()
         if _field_error(form, exc):
             return report_page_view(case, response_forms={comment.id: form}, status=exc.status)
-        return _refused(exc.message, exc.status)
+        return refused(exc.message, exc.status)
     db.commit()
     flash(_("The panel's response is saved."), "success")
     return redirect(url_for("reviews.report_page", case_id=case.id) + f"#comment-{comment.id}")

@@ -8,13 +8,14 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from qaportal.reviews.labels import role_label
 from qaportal.reviews.models import PanelRole
@@ -218,3 +219,24 @@ def factual_comments_form(criteria: list[tuple[int, str]], formdata: object = No
     if formdata is None:
         return FactualCommentsForm(formdata=None)
     return FactualCommentsForm(formdata=formdata)
+
+
+class ReviewSettingsForm(PortalForm):
+    """An agency's review settings (qaportal/reviews/settings.py)."""
+
+    objection_days = IntegerField(
+        _l("Time to object to a panel member after the panel is announced (days)"),
+        validators=[InputRequired(), NumberRange(min=1, max=90)],
+    )
+    factual_check_days = IntegerField(
+        _l("Time for the provider's factual-accuracy check of the draft report (days)"),
+        validators=[InputRequired(), NumberRange(min=1, max=90)],
+    )
+    coi_guidance = TextAreaField(
+        _l("Conflict-of-interest guidance for reviewers"),
+        description=_l(
+            "One point a line, shown to each reviewer before they declare. Leave it empty to "
+            "show the portal's general guidance."
+        ),
+        validators=[Length(max=5000)],
+    )

@@ -226,3 +226,19 @@ class FactualComment(Base):
     response: Mapped[str] = mapped_column(Text, default="")
     responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReviewSettings(Base):
+    """An agency's review settings; absent, the portal's configured defaults apply
+    (:mod:`qaportal.reviews.settings`)."""
+
+    __tablename__ = "review_settings"
+
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    objection_days: Mapped[int] = mapped_column(Integer)
+    factual_check_days: Mapped[int] = mapped_column(Integer)
+    # Shown to reviewers when they declare; empty: the portal's general guidance instead.
+    coi_guidance: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

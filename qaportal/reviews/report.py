@@ -18,7 +18,6 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,8 +38,8 @@ from qaportal.reviews.models import (
     PanelRole,
     SiteVisit,
 )
+from qaportal.reviews.settings import settings_for
 
-DEFAULT_FACTUAL_CHECK_DAYS = 14
 # The provider reads the draft report from factual check on.
 REPORT_STATES = frozenset(
     {
@@ -132,12 +131,6 @@ def finalise_problems(session: Session, case: Case, today: dt.date | None = None
     return problems
 
 
-def _days() -> int:
-    if has_app_context():
-        return int(current_app.config.get("FACTUAL_CHECK_DAYS", DEFAULT_FACTUAL_CHECK_DAYS))
-    return DEFAULT_FACTUAL_CHECK_DAYS
-
-
 def on_send(session: Session, case: Case, user: User, _reason: str) -> None:
     """The draft report leaves the panel: stamp it, and give the factual check a due date
     unless the agency set one already."""
@@ -145,7 +138,8 @@ def on_send(session: Session, case: Case, user: User, _reason: str) -> None:
     assert report is not None  # the guard asked for its outcome
     report.sent_at = utcnow()
     if factual_due(session, case) is None:
-        due = utcnow().date() + dt.timedelta(days=_days())
+        days = settings_for(session, case.agency_id).factual_check_days
+        due = utcnow().date() + dt.timedelta(days=days)
         session.add(
             CaseDeadline(
                 case_id=case.id, stage=CaseState.FACTUAL_CHECK, due_on=due, set_by_id=user.id

@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -24,8 +23,8 @@ from qaportal.cases.access import CaseAction
 from qaportal.cases.models import Case, CaseState
 from qaportal.db import get_session, utcnow
 from qaportal.evidence.models import Evidence
-from qaportal.reviews import dashboard as _dashboard  # noqa: F401 - registers its tasks
 from qaportal.reviews import queries, services
+from qaportal.reviews import settings as review_settings
 from qaportal.reviews.access import ReviewAction
 from qaportal.reviews.forms import (
     DeclarationForm,
@@ -44,19 +43,9 @@ from qaportal.reviews.models import (
     PanelRole,
 )
 from qaportal.web.context import current_actor
+from qaportal.web.errors import refused
 
 bp = Blueprint("reviews", __name__)
-
-# Shown with every invitation, before the reviewer answers.
-COI_GUIDANCE = (
-    _l(
-        "You have a conflict of interest if, in the last five years, you worked for, studied "
-        "at, were paid by, advised or competed with this provider, or a close relative or "
-        "partner did."
-    ),
-    _l("Also declare any tie that a reasonable person could see as affecting your judgement."),
-    _l("If unsure, declare it: the agency decides whether it matters."),
-)
 
 
 @bp.context_processor
@@ -120,10 +109,9 @@ def _findings_links(case: Case) -> list[tuple[str, str, str]]:
     ]
 
 
-def objection_window() -> dt.timedelta:
-    return dt.timedelta(
-        days=int(current_app.config.get("PANEL_OBJECTION_DAYS", services.DEFAULT_OBJECTION_DAYS))
-    )
+def objection_window(case: Case) -> dt.timedelta:
+    """The provider's time to object to an announced member: the case's agency's setting."""
+    return review_settings.settings_for(get_session(), case.agency_id).objection_window
 
 
 def _case_or_404(case_id: int) -> Case:
@@ -141,15 +129,7 @@ def _member_or_404(case: Case, member_id: int) -> PanelMember:
 
 
 def _refused(exc: services.PanelError) -> tuple[str, int]:
-    return (
-        render_template(
-            "errors/error.html",
-            status=exc.status,
-            title=_("This action is not possible"),
-            message=exc.message,
-        ),
-        exc.status,
-    )
+    return refused(exc.message, exc.status)
 
 
 # ----- the officer's panel page ---------------------------------------------------------
@@ -204,7 +184,7 @@ def _panel_page(
             announceable=any(
                 m.status == MemberStatus.ACTIVE and m.announced_at is None for m in members
             ),
-            window=objection_window(),
+            window=objection_window(case),
         ),
         status,
     )
@@ -319,7 +299,7 @@ def _members_page(
     case: Case, forms: dict[int, ObjectionForm] | None = None, status: int = 200
 ) -> tuple[str, int]:
     db = get_session()
-    window = objection_window()
+    window = objection_window(case)
     now = utcnow()
     members = [
         m
@@ -366,7 +346,9 @@ def object_to(case_id: int, member_id: int) -> tuple[str, int] | Response:
     if not form.validate_on_submit():
         return _members_page(case, {member.id: form}, 400)
     try:
-        services.object_to(db, member, current_actor(), form.reason.data, window=objection_window())
+        services.object_to(
+            db, member, current_actor(), form.reason.data, window=objection_window(case)
+        )
     except services.PanelError as exc:
         db.rollback()
         if exc.field == "reason":
@@ -402,7 +384,7 @@ def _invitation_page(
             member=member,
             case=member.case,
             form=form,
-            guidance=[str(text) for text in COI_GUIDANCE],
+            guidance=review_settings.settings_for(get_session(), member.case.agency_id).guidance(),
         ),
         status,
     )

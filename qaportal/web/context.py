@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from qaportal.access.policy import Action, can
+from qaportal.access.policy import can
 from qaportal.audit.services import Actor
 from qaportal.auth.models import Role
 
@@ -31,45 +30,65 @@ class NavItem:
     endpoint: str
 
 
+@dataclass(frozen=True)
+class NavLink:
+    """An entry of the main navigation, declared by a domain in its ``register(app)``.
+
+    With ``id_arg`` the entry belongs to an organisation: it is listed for each organisation
+    of the user on which the policy allows ``action``, with that organisation's id in the
+    address (``providers_only``: for providers only). Without, it is listed once: when the
+    policy allows ``action`` on one of the user's organisations, or, with ``role`` instead,
+    when the user holds that role somewhere."""
+
+    label: str
+    endpoint: str
+    action: str | None = None
+    id_arg: str | None = None
+    providers_only: bool = False
+    role: Role | None = None
+
+
+# (order, link): the domains register in any order, the navigation lists them in this one.
+_NAV_LINKS: list[tuple[int, NavLink]] = []
+
+
+def register_nav(link: NavLink, *, order: int) -> NavLink:
+    """Adds a domain's entry to the main navigation (lower ``order`` first; idempotent, as
+    every app the process creates registers its domains again)."""
+    if link.id_arg is not None and link.action is None:
+        raise ValueError(f"{link.endpoint}: a page of an organisation needs an action")
+    if all(known.endpoint != link.endpoint for _order, known in _NAV_LINKS):
+        _NAV_LINKS.append((order, link))
+        _NAV_LINKS.sort(key=lambda entry: entry[0])
+    return link
+
+
 def navigation() -> list[NavItem]:
-    """Links the signed-in user may follow; every one is decided by the access policy."""
+    """Links the signed-in user may follow; every one is decided by the access policy.
+    The organisations' pages come first, organisation by organisation, then the others."""
     if not current_user.is_authenticated:
         return []
     items = [NavItem(_("Dashboard"), url_for("web.dashboard"), "web.dashboard")]
-    seen: set[int] = set()
-    for membership in current_user.memberships:
-        org = membership.organisation
-        if org.id in seen:
-            continue
-        seen.add(org.id)
-        for action, label, endpoint, id_arg, providers_only in _ORG_LINKS:
-            if (org.is_provider or not providers_only) and can(current_user, action, org):
-                items.append(NavItem(str(label), url_for(endpoint, **{id_arg: org.id}), endpoint))
-    if any(can(current_user, Action.CASE_LIST, m.organisation) for m in current_user.memberships):
-        items.append(NavItem(_("Cases"), url_for("cases.index"), "cases.index"))
-    if current_user.has_role(Role.REVIEWER):
-        items.append(NavItem(_("My reviews"), url_for("reviews.workspace"), "reviews.workspace"))
+    organisations = list(
+        {m.organisation_id: m.organisation for m in current_user.memberships}.values()
+    )
+    for org in organisations:
+        for _order, link in _NAV_LINKS:
+            if link.id_arg is None or link.action is None:
+                continue
+            if (org.is_provider or not link.providers_only) and can(current_user, link.action, org):
+                url = url_for(link.endpoint, **{link.id_arg: org.id})
+                items.append(NavItem(str(link.label), url, link.endpoint))
+    for _order, link in _NAV_LINKS:
+        if link.id_arg is None and _shown_once(link, organisations):
+            items.append(NavItem(str(link.label), url_for(link.endpoint), link.endpoint))
     return items
 
 
-# (permission on the organisation, label, endpoint, its id argument, providers only)
-_ORG_LINKS = (
-    (Action.AGENCY_MANAGE_PROVIDERS, _l("Providers"), "orgs.providers", "agency_id", False),
-    (Action.AGENCY_MANAGE_REVIEWERS, _l("Reviewer pool"), "orgs.reviewers", "agency_id", False),
-    (Action.ORG_MANAGE_STAFF, _l("Staff"), "orgs.staff", "org_id", False),
-    (Action.ORG_VIEW, _l("Provider profile"), "orgs.show", "org_id", True),
-    (Action.CATALOGUE_VIEW, _l("Catalogue"), "catalogue.index", "org_id", True),
-    (Action.FEEDBACK_LIST, _l("Feedback"), "feedback.campaigns", "org_id", True),
-    (Action.AGENCY_VIEW_AUDIT, _l("Audit trail"), "audit.index", "agency_id", False),
-    (Action.AGENCY_VIEW_OUTBOX, _l("Outbox"), "notifications.outbox", "agency_id", False),
-    (
-        Action.AGENCY_MANAGE_FRAMEWORKS,
-        _l("Framework requirements"),
-        "cases.requirements",
-        "agency_id",
-        False,
-    ),
-)
+def _shown_once(link: NavLink, organisations: list[Any]) -> bool:
+    if link.action is not None:
+        return any(can(current_user, link.action, org) for org in organisations)
+    return link.role is not None and current_user.has_role(link.role)
 
 
 def link_settings() -> LinkSettings:

@@ -9,12 +9,13 @@ when nothing waits (:func:`register_next_step`). This module imports no domain.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from qaportal.auth.models import Membership, Role, User
@@ -37,9 +38,35 @@ class Task:
     detail: str = ""
     waiting: bool = False
     urgent: bool = False  # past its due date: highlighted
+    is_group: ClassVar[bool] = False
 
 
-TaskSource = Callable[[Session, User, Membership], list[Task]]
+@dataclass(frozen=True)
+class TaskGroup:
+    """Tasks of one kind, counted, linking to the page that lists them all (filtered). With
+    the most urgent few tasks listed beside the groups, a dashboard stays a short list
+    however many cases an agency has."""
+
+    label: str  # counted already: "12 cases awaiting screening"
+    url: str
+    count: int
+    overdue: int = 0
+    waiting: bool = False
+    overdue_url: str = ""  # the same list, only the overdue ones
+    is_group: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        # Someone has to act on an overdue stage (do the work or chase it): never "waiting".
+        if self.overdue:
+            object.__setattr__(self, "waiting", False)
+
+    @property
+    def urgent(self) -> bool:
+        return self.overdue > 0
+
+
+Item = Task | TaskGroup
+TaskSource = Callable[[Session, User, Membership], Sequence[Item]]
 _TASK_SOURCES: list[TaskSource] = []
 
 
@@ -87,64 +114,69 @@ class Panel:
     organisation: str
     intro: str
     links: list[Link] = field(default_factory=list)
-    tasks: list[Task] = field(default_factory=list)
+    tasks: list[Item] = field(default_factory=list)
     # Shown when no task asks anything of the user: what will appear here, and when.
     empty: str = ""
     next_step: Link | None = None
 
     @property
-    def todo(self) -> list[Task]:
+    def todo(self) -> list[Item]:
         return [task for task in self.tasks if not task.waiting]
 
     @property
-    def under_way(self) -> list[Task]:
+    def under_way(self) -> list[Item]:
         return [task for task in self.tasks if task.waiting]
 
 
+_ROLE_LABELS = {
+    Role.AGENCY_ADMIN: _l("Agency administrator"),
+    Role.AGENCY_OFFICER: _l("Agency officer"),
+    Role.REVIEWER: _l("Reviewer"),
+    Role.PROVIDER_ADMIN: _l("Provider administrator"),
+    Role.PROVIDER_EDITOR: _l("Provider editor"),
+}
+_INTROS = {
+    Role.AGENCY_ADMIN: _l("Configure your agency, its users, reviewer pool and providers."),
+    Role.AGENCY_OFFICER: _l("Screen applications, form panels and record decisions."),
+    Role.REVIEWER: _l("Your review assignments and conflict-of-interest declarations."),
+    Role.PROVIDER_ADMIN: _l("Keep your provider profile, staff and catalogue up to date."),
+    Role.PROVIDER_EDITOR: _l("Write self-assessments and upload evidence."),
+}
+_SCREENING = _l(
+    "Nothing waits for you. When a provider submits a self-assessment, its case "
+    "appears here to be screened: accepted for review or returned to the provider."
+)
+_EMPTY_STATES = {
+    Role.AGENCY_ADMIN: _SCREENING,
+    Role.AGENCY_OFFICER: _SCREENING,
+    Role.REVIEWER: _l(
+        "No review yet. When an agency assigns you to a review panel, the case will "
+        "appear here, with the provider's self-assessment, its evidence and a form for "
+        "your findings on each criterion."
+    ),
+    Role.PROVIDER_ADMIN: _l(
+        "Nothing waits for you. A self-assessment to write appears here once you apply "
+        "for accreditation, or when the agency returns one to you; open feedback "
+        "campaigns appear here with their responses."
+    ),
+    Role.PROVIDER_EDITOR: _l(
+        "Nothing waits for you. A self-assessment to write appears here once your "
+        "provider's administrator applies for accreditation, or when the agency returns "
+        "one; open feedback campaigns appear here with their responses."
+    ),
+}
+
+
 def role_label(role: Role) -> str:
-    return {
-        Role.AGENCY_ADMIN: _("Agency administrator"),
-        Role.AGENCY_OFFICER: _("Agency officer"),
-        Role.REVIEWER: _("Reviewer"),
-        Role.PROVIDER_ADMIN: _("Provider administrator"),
-        Role.PROVIDER_EDITOR: _("Provider editor"),
-    }[role]
+    return str(_ROLE_LABELS[role])
 
 
 def _intro(role: Role) -> str:
-    return {
-        Role.AGENCY_ADMIN: _("Configure your agency, its users, reviewer pool and providers."),
-        Role.AGENCY_OFFICER: _("Screen applications, form panels and record decisions."),
-        Role.REVIEWER: _("Your review assignments and conflict-of-interest declarations."),
-        Role.PROVIDER_ADMIN: _("Keep your provider profile, staff and catalogue up to date."),
-        Role.PROVIDER_EDITOR: _("Write self-assessments and upload evidence."),
-    }[role]
+    return str(_INTROS[role])
 
 
 def _empty_state(role: Role) -> str:
-    screening = _(
-        "Nothing waits for you. When a provider submits a self-assessment, its case "
-        "appears here to be screened: accepted for review or returned to the provider."
-    )
-    return {
-        Role.AGENCY_ADMIN: screening,
-        Role.AGENCY_OFFICER: screening,
-        Role.REVIEWER: _(
-            "No review yet. When an agency assigns you to a review panel, the case will "
-            "appear here, with the provider's self-assessment, its evidence and a form for "
-            "your findings on each criterion."
-        ),
-        Role.PROVIDER_ADMIN: _(
-            "Nothing waits for you. A self-assessment to write appears here once you apply "
-            "for accreditation, or when the agency returns one to you; open feedback "
-            "campaigns appear here with their responses."
-        ),
-        Role.PROVIDER_EDITOR: _(
-            "Nothing waits for you. A self-assessment to write appears here once your "
-            "provider's administrator applies for accreditation, or when the agency returns "
-            "one; open feedback campaigns appear here with their responses."
-        ),
-    }[role]
+    return str(_EMPTY_STATES[role])
 
 
 def _next_step(user: User, membership: Membership) -> Link | None:
@@ -157,7 +189,7 @@ def _next_step(user: User, membership: Membership) -> Link | None:
     return None
 
 
-def _tasks(session: Session, user: User, membership: Membership) -> list[Task]:
+def _tasks(session: Session, user: User, membership: Membership) -> list[Item]:
     return [task for source in _TASK_SOURCES for task in source(session, user, membership)]
 
 
@@ -165,20 +197,24 @@ def _links(user: User, membership: Membership) -> list[Link]:
     return [link for _order, source in _LINK_SOURCES for link in source(user, membership)]
 
 
+def _panel(session: Session, user: User, m: Membership) -> Panel:
+    panel = Panel(
+        role=m.role.value,
+        role_label=role_label(m.role),
+        organisation=m.organisation.display_name,
+        intro=_intro(m.role),
+        links=_links(user, m),
+        tasks=_tasks(session, user, m),
+        empty=_empty_state(m.role),
+    )
+    # A first step is suggested only where nothing waits: not worth its checks otherwise.
+    if not panel.todo:
+        panel.next_step = _next_step(user, m)
+    return panel
+
+
 def dashboard_panels(user: User) -> list[Panel]:
     order = list(Role)
     memberships = sorted(user.memberships, key=lambda m: (order.index(m.role), m.organisation_id))
     session = get_session()
-    return [
-        Panel(
-            role=m.role.value,
-            role_label=role_label(m.role),
-            organisation=m.organisation.display_name,
-            intro=_intro(m.role),
-            links=_links(user, m),
-            tasks=_tasks(session, user, m),
-            empty=_empty_state(m.role),
-            next_step=_next_step(user, m),
-        )
-        for m in memberships
-    ]
+    return [_panel(session, user, m) for m in memberships]

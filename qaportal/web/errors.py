@@ -15,6 +15,12 @@ def _page(status: int, title: str, message: str) -> tuple[str, int]:
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def refused(message: str, status: int = 409) -> tuple[str, int]:
+    """The page a view answers when a service refuses an action (out of turn, changed
+    meanwhile, …): the service's ``message``, with "nothing was changed" left to it."""
+    return _page(status, _("This action is not possible"), message)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:

@@ -1,0 +1,288 @@
+"""The API's routes: parse the query (a 400 for anything the schema refuses), read through
+the catalogue's search and :mod:`qaportal.register.queries` (which only ever return what
+is published), build the answer model, send it with :func:`qaportal.api.http.answer`.
+
+Every route is a GET: the blueprint is exempt from CSRF for that reason only.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from qaportal.api import http, openapi, present
+from qaportal.api.schemas import (
+    MAX_ID,
+    Decision,
+    DecisionPage,
+    NoQuery,
+    Provider,
+    ProviderPage,
+    RegisterQuery,
+    ReportPage,
+    SpecificationDetail,
+    SpecificationPage,
+    SpecificationQuery,
+)
+from qaportal.catalogue import search, services
+from qaportal.db import get_session
+from qaportal.register import queries
+
+BASE = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=BASE)
+OPERATIONS: list[openapi.Operation] = []
+
+
+def operation(
+    rule: str,
+    *,
+    response: type[Any],
+    summary: str,
+    tag: str,
+    query: type[Any] | None = None,
+    ids: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """A GET route that the OpenAPI document describes with these very models."""
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        OPERATIONS.append(
+            openapi.Operation(
+                rule, view.__name__, summary, tag, response=response, query=query, ids=ids
+            )
+        )
+        return bp.get(rule)(view)
+
+    return decorate
+
+
+@bp.errorhandler(http.ApiError)
+def _api_error(error: http.ApiError) -> Response:
+    return http.error_response(error)
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    return http.cors(response)
+
+
+def _id(value: str) -> int:
+    """An id from the address. Taken as text, not with the ``int`` converter: a converter
+    that refuses a value ends the URL matching with the app's HTML 404, and the API answers
+    every unknown address in JSON, the same as for an unpublished object."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        raise http.not_found()
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise http.not_found()
+    return number
+
+
+def _next_link(endpoint: str, query: Any, filters: dict[str, Any], after_id: int) -> str:
+    resource = endpoint.removeprefix("api.")
+    cursor = http.encode_cursor(resource, after_id, filters)
+    return present.external(endpoint, **filters, limit=query.limit, cursor=cursor)
+
+
+def _page(model: type[Any], items: list[Any], next_url: str | None) -> Response:
+    page = model(items=items, next=next_url)
+    return http.answer(page, links={"next": next_url} if next_url else None)
+
+
+# ----- the document and unknown addresses --------------------------------------------------
+
+
+@functools.cache
+def _document() -> tuple[str, str]:
+    """The document's text and its entity tag: the operations are fixed at import."""
+    body = json.dumps(openapi.document(OPERATIONS, base_path=BASE), indent=1)
+    return body, hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    body, etag = _document()
+    response = Response(body, mimetype="application/json")
+    response.set_etag(etag, weak=False)
+    response.headers["Cache-Control"] = f"public, max-age={http.MAX_AGE}"
+    return response.make_conditional(request)
+
+
+@bp.get("/<path:rest>")
+def unknown(rest: str) -> Response:
+    """Any other address under the API, including ids no database column can hold: the
+    same JSON 404 as an unpublished object."""
+    raise http.not_found()
+
+
+# ----- specifications ----------------------------------------------------------------------
+
+
+def _search_query(params: SpecificationQuery) -> search.SearchQuery:
+    return search.SearchQuery(
+        text=params.q or "",
+        country=params.country,
+        eqf_level=params.eqf,
+        ects_min=Decimal(str(params.ects_min)) if params.ects_min is not None else None,
+        ects_max=Decimal(str(params.ects_max)) if params.ects_max is not None else None,
+        participation_form=params.form,
+        language=params.language,
+        provider_type=params.provider_type,
+        accreditation=params.accreditation,
+        provider_id=params.provider,
+    )
+
+
+@operation(
+    "/specifications",
+    response=SpecificationPage,
+    query=SpecificationQuery,
+    summary="Published micro-credential specifications (the public catalogue)",
+    tag="catalogue",
+)
+def specifications() -> Response:
+    params = http.parse_query(SpecificationQuery)
+    filters = http.filters_of(params)
+    after = http.decode_cursor("specifications", params.cursor, filters)
+    rows = search.search_after(
+        get_session(), _search_query(params), after_id=after, limit=params.limit + 1
+    )
+    more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    statuses = search.AccreditationFilter.status_of({e.provider_id for e in rows})
+    items = [present.specification_summary(e, statuses[e.provider_id]) for e in rows]
+    next_url = _next_link("api.specifications", params, filters, rows[-1].id) if more else None
+    return _page(SpecificationPage, items, next_url)
+
+
+@operation(
+    "/specifications/<public_id>",
+    response=SpecificationDetail,
+    summary="One published specification",
+    tag="catalogue",
+)
+def specification(public_id: str) -> Response:
+    http.parse_query(NoQuery)
+    version = (
+        services.published_by_public_id(get_session(), public_id) if len(public_id) <= 36 else None
+    )
+    if version is None:
+        raise http.not_found()
+    spec = version.specification
+    status = search.AccreditationFilter.status_of([spec.provider_id])[spec.provider_id]
+    under = queries.current_accreditation_for_specs(get_session(), [spec.id]).get(spec.id)
+    return http.answer(
+        present.specification_detail(version, status, under.id if under is not None else None)
+    )
+
+
+# ----- the register ------------------------------------------------------------------------
+
+
+def _register_filters(params: RegisterQuery) -> queries.RegisterFilters:
+    return queries.RegisterFilters(
+        q=params.q,
+        country=params.country,
+        provider_type=params.provider_type.value if params.provider_type else None,
+        decision=params.decision.value if params.decision else None,
+        framework=params.framework,
+        validity=params.validity,
+        expiring_months=params.months,
+    )
+
+
+@operation(
+    "/decisions",
+    response=DecisionPage,
+    query=RegisterQuery,
+    summary="Published accreditation decisions (the public register)",
+    tag="register",
+)
+def decisions() -> Response:
+    params = http.parse_query(RegisterQuery)
+    filters = http.filters_of(params)
+    after = http.decode_cursor("decisions", params.cursor, filters)
+    rows = queries.published_decisions(
+        get_session(), _register_filters(params), after_id=after, limit=params.limit
+    )
+    # The register's queries cap a page at MAX_LIMIT, so they cannot be asked for one row
+    # more to know whether another page follows: a full page links to the next one.
+    full = len(rows) == params.limit
+    next_url = _next_link("api.decisions", params, filters, rows[-1].id) if full else None
+    return _page(DecisionPage, [present.decision(d) for d in rows], next_url)
+
+
+@operation(
+    "/decisions/<decision_id>",
+    response=Decision,
+    ids=("decision_id",),
+    summary="One published decision",
+    tag="register",
+)
+def decision(decision_id: str) -> Response:
+    http.parse_query(NoQuery)
+    found = queries.published_decision(get_session(), _id(decision_id))
+    if found is None:
+        raise http.not_found()
+    return http.answer(present.decision(found))
+
+
+@operation(
+    "/providers",
+    response=ProviderPage,
+    query=RegisterQuery,
+    summary="Providers with published decisions, each with its decisions",
+    tag="register",
+)
+def providers() -> Response:
+    params = http.parse_query(RegisterQuery)
+    filters = http.filters_of(params)
+    after = http.decode_cursor("providers", params.cursor, filters)
+    rows = queries.published_providers(
+        get_session(), _register_filters(params), after_id=after, limit=params.limit
+    )
+    full = len(rows) == params.limit
+    next_url = _next_link("api.providers", params, filters, rows[-1].id) if full else None
+    return _page(ProviderPage, [present.provider(p) for p in rows], next_url)
+
+
+@operation(
+    "/providers/<provider_id>",
+    response=Provider,
+    ids=("provider_id",),
+    summary="One provider of the register",
+    tag="register",
+)
+def provider(provider_id: str) -> Response:
+    http.parse_query(NoQuery)
+    found = queries.published_provider(get_session(), _id(provider_id))
+    if found is None:
+        raise http.not_found()
+    return http.answer(present.provider(found))
+
+
+@operation(
+    "/reports",
+    response=ReportPage,
+    query=RegisterQuery,
+    summary="Published accreditation-report versions of published decisions",
+    tag="register",
+)
+def reports() -> Response:
+    params = http.parse_query(RegisterQuery)
+    filters = http.filters_of(params)
+    after = http.decode_cursor("reports", params.cursor, filters)
+    rows = queries.published_decisions(
+        get_session(), _register_filters(params), after_id=after, limit=params.limit
+    )
+    # Keyset over the decisions (a report is reached through its published decision):
+    # a page holds the reports of up to ``limit`` decisions, fewer when some have none.
+    items = [r for r in (present.report(d) for d in rows) if r is not None]
+    full = len(rows) == params.limit
+    next_url = _next_link("api.reports", params, filters, rows[-1].id) if full else None
+    return _page(ReportPage, items, next_url)

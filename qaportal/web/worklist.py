@@ -1,0 +1,223 @@
+"""The dashboard's work lists, however many cases: a source's work counted per group and its
+most urgent few rows cut by the database (:func:`tallier`, one prepared statement per
+source), shown as a few task lines and counted groups (:func:`shown`), with each text
+translated, date formatted and URL built once per panel (:class:`Texts`, :class:`Formats`);
+windows whose length is a column compared in SQL (:class:`plus_days`). Imports no domain;
+the domains' ``dashboard.py`` use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import url_for
+from flask_babel import format_date
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy import case as sql_case
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.sqltypes import NullType
+
+from qaportal.db import UTCDateTime
+from qaportal.web.dashboard import Item, Task, TaskGroup
+
+# A panel lists this many of a source's most urgent tasks, or of each kind of a source's
+# tasks; the rest are counted in groups.
+FIRST_ITEMS = 5
+KIND_ITEMS = 3
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a :class:`Tallier` found: per group its number of rows and of overdue rows, and
+    the first rows of all the groups together."""
+
+    groups: dict[Any, tuple[int, int]]
+    first: list[Any]
+
+
+@dataclass(frozen=True)
+class Tallier:
+    """One prepared statement over a source's work: its rows counted per group (a GROUP BY)
+    and its most urgent rows (a LIMIT), the two parts told apart by ``tally_part``. Built
+    once (see :func:`tallier`) and run with the request's values as bound parameters:
+    building SQLAlchemy statements (subqueries, unions) costs more than running them."""
+
+    statement: Select[Any]
+    key: str  # the name of the group's column
+
+    def __call__(self, session: Session, **params: Any) -> Tally:
+        groups: dict[Any, tuple[int, int]] = {}
+        first = []
+        # Plain rows, no ORM entities: the Core connection skips the ORM's per-statement work.
+        for row in session.connection().execute(self.statement, params):
+            if row.tally_part == _COUNTS:
+                groups[getattr(row, self.key)] = (int(row.group_size), int(row.group_overdue))
+            else:
+                first.append(row)
+        return Tally(groups, first)
+
+
+_COUNTS, _FIRST = 0, 1
+Columns = Any  # the ``.c`` of the query's subquery
+
+
+def tallier(
+    query: Select[Any],
+    *,
+    group: Callable[[Columns], ColumnElement[Any]],
+    order_by: Callable[[Columns], Sequence[Any]],
+    overdue: Callable[[Columns], ColumnElement[bool]] | None = None,
+    each: Sequence[Any] = (),
+) -> Tallier:
+    """The statement counting the rows of ``query`` per ``group`` (a column of it; with how
+    many are ``overdue``) and cutting its first rows by ``order_by``: the first FIRST_ITEMS
+    of all, or the first KIND_ITEMS of ``each`` group named. The counting and cutting are
+    the database's, so the rows that reach Python do not grow with the data. The callables
+    get the columns of ``query`` as a subquery; request values go in as ``bindparam``s."""
+    rows = query.subquery()
+    key = group(rows.c)
+    assert any(column is key for column in rows.c), "group by one of the query's columns"
+    late: Any = literal_column("0", Integer)
+    if overdue is not None:
+        late = func.coalesce(func.sum(sql_case((overdue(rows.c), 1), else_=0)), 0)
+    # The counts in the columns of the rows (the others empty), so that both parts make one
+    # statement: one round trip and one execution per source instead of two.
+    counts = select(
+        literal_column(str(_COUNTS), Integer).label("tally_part"),
+        *(column if column is key else _empty(column) for column in rows.c),
+        func.count().label("group_size"),
+        late.label("group_overdue"),
+    ).group_by(key)
+    if each:
+        # One LIMIT per group (window functions are far slower on SQLite).
+        cuts = [
+            select(rows).where(key == name).order_by(*order_by(rows.c)).limit(KIND_ITEMS).subquery()
+            for name in each
+        ]
+    else:
+        cuts = [select(rows).order_by(*order_by(rows.c)).limit(FIRST_ITEMS).subquery()]
+    first = [
+        select(
+            literal_column(str(_FIRST), Integer).label("tally_part"),
+            *cut.c,
+            literal_column("0", Integer).label("group_size"),
+            literal_column("0", Integer).label("group_overdue"),
+        )
+        for cut in cuts
+    ]
+    both = union_all(counts, *first).subquery()
+    statement = select(both).order_by(both.c.tally_part, *order_by(both.c))
+    return Tallier(statement, key.name)
+
+
+def _empty(column: Any) -> Any:
+    # Typed, so that the union keeps the column's type (dates stay dates on SQLite).
+    empty = null() if isinstance(column.type, NullType) else cast(null(), column.type)
+    return empty.label(column.name)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a source shows one kind of its work: the group's label from its count, the line
+    of one of its rows, the page that lists them all, whether it waits on someone else."""
+
+    label: Callable[[int], str]
+    line: Callable[[Any], Task]
+    url: str
+    waiting: bool = False
+
+
+def shown(found: Tally, kinds: dict[Any, Kind], key: str = "kind") -> list[Item]:
+    """The first rows as lines, each by its kind (the row's column ``key``), then one
+    counted group per kind found, in the order of ``kinds``."""
+    items: list[Item] = [kinds[getattr(row, key)].line(row) for row in found.first]
+    for name, kind in kinds.items():
+        if name in found.groups:
+            count, overdue = found.groups[name]
+            items.append(TaskGroup(kind.label(count), kind.url, count, overdue, kind.waiting))
+    return items
+
+
+class Texts:
+    """A panel's lazily translated texts, each translated at its first use and reused by
+    the lines after it (a translation lookup per line adds up on a long list)."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, str] = {}
+
+    def __call__(self, text: Any) -> str:
+        if isinstance(text, str):
+            return text
+        done = self._done.get(id(text))
+        if done is None:
+            done = self._done[id(text)] = str(text)
+        return done
+
+
+class Formats:
+    """A panel's dates and URLs, each formatted or built once per distinct value: a line
+    reuses what the lines before it computed."""
+
+    _SENTINEL = 987654321
+
+    def __init__(self) -> None:
+        self._dates: dict[dt.date, str] = {}
+        self._patterns: dict[tuple[str, str], str] = {}
+
+    def date(self, value: dt.date | dt.datetime | None) -> str:
+        if value is None:
+            return ""
+        if value not in self._dates:
+            self._dates[value] = format_date(value)
+        return self._dates[value]
+
+    def url(self, endpoint: str, key: str, value: int) -> str:
+        """``url_for(endpoint, **{key: value})`` for an integer ``value``, the route built
+        once per endpoint."""
+        pattern = self._patterns.get((endpoint, key))
+        if pattern is None:
+            pattern = url_for(endpoint, **{key: self._SENTINEL})
+            self._patterns[(endpoint, key)] = pattern
+        return pattern.replace(str(self._SENTINEL), str(value), 1)
+
+
+class plus_days(FunctionElement[Any]):
+    """``plus_days(moment, days)``: the UTC moment ``days`` (an integer expression, e.g. an
+    agency's setting) after ``moment``, so that a window whose length is a column is
+    compared in SQL. Each database has its own date arithmetic (below)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "plus_days"
+
+
+@compiles(plus_days)
+def _plus_days_postgresql(element: plus_days, compiler: Any, **kw: Any) -> str:
+    moment, days = list(element.clauses)
+    moment_sql, days_sql = compiler.process(moment, **kw), compiler.process(days, **kw)
+    return f"({moment_sql} + make_interval(days => {days_sql}))"
+
+
+@compiles(plus_days, "sqlite")
+def _plus_days_sqlite(element: plus_days, compiler: Any, **kw: Any) -> str:
+    moment, days = list(element.clauses)
+    # Text in the layout SQLAlchemy stores (microseconds kept to the millisecond), so that
+    # it compares as text with stored and bound moments.
+    return (
+        f"strftime('%Y-%m-%d %H:%M:%f', {compiler.process(moment, **kw)}, "
+        f"'+' || ({compiler.process(days, **kw)}) || ' days')"
+    )
