@@ -35,10 +35,8 @@ import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rdflib import Graph, Literal
-from rdflib.namespace import SH
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,6 +45,11 @@ from qaportal.catalogue.models import SpecificationVersion, VersionStatus
 from qaportal.orgs.models import Organisation
 from qaportal.paths import DATA_DIR
 from qaportal.register.queries import PublishedDecision, current_accreditation_for_specs
+
+if TYPE_CHECKING:
+    # rdflib and pyshacl come with the test extra: validating is for tests and tools, the
+    # portal itself only builds the JSON-LD.
+    from rdflib import Graph
 
 VOCABULARY_FILE = DATA_DIR / "vocabularies" / "accreditation.json"
 AMS_SHAPES_FILE = exports_elm.STANDARDS_DIR / "elm-ams-accreditation.shacl.ttl"
@@ -340,6 +343,9 @@ def python_pattern(pattern: str) -> str:
 @lru_cache(maxsize=1)
 def ams_shapes_graph() -> Graph:
     """The AMS shapes as shipped, with every ``sh:pattern`` translated for Python."""
+    from rdflib import Graph, Literal
+    from rdflib.namespace import SH
+
     graph = Graph()
     graph.parse(AMS_SHAPES_FILE, format="turtle")
     for shape, pattern in list(graph.subject_objects(SH.pattern)):
@@ -351,6 +357,8 @@ def ams_shapes_graph() -> Graph:
 @lru_cache(maxsize=1)
 def shapes_graph() -> Graph:
     """The EDC generic controlled-vocabulary shapes plus the translated AMS shapes."""
+    from rdflib import Graph
+
     graph = Graph()
     graph.parse(GENERIC_SHAPES_FILE, format="turtle")
     for triple in ams_shapes_graph():
@@ -360,6 +368,8 @@ def shapes_graph() -> Graph:
 
 def to_graph(document: dict[str, Any]) -> Graph:
     """The document expanded offline with the shipped context."""
+    from rdflib import Graph
+
     local = exports_elm.with_local_context(document)
     return Graph().parse(data=json.dumps(local), format="json-ld")
 
