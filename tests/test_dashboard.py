@@ -139,7 +139,7 @@ def test_university_staff_continue_the_self_assessment_and_follow_the_campaign(a
     page = _dashboard(app, email, world["password"])
     links = _links(page)
     assert f"Continue the self-assessment of {world['reference']}" not in links
-    assert links[f"{world['reference']} is submitted"] == f"/cases/{world['case']}"
+    assert links[f"{world['reference']}: submitted"] == f"/cases/{world['case']}"
     assert "Demo Agency for Quality Assurance screens it next." in page
 
 

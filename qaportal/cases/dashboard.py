@@ -113,7 +113,7 @@ class _Lines:
             return lambda r: self._task(
                 r, label % {"reference": r.reference, "provider": r.provider}, detail
             )
-        label = _("%(reference)s from %(provider)s is %(state)s")
+        label = _("%(reference)s from %(provider)s: %(state)s")
         name = workflow.state_label(state)
         return lambda r: self._task(
             r, label % {"reference": r.reference, "provider": r.provider, "state": name}, ""
@@ -130,7 +130,7 @@ class _Lines:
                 waiting=False,
                 url=self.formats.url("cases.self_assessment", "case_id", r.id),
             )
-        label = _("%(reference)s is %(state)s")
+        label = _("%(reference)s: %(state)s")
         name = workflow.state_label(state)
         detail = _next_for_provider(state)
         return lambda r: self._task(

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice as choice
 
@@ -23,7 +23,7 @@ from qaportal.cases.models import Case
 from qaportal.db import get_session
 from qaportal.decisions.labels import condition_label, eqa_label, outcome_label
 from qaportal.decisions.models import Outcome
-from qaportal.frameworks.models import Framework
+from qaportal.frameworks.models import Framework, FrameworkKind, FrameworkVersion
 from qaportal.orgs.geo import country_name
 from qaportal.orgs.labels import provider_type_label
 from qaportal.orgs.models import ProviderType
@@ -76,9 +76,26 @@ def _filter_form() -> tuple[RegisterFilterForm, queries.RegisterFilters | None]:
     form.decision.choices = [choice("", _("Any decision"))] + [
         choice(o.value, outcome_label(o)) for o in Outcome
     ]
-    codes = db.execute(select(Framework.code).distinct().order_by(Framework.code))
+    # Criteria frameworks only (questionnaires are not what a decision follows), named by the
+    # title of their newest version, not by their internal code.
+    newest = (
+        select(FrameworkVersion.framework_id, func.max(FrameworkVersion.number).label("number"))
+        .group_by(FrameworkVersion.framework_id)
+        .subquery()
+    )
+    named = db.execute(
+        select(Framework.code, FrameworkVersion.title)
+        .join(newest, newest.c.framework_id == Framework.id)
+        .join(
+            FrameworkVersion,
+            (FrameworkVersion.framework_id == Framework.id)
+            & (FrameworkVersion.number == newest.c.number),
+        )
+        .where(Framework.kind == FrameworkKind.CRITERIA)
+        .order_by(FrameworkVersion.title)
+    )
     form.framework.choices = [choice("", _("Any framework"))] + [
-        choice(code, code) for code in codes.scalars()
+        choice(code, title) for code, title in named
     ]
     if not request.args:
         return form, queries.RegisterFilters()
