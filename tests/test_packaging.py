@@ -109,3 +109,53 @@ print("ok")
     lines = result.stdout.split()
     assert lines[0] == str(site / "qaportal" / "_bundled" / "templates")
     assert lines[-1] == "ok"
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """Top-level names of what ``path`` imports when it is loaded (imports inside functions,
+    and those under ``if TYPE_CHECKING:``, run later or never)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_portal_imports_only_what_its_own_dependencies_install():
+    """The README's first command installs the main dependencies only: a module that needs a
+    test-extra package at import time (rdflib once did) stops the demo from starting."""
+    import re
+    from importlib import metadata
+
+    def needs(dist: str) -> set[str]:
+        try:
+            requirements = metadata.requires(dist) or []
+        except metadata.PackageNotFoundError:
+            return set()
+        return {
+            re.split(r"[\s\[<>=!~;(]", r, maxsplit=1)[0].lower().replace("_", "-")
+            for r in requirements
+            if "extra ==" not in r
+        }
+
+    # What the main dependencies install, with what they in turn need (Flask brings click).
+    wanted: set[str] = set()
+    todo = needs("qaportal")
+    while todo:
+        dist = todo.pop()
+        if dist not in wanted:
+            wanted.add(dist)
+            todo |= needs(dist)
+    providers = metadata.packages_distributions()
+    stdlib = sys.stdlib_module_names
+    missing = {}
+    for path in (ROOT / "qaportal").rglob("*.py"):
+        for name in _module_level_imports(path) - stdlib - {"qaportal", "__future__"}:
+            dists = {d.lower().replace("_", "-") for d in providers.get(name, [name])}
+            if not dists & wanted:
+                missing.setdefault(name, []).append(path.relative_to(ROOT).as_posix())
+    assert not missing, f"imported at load time but not a main dependency: {missing}"
