@@ -108,7 +108,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 0) or None,
         "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 0) or None,
         "BABEL_DEFAULT_LOCALE": "en",
-        "LANGUAGES": {"en": "English", "fr": "Français"},
+        "LANGUAGES": {"en": "English", "fr": "Français", "de": "Deutsch"},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_bool("SECURE_COOKIES", production),

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -77,6 +78,12 @@ def test_browser_preference_picks_french(client):
     assert "Se connecter" in page.get_data(as_text=True)
 
 
+def test_browser_preference_picks_german(client):
+    page = client.get("/login", headers={"Accept-Language": "de-AT,de;q=0.9,en;q=0.5"})
+    html = page.get_data(as_text=True)
+    assert '<html lang="de"' in html and "Anmelden" in html and "Sign in" not in html
+
+
 def test_dashboard_and_error_pages_in_french(client, demo):
     login(client, "admin@agency.example.org", demo.password)
     _switch(client, "fr", next_url="/dashboard")
@@ -136,21 +143,31 @@ def test_message_template_is_up_to_date(tmp_path: Path):
     )
 
 
-def test_french_catalogue_follows_the_template_and_is_compiled():
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_each_catalogue_follows_the_template_and_is_compiled(language: str):
     template = _keys(_read_po(POT))
-    po_path = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
-    french = _read_po(po_path)
-    assert _keys(french) == template, f"the French catalogue lags messages.pot; {REFRESH}"
+    po_path = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+    catalogue = _read_po(po_path)
+    assert _keys(catalogue) == template, f"the {language} catalogue lags messages.pot; {REFRESH}"
 
     with (po_path.with_suffix(".mo")).open("rb") as f:
         compiled = {_key(m): _strings(m.string) for m in read_mo(f) if m.id}
     expected = {
         _key(m): _strings(m.string)
-        for m in french
+        for m in catalogue
         if m.id and all(_strings(m.string)) and not m.fuzzy
     }
     stale = sorted(k for k, v in expected.items() if compiled.get(k) != v)
     assert not stale, f"messages.mo is not compiled from messages.po ({stale[:3]}); {REFRESH}"
-    # The pages a visitor meets first are translated.
-    for msgid in ("Sign in", "Dashboard", "Skip to main content", "Page not found", "Password"):
-        assert (None, msgid) in expected, f"{msgid!r} has no French translation"
+    # Every string is translated: a page must not switch language halfway.
+    missing = sorted(k for k in template if k not in expected)
+    assert not missing, f"{len(missing)} strings have no {language} translation, e.g. {missing[:3]}"
+
+
+def test_every_interface_language_has_a_catalogue(tmp_path: Path):
+    from qaportal.config import load_config
+
+    languages = load_config(tmp_path, {})["LANGUAGES"]
+    assert set(languages) == {"en", "fr", "de"}
+    for language in set(languages) - {"en"}:
+        assert (TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo").is_file()
