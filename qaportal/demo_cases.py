@@ -207,7 +207,7 @@ def seed_stage_cases(session: Session, agency: Organisation) -> list[str]:
             # Also for a case seeded by an earlier run: each step checks whether it was taken.
             jobs = _publish(session, cast, case)
             session.commit()
-            _dispatch(jobs)
+            _dispatch(_publish_report(session, cast, case, jobs))
         references.append(case.reference)
     return references
 
@@ -527,6 +527,38 @@ def _publish(session: Session, cast: _Cast, case: Case) -> list[str]:
         job = reporting.queue_generation(session, case, kind, actor=actor, locale="en", press=press)
         jobs.append(job.id)
     return jobs
+
+
+def _publish_report(session: Session, cast: _Cast, case: Case, job_ids: list[str]) -> list[str]:
+    """Render the accreditation report now and publish it, as the officer would on the
+    Documents tab, so the demo register offers a report to download from the first page.
+    Returns the other jobs, left to the queue."""
+    from qaportal.jobs.models import BackgroundJob
+    from qaportal.jobs.runner import run_job
+    from qaportal.reporting import services as reporting
+    from qaportal.reporting.access import ACCREDITATION_REPORT
+    from qaportal.reporting.models import GeneratedDocument
+
+    rest = []
+    for job_id in job_ids:
+        job = session.get(BackgroundJob, job_id)
+        if job is None or job.payload.get("kind") != ACCREDITATION_REPORT:
+            rest.append(job_id)
+            continue
+        run_job(job_id)
+        document = session.execute(
+            select(GeneratedDocument)
+            .where(
+                GeneratedDocument.case_id == case.id,
+                GeneratedDocument.kind == ACCREDITATION_REPORT,
+            )
+            .order_by(GeneratedDocument.version.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if document is not None and reporting.publish_refusal(document) is None:
+            reporting.publish(session, document, user=cast.user(OFFICER), actor=cast.actor(OFFICER))
+            session.commit()
+    return rest
 
 
 def _dispatch(job_ids: list[str]) -> None:

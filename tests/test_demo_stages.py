@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from qaportal.audit.models import AuditEvent
 from qaportal.audit.services import verify_chain
+from qaportal.auth.models import User
 from qaportal.cases.models import Case, CaseDeadline, CaseState
 from qaportal.db import get_session, utcnow
 from qaportal.decisions.models import ConditionStatus, Decision, DecisionStatus, Outcome
@@ -145,12 +146,14 @@ def _panels_conditions_deadlines(app: Any) -> None:
 
 
 def _published_with_reports_requested(app: Any) -> None:
-    """The follow-up case's decision is in the public register, published by the officer;
-    its accreditation report and decision letter wait on the queue (the tests' immediate
-    queue is not handed them: rendering is the demo's workers' job, after start-up)."""
+    """The follow-up case's decision is in the public register, published by the officer,
+    with its accreditation report rendered and published at seeding; the decision letter
+    waits on the queue (the tests' immediate queue is not handed it: rendering is the demo's
+    workers' job, after start-up)."""
     from qaportal.jobs.models import BackgroundJob, JobState
     from qaportal.register import queries
     from qaportal.reporting import services as reporting
+    from qaportal.reporting.models import GeneratedDocument
 
     follow = _cases(app)["Micro-credentials in data and digital skills"][0]
     with app.app_context():
@@ -169,9 +172,17 @@ def _published_with_reports_requested(app: Any) -> None:
             select(BackgroundJob).where(BackgroundJob.kind == reporting.JOB_KIND)
         ).scalars()
         assert sorted((j.payload["case"], j.payload["kind"], j.state) for j in jobs) == [
-            (follow.id, "accreditation-report", JobState.QUEUED),
+            (follow.id, "accreditation-report", JobState.DONE),
             (follow.id, "decision-letter", JobState.QUEUED),
         ]
+        report = db.execute(
+            select(GeneratedDocument).where(GeneratedDocument.case_id == follow.id)
+        ).scalar_one()
+        assert (report.kind, report.version) == ("accreditation-report", 1)
+        assert report.published_at is not None
+        assert db.get(User, report.published_by_id).email == "officer@agency.example.org"
+        listed = queries.published_decisions(db, queries.RegisterFilters())[0]
+        assert listed.report is not None
 
 
 def _seeding_again_adds_nothing(app: Any, seeded: Any) -> None:
