@@ -105,6 +105,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "REPORT_STORAGE_FOLDER": _env("REPORT_STORAGE_FOLDER") or None,
         "VERIFY_UPLOAD_MAX_BYTES": _env_int("VERIFY_UPLOAD_MAX_BYTES", 20 * 1024 * 1024),
         "VERIFY_LIMIT": _env("VERIFY_LIMIT", "20 per minute; 200 per hour"),
+        # DEQAR's activity for the register's CSV (an id or label of the agency's activity in
+        # DEQAR); unset, each row names its decision's framework.
+        "DEQAR_ACTIVITY": _env("DEQAR_ACTIVITY") or None,
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 0) or None,
         "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 0) or None,
         "BABEL_DEFAULT_LOCALE": "en",
