@@ -41,6 +41,9 @@ PROVIDERS = [
         "provider_type": "hei",
         "website": "https://university.example.org",
         "erasmus_code": "D DEMOVIL01",
+        "legal_id": "5299000DEMOVILLE0099",
+        "vat_id": "DE999999999",
+        "street_address": "Universitätsplatz 1, 80000 Demoville, Germany",
     },
     {
         "legal_name": "Nordic Vocational Training Centre",
@@ -49,6 +52,9 @@ PROVIDERS = [
         "region": "FI-18",
         "provider_type": "vet",
         "website": "https://vet.example.org",
+        "legal_id": "9999999-9",
+        "vat_id": "FI99999999",
+        "street_address": "Ammattikoulunkatu 5, 00100 Helsinki, Finland",
     },
 ]
 # (email, name, role, organisation key): "agency" or the provider's acronym

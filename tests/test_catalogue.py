@@ -79,7 +79,21 @@ def test_incomplete_draft_saves_and_shows_what_is_missing(app, client, demo):
         ("languages", "en, qq", "qq is not an ISO 639 language code"),
         ("isced_f", "12345", "An ISCED-F 2013 field code has 2 to 4 digits"),
         ("title", "T" * 301, "Field cannot be longer than 300 characters."),
-        ("outcomes-0-esco_uri", "https://example.org/skill/1", "An ESCO skill URI starts with"),
+        ("outcomes-0-esco_uri", "https://example.org/skill/1", "An ESCO skill URI is http"),
+        (
+            "outcomes-0-esco_uri",
+            "http://data.europa.eu/esco/skill/1234",
+            "followed by the skill&#39;s identifier",
+        ),
+        (
+            "outcomes-0-esco_uri",
+            "http://data.europa.eu/esco/occupation/0464b062-cea6-4164-b10d-956c61956ae7",
+            "An ESCO skill URI is http",
+        ),
+        ("max_duration_weeks", "521", "from 1 to 520"),
+        ("nqf_level", "9", "The national framework DQR has levels 1 to 8."),
+        ("awarding_bodies-0-vat_id", "123", "A VAT identifier starts with the two-letter"),
+        ("awarding_bodies-0-region", "DE-XX", "DE-XX is not an ISO 3166-2 region code."),
         ("awarding_bodies-0-url", "not a url", "Enter a web address starting with https://"),
     ],
 )

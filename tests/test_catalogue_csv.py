@@ -56,7 +56,9 @@ def counts(app: Any) -> dict[str, int]:
 
 def audit_actions(app: Any) -> list[str]:
     with app.app_context():
-        return list(get_session().execute(select(AuditEvent.action)).scalars())
+        return list(
+            get_session().execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars()
+        )
 
 
 def row(**values: str) -> dict[str, str]:
@@ -363,23 +365,31 @@ def test_a_bad_row_names_row_column_and_reason_and_nothing_is_written(
     assert counts(app) == before
 
 
-def test_too_many_rows_and_too_large_files_are_refused(app: Any, client: Any, udv: int) -> None:
+def test_5001_rows_are_refused_naming_the_limit(app: Any, client: Any, udv: int) -> None:
+    assert csv_io.MAX_ROWS == 5000 and app.config["CATALOGUE_IMPORT_MAX_ROWS"] == 5000
     before = counts(app)
-    many = make_csv([row(title=f"Course {n}") for n in range(csv_io.MAX_ROWS + 1)])
+    many = make_csv([row(title=f"Course {n}") for n in range(5001)])
     response = upload(client, udv, many)
     assert response.status_code == 422
-    assert f"more than {csv_io.MAX_ROWS} rows" in problems_text(response)
+    text = problems_text(response)
+    assert "The file has more than 5000 rows, the most one import takes." in text
+    assert "Confirm the import" not in text
+    assert counts(app) == before
 
+
+def test_too_large_files_are_refused(app: Any, client: Any, udv: int) -> None:
+    before = counts(app)
+    limit = f"larger than {csv_io.MAX_BYTES // (1024 * 1024)} MB"
     # Just over the limit: read up to the limit, then refused with the import page.
     huge = make_csv([row(further_information="x" * (csv_io.MAX_BYTES + 10))])
     response = upload(client, udv, huge)
     assert response.status_code == 413
-    assert "larger than 2 MB" in problems_text(response)
+    assert limit in problems_text(response)
     # Far over: the request itself is cut off before any form parsing (and the CSRF check).
     huger = make_csv([row(further_information="x" * (csv_io.MAX_BYTES + 200_000))])
     response = upload(client, udv, huger)
     assert response.status_code == 413
-    assert "larger than 2 MB" in problems_text(response)
+    assert limit in problems_text(response)
     assert counts(app) == before
 
 
@@ -423,18 +433,13 @@ def test_a_failure_during_commit_leaves_nothing(
     page = upload(client, udv, body).get_data(as_text=True)
     before = counts(app)
     audit_before = len(audit_actions(app))
-    from qaportal.catalogue import services
+    from qaportal.catalogue import bulk_import
 
-    real_create = services.create_specification
-    calls = {"n": 0}
+    # The specifications, versions and outcomes are written; indexing the published fails.
+    def failing_index(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
 
-    def failing_create(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("disk full")
-        return real_create(*args, **kwargs)
-
-    monkeypatch.setattr(services, "create_specification", failing_create)
+    monkeypatch.setattr(bulk_import, "_index_published", failing_index)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = commit(client, udv, page)
     assert response.status_code == 500
@@ -484,8 +489,9 @@ def test_export_escapes_formulas_and_can_be_read_back(app: Any, client: Any, udv
     for r in rows:
         for value in r.values():
             assert not (value or "").startswith(("=", "+", "-", "@", "\t", "\r"))
-    # Read back by the import (as another provider would): the apostrophes come off again.
-    parsed = csv_io.parse_catalogue_csv(body)
+    # Read back by the import (as another provider in Germany would): the apostrophes come
+    # off again (and the demo's NQF levels are DQR levels).
+    parsed = csv_io.parse_catalogue_csv(body, provider_country="DE")
     assert parsed.ok, [(p.row, p.column, p.message) for p in parsed.problems]
     data = next(r.data for r in parsed.rows if "HYPERLINK" in r.data.title)
     assert data.title.startswith("=HYPERLINK")
@@ -590,7 +596,7 @@ def test_text_language_round_trips_and_the_column_is_optional(
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     exported = next(r for r in rows if r["title"] == "Datenkompetenz")
     assert (exported["text_language"], exported["languages"]) == ("de", "en")
-    parsed = csv_io.parse_catalogue_csv(body)
+    parsed = csv_io.parse_catalogue_csv(body, provider_country="DE")
     assert parsed.ok, [(p.row, p.column, p.message) for p in parsed.problems]
     assert next(r.data for r in parsed.rows if r.data.title == "Datenkompetenz").text_language == (
         "de"
@@ -623,3 +629,272 @@ def test_imported_rows_keep_their_text_language(app: Any, client: Any, udv: int)
             .scalar_one()
         )
         assert (version.text_language, version.languages) == ("de", ["en"])
+
+
+# ----- a whole catalogue: 5,000 rows, written in bulk by a background job -------------------
+
+BIG = 5000
+
+
+def catalogue_rows(count: int, **changes: dict[str, str]) -> list[dict[str, str]]:
+    """``count`` valid rows: every third is incomplete (a draft), every fourth links ESCO.
+
+    ``changes`` maps a row number of the file (the header is row 1) to cells to replace."""
+    esco = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
+    rows = []
+    for n in range(count):
+        cells = row(title=f"Applied data work, module {n:04d}", hours=str(60 + n % 40))
+        if n % 3 == 2:
+            cells.update(assessment_type="", quality_assurance="")
+        if n % 4 == 0:
+            cells["outcome_esco_uris"] = f"{esco} | "
+        cells.update(changes.get(f"row{n + 2}", {}))
+        rows.append(cells)
+    return rows
+
+
+def follow(client: Any, response: Any) -> Any:
+    assert response.status_code in (302, 303), problems_text(response)[:2000]
+    return client.get(response.headers["Location"])
+
+
+def test_5000_rows_through_the_web_page_land_in_one_background_import(
+    app: Any, client: Any, udv: int
+) -> None:
+    before = counts(app)
+    preview = upload(client, udv, make_csv(catalogue_rows(BIG)))
+    assert preview.status_code == 200, problems_text(preview)[:3000]
+    page = preview.get_data(as_text=True)
+    assert "5000 specifications will be created." in problems_text(preview)
+    assert "imported in the background" in page
+    assert counts(app) == before  # the preview writes nothing
+
+    response = commit(client, udv, page, publish=True)
+    assert "/catalogue/import/jobs/" in response.headers["Location"]
+    status = follow(client, response)
+    text = problems_text(status)
+    assert status.status_code == 200
+    assert ">Done<" in text
+    complete = BIG - BIG // 3
+    assert f"Imported {BIG} specifications: {complete} published, {BIG - complete} drafts." in text
+    assert 'http-equiv="refresh"' not in text  # finished: the page stops reloading
+
+    after = counts(app)
+    assert after["specifications"] == before["specifications"] + BIG
+    assert after["specification_versions"] == before["specification_versions"] + BIG
+    assert after["learning_outcomes"] == before["learning_outcomes"] + 2 * BIG
+    assert after["catalogue_entries"] == before["catalogue_entries"] + complete
+    with app.app_context():
+        session = get_session()
+        # A row as the editor would have saved it, outcomes and ESCO links in order.
+        version = session.execute(
+            select(SpecificationVersion).where(
+                SpecificationVersion.title == "Applied data work, module 4996"
+            )
+        ).scalar_one()
+        assert version.status == VersionStatus.PUBLISHED and version.number == 1
+        assert version.hours == 60 + 4996 % 40 and version.eqf_level == 6
+        assert version.issuer_regions == ["DE", "DE-BY"]
+        assert version.awarding_bodies == [
+            {"name": "University of Demoville", "url": "https://university.example.org"}
+        ]
+        assert [o.position for o in version.outcomes] == [0, 1]
+        assert version.outcomes[0].esco_uri and version.outcomes[1].esco_uri is None
+        assert version.specification.provider_id == udv
+        draft = session.execute(
+            select(SpecificationVersion).where(
+                SpecificationVersion.title == "Applied data work, module 4997"
+            )
+        ).scalar_one()
+        assert draft.status == VersionStatus.DRAFT and draft.published_at is None
+        # The public catalogue finds a published row, with its facets.
+        from qaportal.catalogue import search
+
+        found = search.search(session, search.SearchQuery(text="module 4996"))
+        assert [item.title for item in found.items] == ["Applied data work, module 4996"]
+        event = session.execute(
+            select(AuditEvent).where(AuditEvent.action == "catalogue.imported")
+        ).scalar_one()
+        details = event_details(event)
+        assert details["created"] == BIG and details["published"] == complete
+        assert len(set(details["specifications"])) == BIG
+        assert version.specification.public_id in details["specifications"]
+    # The staged upload is gone: confirming again imports nothing.
+    again = commit(client, udv, page, publish=True)
+    assert again.status_code == 302
+    assert counts(app) == after
+
+
+def test_a_bad_row_4999_stores_nothing_and_is_named(app: Any, client: Any, udv: int) -> None:
+    before = counts(app)
+    rows = catalogue_rows(BIG, row4999={"ects": "abc"})
+    response = upload(client, udv, make_csv(rows))
+    assert response.status_code == 422
+    text = problems_text(response)
+    assert "1 problem: nothing was imported." in text
+    assert re.search(r"<tr><td>4999</td><td><code>ects</code></td><td>[^<]+", text), text[:3000]
+    assert "Confirm the import" not in text
+    # The row with the problem is listed first, not lost among 5,000.
+    assert text.index("<td>4999</td>") < text.index("<td>2</td>")
+    assert counts(app) == before
+
+
+def test_a_title_taken_after_the_preview_refuses_the_whole_import_in_the_job(
+    app: Any, client: Any, udv: int
+) -> None:
+    page = upload(client, udv, make_csv(catalogue_rows(300))).get_data(as_text=True)
+    with app.app_context():
+        session = get_session()
+        create_published(
+            session, provider(session, "UDV"), full_data("Applied data work, module 0297")
+        )
+    before = counts(app)
+    status = follow(client, commit(client, udv, page, publish=True))
+    text = problems_text(status)
+    assert "1 problem: nothing was imported." in text
+    assert re.search(
+        r"<tr><td>299</td><td><code>title</code></td><td>Your catalogue already has", text
+    ), text[:3000]
+    assert counts(app) == before
+
+
+def test_progress_page_shows_the_state_then_the_result(
+    app: Any, client: Any, udv: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qaportal import tasks
+    from qaportal.jobs.runner import run_job
+
+    queued: list[str] = []
+    monkeypatch.setattr(tasks, "dispatch", lambda job_id, app=None: queued.append(job_id))
+    page = upload(client, udv, make_csv(catalogue_rows(260))).get_data(as_text=True)
+    before = counts(app)
+    status = follow(client, commit(client, udv, page))
+    text = problems_text(status)
+    assert len(queued) == 1
+    assert "Waiting for a worker" in text and "<dd>260</dd>" in text
+    assert '<meta http-equiv="refresh" content="3">' in text  # reloads without JavaScript
+    assert counts(app) == before
+    # A second confirmation of the same upload leads to the same job.
+    again = commit(client, udv, page)
+    assert again.headers["Location"].endswith(f"/catalogue/import/jobs/{queued[0]}")
+    assert len(queued) == 1
+
+    with app.app_context():
+        run_job(queued[0])
+    text = problems_text(client.get(f"/orgs/{udv}/catalogue/import/jobs/{queued[0]}"))
+    assert ">Done<" in text
+    assert "Imported 260 specifications: 0 published, 260 drafts." in text
+    assert "http-equiv" not in text
+    assert counts(app)["specifications"] == before["specifications"] + 260
+
+
+def test_a_failed_import_job_stores_nothing_and_can_be_retried(
+    app: Any, client: Any, udv: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qaportal.catalogue import bulk_import
+
+    real = bulk_import._index_published
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(bulk_import, "_index_published", failing)
+    page = upload(client, udv, make_csv(catalogue_rows(300))).get_data(as_text=True)
+    before = counts(app)
+    audit_before = audit_actions(app)
+    status = follow(client, commit(client, udv, page, publish=True))
+    text = problems_text(status)
+    assert ">Failed<" in text and "nothing was imported" in text
+    assert counts(app) == before
+    # Only the request of the job is on record; none of the import's writes are.
+    assert audit_actions(app)[len(audit_before) :] == ["job.requested"]
+
+    monkeypatch.setattr(bulk_import, "_index_published", real)
+    retry_url = re.search(r'action="([^"]+/retry)"', status.get_data(as_text=True))
+    assert retry_url
+    token = hidden(status.get_data(as_text=True), "csrf_token")
+    done = follow(client, client.post(retry_url.group(1), data={"csrf_token": token}))
+    assert "Imported 300 specifications: 200 published, 100 drafts." in problems_text(done)
+    assert counts(app)["specifications"] == before["specifications"] + 300
+
+
+def test_someone_elses_import_job_is_not_found(app: Any, client: Any, demo: Any) -> None:
+    udv = org_id(app, "UDV")
+    login(client, UDV_ADMIN, demo.password)
+    page = upload(client, udv, make_csv(catalogue_rows(260))).get_data(as_text=True)
+    job_url = commit(client, udv, page).headers["Location"]
+    assert client.get(job_url).status_code == 200
+    other = app.test_client()
+    login(other, NVTC_ADMIN, demo.password)
+    nvtc = org_id(app, "NVTC")
+    assert other.get(job_url).status_code == 404
+    job_id = job_url.rsplit("/", 1)[1]
+    # Under their own provider the job is not theirs either.
+    assert other.get(f"/orgs/{nvtc}/catalogue/import/jobs/{job_id}").status_code == 404
+
+
+@pytest.mark.postgres
+def test_5000_rows_on_postgresql_are_searchable(app: Any, client: Any, udv: int) -> None:
+    """PostgreSQL: the imported entries get their tsvector in the same transaction."""
+    page = upload(client, udv, make_csv(catalogue_rows(BIG))).get_data(as_text=True)
+    status = follow(client, commit(client, udv, page, publish=True))
+    assert ">Done<" in problems_text(status)
+    with app.app_context():
+        session = get_session()
+        assert session.get_bind().dialect.name == "postgresql"
+        missing = session.execute(
+            select(func.count())
+            .select_from(CatalogueEntry)
+            .where(CatalogueEntry.search_vector.is_(None))
+        ).scalar_one()
+        assert missing == 0
+        from qaportal.catalogue import search
+
+        found = search.search(session, search.SearchQuery(text="module 4996"))
+        assert [item.title for item in found.items] == ["Applied data work, module 4996"]
+
+
+def test_nqf_level_and_maximum_duration_columns(app: Any, client: Any, udv: int) -> None:
+    """Optional columns: read, checked against the provider's country, exported back."""
+    columns = [*csv_io.COLUMN_NAMES]
+    assert "nqf_level" in columns and "max_duration_weeks" in columns
+    bad = make_csv(
+        [
+            row(title="Within the DQR", nqf_level="6", max_duration_weeks="12"),
+            row(title="Beyond the DQR", nqf_level="9"),
+            row(title="Too long a course", max_duration_weeks="521"),
+            row(title="Not a number", nqf_level="six"),
+        ]
+    )
+    before = counts(app)
+    text = problems_text(upload(client, udv, bad))
+    for number, column in ((3, "nqf_level"), (4, "max_duration_weeks"), (5, "nqf_level")):
+        assert re.search(rf"<tr><td>{number}</td><td><code>{column}</code></td>", text), column
+    assert "<tr><td>2</td>" not in text
+    assert counts(app) == before
+
+    page = upload(client, udv, make_csv([row(nqf_level="6", max_duration_weeks="12")]))
+    assert page.status_code == 200, problems_text(page)[:2000]
+    assert commit(client, udv, page.get_data(as_text=True)).status_code == 302
+    with app.app_context():
+        version = (
+            get_session()
+            .execute(
+                select(SpecificationVersion).where(
+                    SpecificationVersion.title == "Cloud security fundamentals"
+                )
+            )
+            .scalar_one()
+        )
+        assert (version.nqf_level, version.max_duration_weeks) == (6, 12)
+    exported = client.get(f"/orgs/{udv}/catalogue/export.csv").get_data().decode("utf-8-sig")
+    record = next(
+        r
+        for r in csv.DictReader(io.StringIO(exported))
+        if r["title"] == "Cloud security fundamentals"
+    )
+    assert (record["nqf_level"], record["max_duration_weeks"]) == ("6", "12")
+    # A file written before the columns existed still imports.
+    old_columns = [c for c in columns if c not in csv_io.OPTIONAL_COLUMNS]
+    old = make_csv([row(title="An older file's row")], old_columns)
+    assert upload(client, udv, old).status_code == 200

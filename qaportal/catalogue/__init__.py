@@ -12,8 +12,10 @@ def register(app: Flask) -> None:
     """Called by the app factory at start-up (``qaportal.DOMAINS``)."""
     from flask_babel import lazy_gettext as _l
 
+    from qaportal import jobs
     from qaportal.catalogue import access
     from qaportal.catalogue.dashboard import catalogue_links
+    from qaportal.catalogue.import_jobs import JOB_KIND, import_job
     from qaportal.catalogue.io_views import bp as io_bp
     from qaportal.catalogue.views import bp
     from qaportal.web.context import NavLink, register_nav
@@ -26,3 +28,9 @@ def register(app: Flask) -> None:
     register_nav(
         NavLink(_l("Catalogue"), "catalogue.index", view, "org_id", providers_only=True), order=50
     )
+    # Large CSV imports; a retry re-reads the staged file, so two attempts are enough.
+    jobs.register(JOB_KIND, import_job, max_attempts=2)
+
+    from qaportal.catalogue.audit_words import register_audit_words
+
+    register_audit_words()

@@ -17,6 +17,11 @@ Decisions:
 - **Workload**: ECTS and/or hours; hours alone are complete (Annex I: ECTS "where
   possible"). Both given and further than 20 % outside 25–30 hours per credit is *weak*.
 
+Beyond Annex I, the structured exports (ELM, Open Badges) carry properties a provider may
+not have entered, such as an awarding body's legal identifier or country. Those come back as
+``export_gaps``: they never block publication, they say what the exports will lack. An
+NQF level and a maximum duration are optional and never reported as gaps.
+
 The elements of an *issued* credential (learner identification, date of issuing, grade
 achieved) are not checked: they are recorded on each credential, not in the specification.
 
@@ -78,9 +83,18 @@ class OptionalElement:
 
 
 @dataclass
+class ExportGap:
+    """Something the structured exports carry that the provider has not entered."""
+
+    key: str  # the form field to fix it in
+    message: Any
+
+
+@dataclass
 class CompletenessReport:
     elements: list[ElementCheck]
     optional: list[OptionalElement]
+    export_gaps: list[ExportGap] = field(default_factory=list)
 
     @property
     def missing(self) -> list[ElementCheck]:
@@ -390,8 +404,112 @@ def _optional(spec: Any) -> list[OptionalElement]:
     return items
 
 
-def check_completeness(spec: Any) -> CompletenessReport:
-    """Check a version (or unsaved data) against the mandatory elements of Annex I."""
+# ----- what the structured exports need ---------------------------------------------------
+
+# An awarding body's keys and the provider profile's attribute each falls back to.
+_PROVIDER_FALLBACK = {
+    "url": "website",
+    "legal_id": "legal_id",
+    "vat_id": "vat_id",
+    "country": "country",
+    "region": "region",
+    "address": "street_address",
+}
+
+
+def _is_provider(body: dict[str, Any], provider: Any) -> bool:
+    name = " ".join((body.get("name") or "").split()).casefold()
+    names = {
+        " ".join((getattr(provider, attr, None) or "").split()).casefold()
+        for attr in ("legal_name", "acronym")
+    }
+    return bool(name) and name in names
+
+
+def resolved_awarding_bodies(bodies: Sequence[dict[str, Any]], provider: Any) -> list[dict]:
+    """The awarding bodies as the exports should describe them.
+
+    The first body named like the provider (legal name or acronym) takes what it lacks from
+    the provider's profile, so a provider enters its identifiers once; other bodies are
+    returned as entered. Keys with no value are left out.
+    """
+    result: list[dict[str, Any]] = []
+    fallback_used = provider is None
+    for body in bodies:
+        body = {k: v for k, v in body.items() if not _blank(v)}
+        if not fallback_used and _is_provider(body, provider):
+            fallback_used = True
+            for key, attr in _PROVIDER_FALLBACK.items():
+                value = getattr(provider, attr, None)
+                if key not in body and not _blank(value):
+                    body[key] = value
+        result.append(body)
+    return result
+
+
+def _export_gaps(spec: Any, provider: Any) -> list[ExportGap]:
+    gaps: list[ExportGap] = []
+    bodies = [b for b in (spec.awarding_bodies or []) if not _blank(b.get("name"))]
+    for body in resolved_awarding_bodies(bodies, provider):
+        name = body["name"]
+        own = provider is not None and _is_provider(body, provider)
+        if "legal_id" not in body:
+            gaps.append(
+                ExportGap(
+                    "awarding_bodies",
+                    _l(
+                        "%(name)s: no legal identifier; enter it here or in the organisation "
+                        "profile, or the exports name the awarding body without one.",
+                        name=name,
+                    )
+                    if own
+                    else _l(
+                        "%(name)s: no legal identifier; the exports name the awarding body "
+                        "without one.",
+                        name=name,
+                    ),
+                )
+            )
+        if "country" not in body and "region" not in body:
+            gaps.append(
+                ExportGap(
+                    "awarding_bodies",
+                    _l(
+                        "%(name)s: no country or region of its own; the exports can only "
+                        "assume the issuer's, also as the country of its legal identifier.",
+                        name=name,
+                    ),
+                )
+            )
+        if "address" not in body:
+            gaps.append(
+                ExportGap(
+                    "awarding_bodies",
+                    _l("%(name)s: no postal address; the exports carry none.", name=name),
+                )
+            )
+    if spec.hours is None and spec.ects is not None:
+        gaps.append(
+            ExportGap(
+                "hours",
+                _l(
+                    "No hours of workload: the European Learning Model export states the "
+                    "volume of learning in hours and leaves it out."
+                ),
+            )
+        )
+    return gaps
+
+
+def check_completeness(spec: Any, provider: Any = None) -> CompletenessReport:
+    """Check a version (or unsaved data) against the mandatory elements of Annex I.
+
+    ``provider`` (the Organisation) is where the awarding body that is the provider takes
+    its identifiers from; a version finds it itself.
+    """
+    if provider is None:
+        specification = getattr(spec, "specification", None)
+        provider = getattr(specification, "provider", None)
     elements: Sequence[ElementCheck] = (
         _check_title(spec),
         _check_regions(spec),
@@ -419,4 +537,26 @@ def check_completeness(spec: Any) -> CompletenessReport:
             ),
         ),
     )
-    return CompletenessReport(list(elements), _optional(spec))
+    gaps = _export_gaps(spec, provider) + _elm_gaps(spec, provider, elements)
+    return CompletenessReport(list(elements), _optional(spec), gaps)
+
+
+# Left to _export_gaps (awarding bodies), to the mandatory checks, or optional by design.
+_NOT_ELM_GAPS = {"awarding_bodies", "nqf_level", "max_duration_weeks", "hours"}
+_FIELDS_OF_ELEMENT = {"workload": ("ects",), "level": ("eqf_level",)}
+
+
+def _elm_gaps(spec: Any, provider: Any, elements: Sequence[ElementCheck]) -> list[ExportGap]:
+    """The European Learning Model properties the export leaves out for lack of data
+    (:mod:`qaportal.catalogue.export_gaps`), except what the checks above already say."""
+    from qaportal.catalogue.export_gaps import missing_export_properties
+
+    said = set(_NOT_ELM_GAPS)
+    for element in elements:
+        if element.status is not Status.PRESENT:
+            said |= {element.key, *_FIELDS_OF_ELEMENT.get(element.key, ())}
+    return [
+        ExportGap(gap.element, gap.message)
+        for gap in missing_export_properties(spec, provider)
+        if gap.element not in said
+    ]

@@ -3,7 +3,9 @@
 Import runs in two steps. :func:`parse_catalogue_csv` reads an upload and checks every row
 (header, encoding, values, duplicate titles within the file and against the provider's
 catalogue, Annex I completeness) without writing anything; :func:`commit_import` then creates
-all rows in the caller's transaction, or none. Between the two the upload is kept on the
+all rows in the caller's transaction, or none, with a few multi-row INSERTs
+(:mod:`qaportal.catalogue.bulk_import`); large files are committed by a background job
+(:mod:`qaportal.catalogue.import_jobs`). Between the two the upload is kept on the
 server (:func:`stage_upload`, :func:`load_staged`): the commit never trusts data sent back by
 the browser, it parses the staged bytes again.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -33,7 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from qaportal.audit.services import Actor, record
-from qaportal.catalogue import services
+from qaportal.catalogue import bulk_import, services
 from qaportal.catalogue.completeness import CompletenessReport, check_completeness
 from qaportal.catalogue.models import (
     Integration,
@@ -43,6 +46,7 @@ from qaportal.catalogue.models import (
     SpecificationVersion,
     Supervision,
 )
+from qaportal.catalogue.nqf import nqf_problem
 from qaportal.catalogue.services import OutcomeData, SpecificationData
 from qaportal.catalogue.validation import (
     LONG_TEXT_MAX,
@@ -58,6 +62,7 @@ from qaportal.catalogue.validation import (
     hours_problem,
     isced_problem,
     language_problem,
+    max_duration_problem,
     region_problem,
     text_language_problem,
     url_problem,
@@ -66,12 +71,15 @@ from qaportal.db import utcnow
 from qaportal.orgs.models import Organisation
 from qaportal.web.forms import has_control_characters
 
-MAX_BYTES = 2 * 1024 * 1024  # the file; the request may carry 64 KiB of form around it
+# A whole catalogue in one file: 5,000 rows of full Annex I descriptions (about 2 KB a row
+# with several outcomes) stay well below this.
+MAX_BYTES = 16 * 1024 * 1024  # the file; the request may carry 64 KiB of form around it
 REQUEST_OVERHEAD = 64 * 1024
-# Every row goes through the catalogue services (validation, audit, search index), about
-# 40-80 ms a row with publication: 250 rows stay well inside a 30-second request. An operator
-# may set CATALOGUE_IMPORT_MAX_ROWS higher together with a longer worker timeout.
-MAX_ROWS = 250
+# Rows are written in bulk (qaportal.catalogue.bulk_import); checking them costs about 1 ms
+# a row, so the preview of the largest file stays a few seconds, and an import of more than
+# INLINE_ROWS rows is written by a background job (qaportal.catalogue.import_jobs).
+MAX_ROWS = 5000
+INLINE_ROWS = 250
 MAX_CELL_CHARS = 50_000  # no single cell is longer, whatever the column
 SEPARATOR = "|"  # between the values of a multi-valued cell, written " | "
 STAGING_HOURS = 2
@@ -141,6 +149,15 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("hours", "hours", _l("Notional workload in hours (a whole number)."), "140"),
     Column("eqf_level", "eqf_level", _l("EQF level, 1 to 8."), "6"),
+    Column(
+        "nqf_level",
+        "nqf_level",
+        _l(
+            "Level in the national qualifications framework of your organisation's country, "
+            "e.g. 6 (optional column)."
+        ),
+        "",
+    ),
     Column(
         "level_not_applicable",
         "level_not_applicable",
@@ -243,10 +260,16 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "price_note", "price_note", _l("Price / funding."), "EUR 450", max_chars=MEDIUM_TEXT_MAX
     ),
+    Column(
+        "max_duration_weeks",
+        "max_duration_weeks",
+        _l("Maximum duration of the course in weeks, 1 to 520 (optional column)."),
+        "12",
+    ),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 # Columns added after files were first written: a file without them is still complete.
-OPTIONAL_COLUMNS = frozenset({"text_language"})
+OPTIONAL_COLUMNS = frozenset({"text_language", "nqf_level", "max_duration_weeks"})
 BY_NAME = {c.name: c for c in COLUMNS}
 # Written by the export for reference, ignored by the import (so an export can be re-read).
 EXPORT_ONLY_COLUMNS = ("public_id", "version", "status")
@@ -258,6 +281,8 @@ FIELD_COLUMN = {
     "ects": "ects",
     "hours": "hours",
     "eqf_level": "eqf_level",
+    "nqf_level": "nqf_level",
+    "max_duration_weeks": "max_duration_weeks",
     "level_not_applicable": "level_not_applicable",
     "qf_ehea_cycle": "qf_ehea_cycle",
     "assessment_type": "assessment_type",
@@ -509,12 +534,16 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(SEPARATOR)] if cell.strip() else []
 
 
+@functools.cache
+def _enum_values(enum_cls: type) -> frozenset[str]:
+    return frozenset(m.value for m in enum_cls)
+
+
 def _enum(value: str, enum_cls: type, column: str, problems: list[Problem], row: int) -> Any:
     value = value.strip().lower().replace("-", "_").replace(" ", "_")
     if not value:
         return None
-    allowed = {m.value for m in enum_cls}
-    if value not in allowed:
+    if value not in _enum_values(enum_cls):
         problems.append(
             Problem(
                 row,
@@ -626,6 +655,17 @@ def _row_data(
         problem = eqf_problem(eqf)
         add("eqf_level", problem)
         data.eqf_level = None if problem else int(eqf)
+    # Whole numbers here; whether the level exists in the provider's country's framework and
+    # the duration's range are the services' checks (_add_service_problems).
+    for name, problem_of in (
+        ("nqf_level", lambda text: nqf_problem(None, text)),
+        ("max_duration_weeks", max_duration_problem),
+    ):
+        text = cells.get(name, "").strip()
+        if text and not text.isdigit():
+            add(name, problem_of(text))
+        elif text:
+            setattr(data, name, int(text))
     flag = cells["level_not_applicable"].strip().lower()
     if flag in _YES:
         data.level_not_applicable = True
@@ -682,10 +722,12 @@ def parse_catalogue_csv(
     *,
     max_rows: int = MAX_ROWS,
     text_language: str = "en",
+    provider_country: str | None = None,
 ) -> ParsedUpload:
     """Read and check an upload; nothing is written. ``existing``: normalised titles the
     provider already uses (see :func:`existing_titles`); ``text_language``: the language of
-    rows that name none (see :func:`services.default_text_language`)."""
+    rows that name none (see :func:`services.default_text_language`); ``provider_country``:
+    the provider's country, whose framework an NQF level belongs to."""
     result = ParsedUpload()
     if len(raw) > MAX_BYTES:
         result.file_problems.append(
@@ -751,7 +793,8 @@ def parse_catalogue_csv(
             continue
         cells = {name: _unescape_cell(values[i]) for name, i in positions.items()}
         data, problems = _row_data(cells, number, text_language)
-        _add_service_problems(data, problems, number)
+        normal = data.normalised()  # once: it is what is checked and what is stored
+        _add_service_problems(normal, problems, number, provider_country)
         key = _normal_title(data.title)
         if key:
             if key in first_row_of:
@@ -781,19 +824,22 @@ def parse_catalogue_csv(
                         ),
                     )
                 )
-        row = ParsedRow(number, data.normalised(), problems)
+        row = ParsedRow(number, normal, problems)
         row.completeness = check_completeness(row.data)
         result.rows.append(row)
     return result
 
 
-def _add_service_problems(data: SpecificationData, problems: list[Problem], number: int) -> None:
-    """Whatever the services would refuse is refused here too (each message once)."""
+def _add_service_problems(
+    data: SpecificationData, problems: list[Problem], number: int, provider_country: str | None
+) -> None:
+    """Whatever the services would refuse is refused here too (each message once); ``data``
+    is normalised already."""
     seen = {(p.column, p.message) for p in problems}
     outcome_messages = {
         p.message for p in problems if p.column in ("learning_outcomes", "outcome_esco_uris")
     }
-    for name, messages in services.validate_data(data.normalised()).items():
+    for name, messages in services.validate_data(data, provider_country).items():
         column = FIELD_COLUMN.get(name, name)
         for message in messages:
             if (column, message) in seen or (name == "outcomes" and message in outcome_messages):
@@ -858,15 +904,23 @@ def commit_import(
     rolls back when anything raises, so nothing is ever half-imported."""
     if not parsed.ok:
         raise ImportRefused(parsed)
-    created = published = 0
-    public_ids = []
-    for row in parsed.rows:
-        version = services.create_specification(session, provider, row.data, actor)
-        created += 1
-        if publish_complete and row.completeness is not None and row.completeness.is_complete:
-            services.publish(session, version, actor)
-            published += 1
-        public_ids.append(version.specification.public_id)
+    written = bulk_import.insert_rows(
+        session,
+        provider,
+        [
+            bulk_import.BulkRow(
+                row.data,
+                publish=bool(
+                    publish_complete
+                    and row.completeness is not None
+                    and row.completeness.is_complete
+                ),
+            )
+            for row in parsed.rows
+        ],
+        actor,
+    )
+    created, published, public_ids = len(parsed.rows), written.published, written.public_ids
     record(
         session,
         actor,
@@ -881,6 +935,9 @@ def commit_import(
             "drafts": created - published,
             "sha256": sha256,
             "filename": filename,
+            # One event for the whole import instead of one per specification: the ids
+            # name every specification it created.
+            "specifications": public_ids,
         },
     )
     return ImportResult(created, published, public_ids)
@@ -895,6 +952,8 @@ class StagedUpload:
     sha256: str
     filename: str
     raw: bytes
+    # The background job that imports it, once confirmed (a second confirmation finds it).
+    job_id: str | None = None
 
 
 def _staging_dir(upload_folder: str | Path) -> Path:
@@ -955,7 +1014,27 @@ def load_staged(
     raw = data_path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != sha256:
         return None
-    return StagedUpload(token, sha256, meta.get("filename", ""), raw)
+    return StagedUpload(token, sha256, meta.get("filename", ""), raw, meta.get("job_id"))
+
+
+def mark_staged_job(upload_folder: str | Path, staged: StagedUpload, job_id: str) -> None:
+    """Note on the staged upload the job that imports it."""
+    meta_path = _staging_dir(upload_folder) / f"{staged.token}.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["job_id"] = job_id
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    staged.job_id = job_id
+
+
+def count_rows(raw: bytes) -> int:
+    """Rows besides the header, without checking them (to choose how to import a file that
+    was checked already); 0 when the file cannot be read."""
+    try:
+        text = _decode(raw)
+        records = _records(text, MAX_ROWS)
+    except _FileRefused:
+        return 0
+    return sum(1 for r in records[1:] if any(c.strip() for c in r))
 
 
 def discard_staged(upload_folder: str | Path, token: str) -> None:

@@ -1,12 +1,15 @@
 """European Learning Model (ELM v3) JSON-LD of a published micro-credential specification.
 
-The specification becomes an ``elm:LearningAchievementSpecification`` with its learning
-outcomes, the learning activity (form of participation, workload), the assessment
-(type, supervision, grading scheme), the awarding opportunity (awarding bodies and the
-issuer's countries/regions) and the provider as ``elm:Organisation``. Controlled values use
-the EU vocabularies' URIs (EU Publications Office authority tables for countries and
-languages; ``data.europa.eu/snb`` for EQF, ISCED-F, credit systems, learning modes; ESCO
-skills). The mapping is documented in ``qaportal/catalogue/README.md``.
+The specification becomes an ``elm:LearningAchievementSpecification`` (and ``elm:Qualification``,
+the class of EQF/NQF levels and ``isPartialQualification``) with its learning outcomes, the
+learning activity (form of participation, workload), the assessment (type, mode,
+supervision, grading scheme), the awarding opportunity (awarding bodies with their
+identifiers, addresses and region codes; the issuer's countries/regions) and the provider as
+``elm:Organisation``. Every Annex I element the provider fixed travels as its structured ELM
+property, with the EU vocabularies' concepts (:mod:`qaportal.catalogue.vocabularies`, data in
+``vocab/``). The mapping is documented in ``qaportal/catalogue/README.md``; the EDC
+credential template built on it is :mod:`qaportal.catalogue.exports_edc`, what it cannot
+carry for lack of data :mod:`qaportal.catalogue.export_gaps`.
 
 The document names the published context URL (like EDC credentials do); the portal never
 fetches it: :func:`with_local_context` swaps in the copy shipped in
@@ -27,6 +30,7 @@ from typing import Any
 
 import pycountry
 
+from qaportal.catalogue import vocabularies as vocab
 from qaportal.catalogue.models import (
     Integration,
     ParticipationForm,
@@ -39,41 +43,16 @@ from qaportal.paths import DATA_DIR
 
 STANDARDS_DIR = DATA_DIR / "standards"
 ELM_CONTEXT_URL = "http://data.europa.eu/snb/model/context/edc-ap"
+VC_CONTEXT_URL = "https://www.w3.org/2018/credentials/v1"
 ELM = "http://data.europa.eu/snb/model/elm/"
 MEDIA_TYPE = "application/ld+json"
 
-# ----- controlled vocabularies ---------------------------------------------------------
+# ----- controlled vocabularies (the concept data is in vocab/eu-vocabularies.json) -----------
 
-COUNTRY_SCHEME = "http://publications.europa.eu/resource/authority/country"
-LANGUAGE_SCHEME = "http://publications.europa.eu/resource/authority/language"
-EQF_SCHEME = "http://data.europa.eu/snb/eqf/25831c2"
-ISCED_F_SCHEME = "http://data.europa.eu/snb/isced-f/25831c2"
-CREDIT_SCHEME = "http://data.europa.eu/snb/education-credit/25831c2"
-ECTS_CONCEPT = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
-MODE_SCHEME = "http://data.europa.eu/snb/learning-assessment/25831c2"
-ESCO_SKILL_SCHEME = "http://data.europa.eu/esco/concept-scheme/skills"
-ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
-
-# "Mode of learning and assessment" (data.europa.eu/snb/learning-assessment); "other" has
-# no concept and is described in a note instead.
-PARTICIPATION_MODES: dict[ParticipationForm, tuple[str, str]] = {
-    ParticipationForm.ONLINE: (
-        "http://data.europa.eu/snb/learning-assessment/920fbb3cbe",
-        "Online",
-    ),
-    ParticipationForm.ONSITE: (
-        "http://data.europa.eu/snb/learning-assessment/9191af2ed9",
-        "Presential",
-    ),
-    ParticipationForm.BLENDED: (
-        "http://data.europa.eu/snb/learning-assessment/e92d221e4d",
-        "Blended",
-    ),
-    ParticipationForm.WORK_BASED: (
-        "http://data.europa.eu/snb/learning-assessment/729f3bed4b",
-        "Workbased",
-    ),
-}
+COUNTRY_SCHEME = vocab.scheme_iri("country")
+LANGUAGE_SCHEME = vocab.scheme_iri("language")
+EQF_SCHEME = vocab.scheme_iri("eqf")
+ISCED_F_SCHEME = vocab.scheme_iri("isced_f")
 
 # English wording of Annex I used in the exports (data, not the visitor's UI language).
 SUPERVISION_TEXT = {
@@ -116,6 +95,7 @@ NOTE_SUBJECTS = {
 # Every ELM class this export can emit (full IRIs), for tests and documentation.
 EMITTED_CLASSES = (
     ELM + "LearningAchievementSpecification",
+    ELM + "Qualification",
     ELM + "LearningOutcome",
     ELM + "LearningActivitySpecification",
     ELM + "LearningAssessmentSpecification",
@@ -282,19 +262,58 @@ def _note(text: str, lang: str, subject: dict[str, Any] | None = None) -> dict[s
     return node
 
 
-def _location(code: str, base: str) -> dict[str, Any] | None:
-    """A country (ISO 3166-1) or region (ISO 3166-2) as an ELM Location with an Address."""
-    country = country_concept(code)
+def _location(
+    code: str, base: str, *, full_address: str | None = None, lang: str = "en"
+) -> dict[str, Any] | None:
+    """A country, an ISO 3166-2 subdivision or a NUTS region as an ELM Location: the Address
+    with its country (and the postal address when known), the region's ``spatialCode``
+    (NUTS where one exists, else ISO 3166-2) and its name."""
+    found = vocab.place(code)
+    if found is None:
+        return None
+    country = country_concept(found.country)
     if country is None:
         return None
-    location: dict[str, Any] = {
-        "@type": "Location",
-        "address": {"@type": "Address", "countryCode": country},
-    }
-    if "-" in code:
-        region = pycountry.subdivisions.get(code=code.upper())
-        location["geographicName"] = {"en": region.name if region else code.upper()}
+    address: dict[str, Any] = {"@type": "Address", "countryCode": country}
+    if full_address:
+        address["fullAddress"] = _note(full_address, lang)
+    location: dict[str, Any] = {"@type": "Location", "address": address}
+    if found.spatial_code is not None:
+        location["spatialCode"] = found.spatial_code
+        location["geographicName"] = {"en": found.name or code.upper()}
     return location
+
+
+def _locations(
+    codes: list[str], base: str, *, full_address: str | None = None, lang: str = "en"
+) -> list[dict[str, Any]]:
+    return [
+        loc
+        for loc in (_location(c, base, full_address=full_address, lang=lang) for c in codes)
+        if loc
+    ]
+
+
+def _legal_identifier(
+    notation: str | None, country: str | None, iri: str | None = None
+) -> dict[str, Any] | None:
+    """A ``LegalIdentifier``; ELM needs the country that issued it, so none without one.
+    ``iri`` names it, so that an organisation described twice in one document (publisher
+    and issuer) still has one registration, as the shapes require."""
+    spatial = country_concept(country) if notation and country else None
+    if spatial is None:
+        return None
+    node: dict[str, Any] = {"@type": "LegalIdentifier", "notation": notation, "spatial": spatial}
+    if iri:
+        node["@id"] = iri
+    return node
+
+
+def _homepage(url: str | None) -> dict[str, Any] | None:
+    url = (url or "").strip()
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    return {"@type": "WebResource", "contentURL": url}
 
 
 def _organisation(
@@ -306,6 +325,8 @@ def _organisation(
     acronym: str | None = None,
     identifiers: list[dict[str, Any]] | None = None,
     registration: dict[str, Any] | None = None,
+    vat: dict[str, Any] | None = None,
+    homepage: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     node: dict[str, Any] = {
         "@id": iri,
@@ -319,12 +340,16 @@ def _organisation(
         node["identifier"] = identifiers
     if registration:
         node["registration"] = registration
+    if vat:
+        node["vatIdentifier"] = vat
+    if homepage:
+        node["homepage"] = homepage
     return node
 
 
 def _provider_node(org: Organisation, base: str, lang: str) -> dict[str, Any]:
     codes = [org.region] if org.region else ([org.country] if org.country else [])
-    locations = [loc for loc in (_location(c, base) for c in codes) if loc]
+    locations = _locations(codes, base, full_address=org.street_address, lang=lang)
     identifiers = []
     if org.erasmus_code:
         identifiers.append(
@@ -334,22 +359,54 @@ def _provider_node(org: Organisation, base: str, lang: str) -> dict[str, Any]:
         identifiers.append(
             {"@type": "Identifier", "notation": org.deqar_id, "schemeName": "DEQAR institution ID"}
         )
-    registration = None
-    country = country_concept(org.country) if org.country else None
-    if org.legal_id and country is not None:
-        registration = {"@type": "LegalIdentifier", "notation": org.legal_id, "spatial": country}
+    iri = provider_iri(base, org.id)
     return _organisation(
-        provider_iri(base, org.id),
+        iri,
         org.legal_name,
         lang,
         locations,
         acronym=org.acronym,
         identifiers=identifiers,
-        registration=registration,
+        registration=_legal_identifier(org.legal_id, org.country, f"{iri}#legal-id"),
+        vat=_legal_identifier(
+            org.vat_id, vocab.vat_country(org.vat_id) or org.country, f"{iri}#vat-id"
+        ),
+        homepage=_homepage(org.website),
     )
 
 
-def _same_body(name: str, org: Organisation) -> bool:
+def _awarding_body_node(
+    body: dict[str, Any],
+    iri: str,
+    lang: str,
+    fallback_codes: list[str],
+) -> dict[str, Any]:
+    """An awarding body other than the provider, with what the provider entered about it."""
+    region = (body.get("region") or "").strip()
+    country = (body.get("country") or "").strip().upper() or None
+    place = vocab.place(region) if region else None
+    country = country or (place.country if place else None)
+    codes = [region] if place else ([country] if country else [])
+    address = (body.get("address") or "").strip() or None
+    if address and not codes:
+        codes = fallback_codes[:1]
+    locations = _locations(codes, "", full_address=address, lang=lang) or _locations(
+        fallback_codes, ""
+    )
+    return _organisation(
+        iri,
+        body["name"].strip(),
+        lang,
+        locations,
+        registration=_legal_identifier(body.get("legal_id"), country, f"{iri}-legal-id"),
+        vat=_legal_identifier(
+            body.get("vat_id"), vocab.vat_country(body.get("vat_id")) or country, f"{iri}-vat-id"
+        ),
+        homepage=_homepage(body.get("url")),
+    )
+
+
+def same_body(name: str, org: Organisation) -> bool:
     wanted = " ".join(name.split()).casefold()
     candidates = {org.legal_name, org.acronym or "", org.display_name}
     return wanted in {" ".join(c.split()).casefold() for c in candidates if c}
@@ -369,6 +426,54 @@ def _decimal(value: Decimal | None) -> str | None:
 # ----- the document ------------------------------------------------------------------------
 
 
+def _provider_as_body(org: Organisation, body: dict[str, Any], base: str, lang: str) -> dict:
+    """The provider as an awarding body: what the provider entered for the body wins, the
+    organisation's profile fills what it left out."""
+    node = _provider_node(org, base, lang)
+    country = (body.get("country") or "").strip().upper() or org.country
+    # Same names as the profile's identifiers: the entered values replace them here, so the
+    # organisation keeps one registration and one VAT identifier, as the shapes require.
+    if body.get("legal_id"):
+        node["registration"] = _legal_identifier(
+            body["legal_id"], country, f"{node['@id']}#legal-id"
+        )
+    if body.get("vat_id"):
+        node["vatIdentifier"] = _legal_identifier(
+            body["vat_id"], vocab.vat_country(body["vat_id"]) or country, f"{node['@id']}#vat-id"
+        )
+    if body.get("url") and _homepage(body["url"]):
+        node["homepage"] = _homepage(body["url"])
+    region = (body.get("region") or "").strip() or None
+    address = (body.get("address") or "").strip() or org.street_address
+    if region or body.get("address"):
+        codes = [region] if region else [c for c in (org.region or org.country,) if c]
+        node["location"] = (
+            _locations(codes, base, full_address=address, lang=lang) or node["location"]
+        )
+    return {k: v for k, v in node.items() if v is not None}
+
+
+def _grading_scheme(version: SpecificationVersion, iri: str, lang: str) -> dict[str, Any] | None:
+    if not version.grading_scheme:
+        return None
+    return {
+        "@id": f"{iri}#grading-scheme",
+        "@type": "GradingScheme",
+        "title": {"en": "Grading scheme"},
+        "description": {lang: version.grading_scheme},
+    }
+
+
+def _assessment_type(version: SpecificationVersion, iri: str, lang: str) -> dict[str, Any] | None:
+    """The provider's type of assessment as the assessment's ``dc:type``: a concept of the
+    specification's own (the Europass assessment-type list is too coarse for Annex I's free
+    description), labelled with the provider's words."""
+    text = (version.assessment_type or "").strip()
+    if not text:
+        return None
+    return vocab.concept_node(f"{iri}#assessment-type", f"{iri}#assessment-types", text, lang=lang)
+
+
 def build_learning_achievement_specification(
     version: SpecificationVersion,
     base_url: str,
@@ -383,34 +488,33 @@ def build_learning_achievement_specification(
     base = base_url.rstrip("/")
     lang = text_language(version)
     iri = specification_iri(base, spec.public_id)
-    vocab = vocabulary_iri(base)
+    vocab_iri = vocabulary_iri(base)
 
     def subject(key: str) -> dict[str, Any]:
-        return _concept(f"{vocab}#{key.replace('_', '-')}", vocab, NOTE_SUBJECTS[key])
+        return _concept(f"{vocab_iri}#{key.replace('_', '-')}", vocab_iri, NOTE_SUBJECTS[key])
 
-    provider = _provider_node(org, base, profile_language(org, lang))
+    provider_lang = profile_language(org, lang)
+    provider = _provider_node(org, base, provider_lang)
     languages = [c for c in (language_concept(code) for code in version.languages or []) if c]
-    issuer_locations = [
-        loc for loc in (_location(code, base) for code in version.issuer_regions or []) if loc
-    ]
+    issuer_codes = list(version.issuer_regions or [])
+    issuer_locations = _locations(issuer_codes, base)
 
-    # Awarding bodies: the provider itself, or further organisations located where Annex I
-    # says the issuer is (the issuer's countries/regions).
+    # Awarding bodies: the provider itself (described once, as publisher), or further
+    # organisations with what the provider entered about them.
     bodies: list[dict[str, Any]] = []
+    provider_described = False
     for index, body in enumerate(version.awarding_bodies or [], start=1):
         name = (body.get("name") or "").strip()
         if not name:
             continue
-        if _same_body(name, org):
-            bodies.append({"@id": provider["@id"]})  # described in full once, as publisher
+        if same_body(name, org):
+            if not provider_described:
+                provider = _provider_as_body(org, body, base, provider_lang)
+                provider_described = True
+            bodies.append({"@id": provider["@id"]})
         else:
             bodies.append(
-                _organisation(
-                    f"{iri}#awarding-body-{index}",
-                    name,
-                    lang,
-                    issuer_locations or provider["location"],
-                )
+                _awarding_body_node(body, f"{iri}#awarding-body-{index}", lang, issuer_codes)
             )
     if not bodies:
         bodies.append({"@id": provider["@id"]})
@@ -423,15 +527,17 @@ def build_learning_achievement_specification(
             "title": {lang: outcome.statement},
         }
         uri = (outcome.esco_uri or "").strip()
-        if uri.startswith(ESCO_SKILL_PREFIX):
-            node["relatedESCOSkill"] = {
-                "@id": uri,
-                "@type": "Concept",
-                "inScheme": _scheme(ESCO_SKILL_SCHEME),
-            }
+        if vocab.ESCO_SKILL_RE.match(uri):
+            node["relatedESCOSkill"] = vocab.concept_node(
+                vocab.canonical_esco_uri(uri), vocab.scheme_iri("esco_skill")
+            )
         elif uri:
             node["relatedSkill"] = {"@id": uri, "@type": "Concept"}
         outcomes.append(node)
+
+    form = ParticipationForm(version.participation_form) if version.participation_form else None
+    mode = vocab.mode_concept(form)
+    setting = vocab.learning_setting_concept(org.provider_type)
 
     # The learning activity: form of participation, workload, languages.
     activity: dict[str, Any] = {
@@ -439,10 +545,8 @@ def build_learning_achievement_specification(
         "@type": "LearningActivitySpecification",
         "title": {"en": "Learning activity leading to the micro-credential"},
     }
-    form = ParticipationForm(version.participation_form) if version.participation_form else None
-    if form in PARTICIPATION_MODES:
-        mode_iri, mode_label = PARTICIPATION_MODES[form]
-        activity["mode"] = _concept(mode_iri, MODE_SCHEME, mode_label)
+    if mode is not None:
+        activity["mode"] = mode
     if form is not None:
         text = PARTICIPATION_TEXT[form]
         if version.participation_detail:
@@ -453,27 +557,29 @@ def build_learning_achievement_specification(
     if languages:
         activity["language"] = languages
 
-    # The assessment: type, supervision and identity verification, grading scheme.
+    # The assessment: type (dc:type), mode, supervision and identity verification, grading.
+    supervision = Supervision(version.supervision) if version.supervision else None
     assessment: dict[str, Any] = {
         "@id": f"{iri}#assessment",
         "@type": "LearningAssessmentSpecification",
         "title": {"en": "Assessment"},
     }
-    if version.assessment_type:
+    assessment_type = _assessment_type(version, iri, lang)
+    if assessment_type is not None:
+        assessment["dcType"] = assessment_type
         assessment["description"] = {lang: version.assessment_type}
+    assessment_mode = vocab.assessment_mode_concept(supervision, form)
+    if assessment_mode is not None:
+        assessment["mode"] = assessment_mode
     if languages:
         assessment["language"] = languages
-    if version.supervision:
+    if supervision is not None:
         assessment["additionalNote"] = _note(
-            SUPERVISION_TEXT[Supervision(version.supervision)], "en", subject("supervision")
+            SUPERVISION_TEXT[supervision], "en", subject("supervision")
         )
-    if version.grading_scheme:
-        assessment["gradingScheme"] = {
-            "@id": f"{iri}#grading-scheme",
-            "@type": "GradingScheme",
-            "title": {"en": "Grading scheme"},
-            "description": {lang: version.grading_scheme},
-        }
+    grading = _grading_scheme(version, iri, lang)
+    if grading is not None:
+        assessment["gradingScheme"] = grading
 
     notes = []
     if version.quality_assurance:
@@ -482,8 +588,9 @@ def build_learning_achievement_specification(
         notes.append(
             _note(CYCLE_TEXT[QfEheaCycle(version.qf_ehea_cycle)], "en", subject("qf_ehea_cycle"))
         )
-    if version.integration:
-        text = INTEGRATION_TEXT[Integration(version.integration)]
+    integration = Integration(version.integration) if version.integration else None
+    if integration is not None:
+        text = INTEGRATION_TEXT[integration]
         if version.stackable_towards:
             text = f"{text}: {version.stackable_towards}"
         notes.append(_note(text, "en", subject("integration")))
@@ -492,10 +599,12 @@ def build_learning_achievement_specification(
     if version.price_note:
         notes.append(_note(version.price_note, lang, subject("price_note")))
 
+    # A micro-credential is described as an ELM Qualification (the class that carries the
+    # EQF/NQF level and isPartialQualification) as well as a learning achievement.
     document: dict[str, Any] = {
         "@context": ELM_CONTEXT_URL,
         "@id": iri,
-        "@type": "LearningAchievementSpecification",
+        "@type": ["LearningAchievementSpecification", "Qualification"],
         "identifier": {
             "@type": "Identifier",
             "notation": spec.public_id,
@@ -525,21 +634,37 @@ def build_learning_achievement_specification(
     if version.ects is not None:
         document["creditPoint"] = {
             "@type": "CreditPoint",
-            "framework": _concept(
-                ECTS_CONCEPT, CREDIT_SCHEME, "European Credit Transfer System", "ECTS"
-            ),
+            "framework": vocab.ects_concept(),
             "point": _decimal(version.ects),
         }
     if version.hours:
         document["volumeOfLearning"] = _duration(version.hours)
+    weeks = getattr(version, "max_duration_weeks", None)
+    if weeks:
+        document["maximumDuration"] = f"P{weeks}W"
     if version.eqf_level:
         document["eqfLevel"] = eqf_concept(version.eqf_level)
+    nqf = vocab.nqf_level_concept(org.country, getattr(version, "nqf_level", None))
+    if nqf is not None:
+        document["nqfLevel"] = nqf
     if version.isced_f:
         document["thematicArea"] = isced_f_concept(version.isced_f)
+    if mode is not None:
+        document["mode"] = mode
+    if setting is not None:
+        document["learningSetting"] = setting
     if languages:
         document["language"] = languages
     if version.prerequisites:
         document["entryRequirement"] = _note(version.prerequisites, lang)
+    if integration is not None:
+        document["isPartialQualification"] = integration != Integration.STAND_ALONE
+    if integration == Integration.STACKABLE and version.stackable_towards:
+        document["isPartOf"] = {
+            "@id": f"{iri}#stackable-towards",
+            "@type": "LearningAchievementSpecification",
+            "title": {lang: version.stackable_towards},
+        }
     if notes:
         document["additionalNote"] = notes
     if accreditation is not None:

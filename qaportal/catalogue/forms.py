@@ -25,6 +25,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from qaportal.catalogue import validation as v
 from qaportal.catalogue.labels import (
+    AWARDING_BODY_LABELS,
     CYCLE_LABELS,
     FIELD_LABELS,
     INTEGRATION_LABELS,
@@ -32,6 +33,7 @@ from qaportal.catalogue.labels import (
     SUPERVISION_LABELS,
     text_language_choices,
 )
+from qaportal.catalogue.nqf import framework_for, nqf_problem
 from qaportal.catalogue.services import OutcomeData, SpecificationData
 from qaportal.web.forms import PortalForm, PortalSubform
 
@@ -97,13 +99,63 @@ class OutcomeForm(PortalSubform):
     )
 
 
+def _name_when_details(form: Any, field: Any) -> None:
+    # Not combined with Optional(): on an empty field it clears the errors found before it.
+    if not (field.data or "").strip() and any(
+        (form[key].data or "").strip() for key in AWARDING_BODY_DETAILS
+    ):
+        raise ValidationError(_l("The awarding body needs a name."))
+
+
 class AwardingBodyForm(PortalSubform):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=v.SHORT_TEXT_MAX)])
+    name = StringField(
+        AWARDING_BODY_LABELS["name"],
+        validators=[_name_when_details, Length(max=v.SHORT_TEXT_MAX)],
+    )
     url = StringField(
         _l("Web address (optional)"),
         validators=[Optional(), Length(max=v.URL_MAX), _check(v.url_problem)],
         render_kw={"inputmode": "url"},
     )
+    legal_id = StringField(
+        _l("Legal identifier (optional)"),
+        description=_l("e.g. the business register number, LEI or national education code."),
+        validators=[Optional(), Length(max=80)],
+    )
+    vat_id = StringField(
+        _l("VAT identifier (optional)"),
+        description=_l("With the country prefix, e.g. DE123456789."),
+        validators=[Optional(), Length(max=40), _check(v.vat_id_problem)],
+    )
+    country = StringField(
+        _l("Country (optional)"),
+        description=_l("ISO 3166-1 code, e.g. DE."),
+        validators=[Optional(), Length(max=10), _check(v.country_problem)],
+    )
+    region = StringField(
+        _l("Region (optional)"),
+        description=_l("ISO 3166-2 code, e.g. DE-BY."),
+        validators=[Optional(), Length(max=10), _check(v.subdivision_problem)],
+    )
+    address = StringField(
+        _l("Postal address (optional)"),
+        description=_l("On one line: street, postcode, town, country."),
+        validators=[Optional(), Length(max=v.SHORT_TEXT_MAX)],
+    )
+
+    def validate_region(self, field: StringField) -> None:
+        region = (field.data or "").strip().upper()
+        country = (self.country.data or "").strip().upper()
+        if region and country and "-" in region and v.country_of(region) != country:
+            raise ValidationError(
+                _l("The region %(region)s is not in %(country)s.", region=region, country=country)
+            )
+
+    def as_dict(self) -> dict[str, str]:
+        return {key: self[key].data or "" for key in ("name", "url", *AWARDING_BODY_DETAILS)}
+
+
+AWARDING_BODY_DETAILS = ("url", "legal_id", "vat_id", "country", "region", "address")
 
 
 class SpecificationForm(PortalForm):
@@ -146,6 +198,23 @@ class SpecificationForm(PortalForm):
     )
     qf_ehea_cycle = _enum_select("qf_ehea_cycle", CYCLE_LABELS)
     level_not_applicable = BooleanField(FIELD_LABELS["level_not_applicable"])
+    # The valid levels depend on the provider's country: the service checks them against
+    # its framework (qaportal.catalogue.nqf) and the message comes back beside this field.
+    nqf_level = StringField(
+        FIELD_LABELS["nqf_level"],
+        description=_l(
+            "Optional. Only when the qualification is placed in the national framework of "
+            "the country in your organisation profile."
+        ),
+        validators=[Optional(), Length(max=4), _check(v.whole_number_problem)],
+        render_kw={"inputmode": "numeric"},
+    )
+    max_duration_weeks = StringField(
+        FIELD_LABELS["max_duration_weeks"],
+        description=_l("The longest time a learner may take to complete it, 1 to 520 weeks."),
+        validators=[Optional(), Length(max=12), _check(v.max_duration_problem)],
+        render_kw={"inputmode": "numeric"},
+    )
     assessment_type = TextAreaField(
         FIELD_LABELS["assessment_type"],
         description=_l("e.g. written exam of 90 minutes; graded project with oral defence."),
@@ -212,13 +281,32 @@ class SpecificationForm(PortalForm):
     add_outcome = SubmitField(_l("Add another outcome"))
     add_body = SubmitField(_l("Add another awarding body"))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, provider_country: str | None = None, **kwargs: Any) -> None:
+        """``provider_country``: the country whose framework an NQF level is checked against
+        here; without it the service checks it on saving (same message, same field)."""
         super().__init__(*args, **kwargs)
         # Names in the visitor's language, so built per request.
         self.text_language.choices = [choice(code, name) for code, name in text_language_choices()]
+        self.provider_country = provider_country
+        framework = framework_for(provider_country)
+        if framework is not None:
+            self.nqf_level.description = _l(
+                "Optional. A level of the %(framework)s, %(first)d to %(last)d, when the "
+                "qualification is placed in it.",
+                framework=framework.name,
+                first=framework.levels[0],
+                last=framework.levels[-1],
+            )
+
+    def validate_nqf_level(self, field: StringField) -> None:
+        if self.provider_country is None or v.whole_number_problem(field.data):
+            return
+        problem = nqf_problem(self.provider_country, (field.data or "").strip())
+        if problem:
+            raise ValidationError(problem)
 
     def validate_level_not_applicable(self, field: BooleanField) -> None:
-        if field.data and (self.eqf_level.data or self.qf_ehea_cycle.data):
+        if field.data and (self.eqf_level.data or self.qf_ehea_cycle.data or self.nqf_level.data):
             raise ValidationError(_l("Either give a level or state that none applies, not both."))
 
     def validate_stackable_towards(self, field: StringField) -> None:
@@ -237,6 +325,9 @@ class SpecificationForm(PortalForm):
         self.eqf_level.data = str(data.eqf_level) if data.eqf_level is not None else ""
         self.qf_ehea_cycle.data = data.qf_ehea_cycle.value if data.qf_ehea_cycle else ""
         self.level_not_applicable.data = data.level_not_applicable
+        for name in ("nqf_level", "max_duration_weeks"):
+            value = getattr(data, name)
+            getattr(self, name).data = str(value) if value is not None else ""
         for name in ("assessment_type", "quality_assurance"):
             getattr(self, name).data = getattr(data, name)
         for name in (
@@ -261,7 +352,10 @@ class SpecificationForm(PortalForm):
         )
         _fill_rows(
             self.awarding_bodies,
-            [{"name": b.get("name", ""), "url": b.get("url", "")} for b in data.awarding_bodies],
+            [
+                {key: b.get(key) or "" for key in ("name", *AWARDING_BODY_DETAILS)}
+                for b in data.awarding_bodies
+            ],
             MIN_BODY_ROWS,
         )
 
@@ -270,10 +364,7 @@ class SpecificationForm(PortalForm):
         return SpecificationData(
             title=self.title.data or "",
             issuer_regions=v.split_codes(self.issuer_regions.data),
-            awarding_bodies=[
-                {"name": row.form.name.data or "", "url": row.form.url.data or ""}
-                for row in self.awarding_bodies
-            ],
+            awarding_bodies=[row.form.as_dict() for row in self.awarding_bodies],
             outcomes=[
                 OutcomeData(row.form.statement.data or "", row.form.esco_uri.data or None)
                 for row in self.outcomes
@@ -282,6 +373,8 @@ class SpecificationForm(PortalForm):
             hours=int(self.hours.data.strip()) if (self.hours.data or "").strip() else None,
             eqf_level=int(self.eqf_level.data) if self.eqf_level.data else None,
             level_not_applicable=bool(self.level_not_applicable.data),
+            nqf_level=_whole_number(self.nqf_level.data),
+            max_duration_weeks=_whole_number(self.max_duration_weeks.data),
             qf_ehea_cycle=self.qf_ehea_cycle.data or None,  # type: ignore[arg-type]
             assessment_type=self.assessment_type.data or "",
             participation_form=self.participation_form.data or None,  # type: ignore[arg-type]
@@ -303,7 +396,11 @@ class SpecificationForm(PortalForm):
         """Always offer one empty outcome row and one empty awarding-body row to type in."""
         for rows, blank, keys in (
             (self.outcomes, {"statement": "", "esco_uri": ""}, ("statement", "esco_uri")),
-            (self.awarding_bodies, {"name": "", "url": ""}, ("name", "url")),
+            (
+                self.awarding_bodies,
+                dict.fromkeys(("name", *AWARDING_BODY_DETAILS), ""),
+                ("name", *AWARDING_BODY_DETAILS),
+            ),
         ):
             last = rows.entries[-1] if rows.entries else None
             filled = last is not None and any((last.form[k].data or "").strip() for k in keys)
@@ -342,6 +439,11 @@ class SpecificationForm(PortalForm):
                 for message in field.errors:
                     result.append((field.id, field.label.text, message))
         return result
+
+
+def _whole_number(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw else None
 
 
 def _fill_rows(field_list: FieldList, rows: list[dict[str, str]], minimum: int) -> None:

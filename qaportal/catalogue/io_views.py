@@ -3,7 +3,8 @@
 Public, no sign-in: a published specification's Open Badges 3.0 Achievement, its
 AchievementCredential template and its ELM v3 JSON-LD; the data-format documentation.
 Provider staff (``CatalogueAction.CATALOGUE_EDIT``): the catalogue as CSV, the CSV template, and the
-import (upload → preview → commit).
+import (upload → preview → commit; a file of more than ``csv_io.INLINE_ROWS`` rows is committed
+by a background job, followed on a progress page that reloads itself without JavaScript).
 """
 
 from __future__ import annotations
@@ -33,12 +34,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired, Regexp
 
+from qaportal import tasks
 from qaportal.access.policy import authorize, can
-from qaportal.catalogue import csv_io, exports_elm, exports_ob3, services
+from qaportal.catalogue import csv_io, exports_elm, exports_ob3, import_jobs, services
 from qaportal.catalogue.access import CatalogueAction
 from qaportal.catalogue.completeness import Status
 from qaportal.catalogue.models import SpecificationVersion
 from qaportal.db import get_session
+from qaportal.jobs import runner as job_runner
+from qaportal.jobs import services as job_services
 from qaportal.orgs.models import Organisation, OrgKind
 from qaportal.paths import PACKAGE_DIR
 from qaportal.web.context import current_actor
@@ -48,6 +52,8 @@ from qaportal.web.loaders import organisation_or_404
 bp = Blueprint("catalogue_io", __name__)
 
 IMPORT_ENDPOINTS = ("catalogue_io.import_upload",)
+PREVIEW_ROWS = 250
+PREVIEW_PROBLEMS = 1000
 
 
 # ----- forms -------------------------------------------------------------------------------
@@ -68,6 +74,10 @@ class UploadForm(PortalForm):
         ],
         description=_l("UTF-8 encoded, at most 2 MB, one row per specification."),
     )
+
+
+class RetryForm(PortalForm):
+    pass
 
 
 class CommitForm(PortalForm):
@@ -215,6 +225,10 @@ def _max_rows() -> int:
     return int(current_app.config.get("CATALOGUE_IMPORT_MAX_ROWS", csv_io.MAX_ROWS))
 
 
+def _inline_rows() -> int:
+    return int(current_app.config.get("CATALOGUE_IMPORT_INLINE_ROWS", csv_io.INLINE_ROWS))
+
+
 def _csv_response(body: bytes, filename: str) -> Response:
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
@@ -262,6 +276,12 @@ def _preview_page(
     commit_form = None
     if staged is not None:
         commit_form = CommitForm(formdata=None, token=staged.token, sha256=staged.sha256)
+    # A whole catalogue would be a page of thousands of rows: the rows with problems or gaps
+    # come first, up to PREVIEW_ROWS of them, and every problem up to PREVIEW_PROBLEMS.
+    ordered = sorted(
+        parsed.rows,
+        key=lambda r: (not r.problems, bool(r.completeness and r.completeness.is_complete)),
+    )
     rows = [
         {
             "number": row.number,
@@ -272,20 +292,23 @@ def _preview_page(
             "missing": [str(e.label) for e in row.completeness.missing] if row.completeness else [],
             "weak": [str(e.label) for e in row.completeness.weak] if row.completeness else [],
         }
-        for row in parsed.rows
+        for row in (ordered if len(parsed.rows) > PREVIEW_ROWS else parsed.rows)[:PREVIEW_ROWS]
     ]
+    problems = parsed.problems
     return render_template(
         "catalogue/io/preview.html",
         org=org,
         filename=filename,
         parsed=parsed,
         rows=rows,
-        file_problems=parsed.file_problems,
-        problem_count=len(parsed.problems),
+        row_count=len(parsed.rows),
+        problems=problems[:PREVIEW_PROBLEMS],
+        problem_count=len(problems),
         complete_count=parsed.complete_count,
         commit_form=commit_form,
         sha256=staged.sha256 if staged else None,
         upload_form=UploadForm(formdata=None),
+        in_background=len(parsed.rows) > _inline_rows(),
         status_missing=Status.MISSING,
     ), status
 
@@ -311,6 +334,7 @@ def import_upload(org_id: int) -> tuple[str, int]:
         csv_io.existing_titles(session, org.id),
         max_rows=_max_rows(),
         text_language=services.default_text_language(session, org, str(get_locale() or "")),
+        provider_country=org.country,
     )
     staged = None
     if parsed.ok:
@@ -332,13 +356,35 @@ def import_commit(org_id: int) -> Any:
     if staged is None:
         flash(_("That upload is unknown or has expired. Upload the file again."), "error")
         return redirect(url_for("catalogue_io.import_upload", org_id=org.id))
+    if staged.job_id is not None:  # confirmed twice: the first confirmation's job imports it
+        return redirect(url_for("catalogue_io.import_status", org_id=org.id, job_id=staged.job_id))
     session = get_session()
+    text_language = services.default_text_language(session, org, str(get_locale() or ""))
+    rows = csv_io.count_rows(staged.raw)
+    if rows > _inline_rows():
+        # Checked and written off the request; the job reads the staged bytes again.
+        job = import_jobs.queue_import(
+            session,
+            org,
+            staged,
+            actor=current_actor(),
+            publish_complete=bool(form.publish_complete.data),
+            rows=rows,
+            max_rows=_max_rows(),
+            text_language=text_language,
+            locale=str(get_locale() or "en"),
+        )
+        session.commit()
+        csv_io.mark_staged_job(folder, staged, job.id)
+        tasks.dispatch(job.id)
+        return redirect(url_for("catalogue_io.import_status", org_id=org.id, job_id=job.id))
     # Parsed again from the staged bytes: the catalogue may have changed since the preview.
     parsed = csv_io.parse_catalogue_csv(
         staged.raw,
         csv_io.existing_titles(session, org.id),
         max_rows=_max_rows(),
-        text_language=services.default_text_language(session, org, str(get_locale() or "")),
+        text_language=text_language,
+        provider_country=org.country,
     )
     if not parsed.ok:
         return _preview_page(org, parsed, staged.filename, None, 422)
@@ -357,15 +403,60 @@ def import_commit(org_id: int) -> Any:
         session.rollback()
         raise
     csv_io.discard_staged(folder, staged.token)
-    flash(
-        _(
-            "Imported %(created)d specifications: %(published)d published, %(drafts)d drafts.",
-            created=result.created,
-            published=result.published,
-            drafts=result.created - result.published,
-        ),
-        "success",
+    flash(_imported_message(result.created, result.published), "success")
+    return redirect(_catalogue_url(org))
+
+
+def _imported_message(created: int, published: int) -> str:
+    return _(
+        "Imported %(created)d specifications: %(published)d published, %(drafts)d drafts.",
+        created=created,
+        published=published,
+        drafts=created - published,
     )
+
+
+def _catalogue_url(org: Organisation) -> str:
     if "catalogue.index" in current_app.view_functions:
-        return redirect(url_for("catalogue.index", org_id=org.id))
-    return redirect(url_for("catalogue_io.import_upload", org_id=org.id))
+        return url_for("catalogue.index", org_id=org.id)
+    return url_for("catalogue_io.import_upload", org_id=org.id)
+
+
+@bp.get("/orgs/<int:org_id>/catalogue/import/jobs/<job_id>")
+@login_required
+def import_status(org_id: int, job_id: str) -> str:
+    """The progress of a large import: reloads itself (no script) until the job ends."""
+    org = organisation_or_404(org_id, OrgKind.PROVIDER)
+    authorize(current_user, CatalogueAction.CATALOGUE_EDIT, org)
+    session = get_session()
+    job = import_jobs.import_job_of(session, org, job_id) or abort(404)
+    view = job_runner.status_of(session, job)
+    result = view.result or {}
+    return render_template(
+        "catalogue/io/import_status.html",
+        org=org,
+        job=view,
+        result=result,
+        problems=[csv_io.Problem(*p) for p in result.get("problems", [])],
+        catalogue_url=_catalogue_url(org),
+        form=RetryForm(),
+    )
+
+
+@bp.post("/orgs/<int:org_id>/catalogue/import/jobs/<job_id>/retry")
+@login_required
+def import_retry(org_id: int, job_id: str) -> Response:
+    org = organisation_or_404(org_id, OrgKind.PROVIDER)
+    authorize(current_user, CatalogueAction.CATALOGUE_EDIT, org)
+    session = get_session()
+    job = import_jobs.import_job_of(session, org, job_id) or abort(404)
+    if RetryForm().validate_on_submit():
+        try:
+            job_services.retry(session, job, current_actor())
+        except job_services.JobError:
+            session.rollback()
+            flash(_("Only an import that failed can be tried again."), "error")
+        else:
+            session.commit()
+            tasks.dispatch(job.id)
+    return redirect(url_for("catalogue_io.import_status", org_id=org.id, job_id=job.id))

@@ -20,6 +20,8 @@ FIELD_LABELS = {
     "ects": _l("ECTS credits"),
     "hours": _l("Hours of notional workload"),
     "eqf_level": _l("EQF level"),
+    "nqf_level": _l("NQF level (national framework of the provider's country)"),
+    "max_duration_weeks": _l("Maximum duration (weeks)"),
     "level_not_applicable": _l("No EQF level or QF-EHEA cycle applies"),
     "qf_ehea_cycle": _l("QF-EHEA cycle"),
     "assessment_type": _l("Type of assessment"),
@@ -36,6 +38,17 @@ FIELD_LABELS = {
     "text_language": _l("Language of these texts"),
     "isced_f": _l("Field of study (ISCED-F 2013)"),
     "price_note": _l("Price / funding"),
+}
+
+# The parts of one awarding body (keys of SpecificationVersion.awarding_bodies).
+AWARDING_BODY_LABELS = {
+    "name": _l("Name"),
+    "url": _l("Web address"),
+    "legal_id": _l("Legal identifier"),
+    "vat_id": _l("VAT identifier"),
+    "country": _l("Country"),
+    "region": _l("Region"),
+    "address": _l("Postal address"),
 }
 
 PARTICIPATION_LABELS = {

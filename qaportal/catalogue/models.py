@@ -135,8 +135,9 @@ class SpecificationVersion(Base):
     title: Mapped[str] = mapped_column(String(300), default="")
     # ISO 3166-1 alpha-2 or ISO 3166-2 codes, e.g. ["DE", "DE-BY"]
     issuer_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # [{"name": ..., "url": ...}]
-    awarding_bodies: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # [{"name", "url", "legal_id", "vat_id", "country", "region", "address"}]: a missing key
+    # means "not entered" (rows written before 0016 only carry name and url).
+    awarding_bodies: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
     ects: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     hours: Mapped[int | None] = mapped_column(Integer)
     eqf_level: Mapped[int | None] = mapped_column(SmallInteger, index=True)
@@ -144,6 +145,9 @@ class SpecificationVersion(Base):
     # EQF level / QF-EHEA cycle applies, so a forgotten level stays distinguishable.
     level_not_applicable: Mapped[bool] = mapped_column(Boolean, default=False)
     qf_ehea_cycle: Mapped[QfEheaCycle | None] = mapped_column(_enum(QfEheaCycle, 16))
+    # Level in the national framework of the provider's country (qaportal.catalogue.nqf):
+    # optional in Annex I, but once given the exports carry it as ELM NQFLevel.
+    nqf_level: Mapped[int | None] = mapped_column(SmallInteger)
     assessment_type: Mapped[str] = mapped_column(Text, default="")
     participation_form: Mapped[ParticipationForm | None] = mapped_column(
         _enum(ParticipationForm, 16), index=True
@@ -164,6 +168,8 @@ class SpecificationVersion(Base):
     text_language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     isced_f: Mapped[str | None] = mapped_column(String(4))  # ISCED-F 2013 field code
     price_note: Mapped[str | None] = mapped_column(Text)
+    # Annex I "maximum duration" of the course, 1..520 weeks (ELM maximumDuration "P{n}W").
+    max_duration_weeks: Mapped[int | None] = mapped_column(Integer)
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -59,9 +59,13 @@ MAX_QUERY_WORDS = 12
 _QUERY_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
+# FTS5 tables (this one and the register's, migration 0018): not models.
+SEARCH_INDEX_TABLES = (FTS_TABLE, "register_fts")
+
+
 def is_search_index_table(name: str | None) -> bool:
-    """Tables that are not models: the FTS5 table and its shadow tables (Alembic skips them)."""
-    return bool(name) and str(name).startswith(FTS_TABLE)
+    """Tables that are not models: FTS5 tables and their shadow tables (Alembic skips them)."""
+    return bool(name) and str(name).startswith(SEARCH_INDEX_TABLES)
 
 
 # ----- keeping the index in sync ---------------------------------------------------------
@@ -347,15 +351,25 @@ def facet_counts(
     return result
 
 
+def filtered_after(
+    session: Session, query: SearchQuery, *, after_id: int | None = None
+) -> Select[Any]:
+    """The filtered entries (joined to their provider, ``Organisation``) after
+    ``after_id``, unordered: the statement :func:`search_after` pages, for a caller that
+    reads plain columns of it (the API builds no ORM object per row)."""
+    stmt, _rank = _filtered(session, query)
+    if after_id is not None:
+        stmt = stmt.where(CatalogueEntry.id > after_id)
+    return stmt
+
+
 def search_after(
     session: Session, query: SearchQuery, *, after_id: int | None = None, limit: int = 50
 ) -> list[CatalogueEntry]:
     """A keyset page of the filtered entries in id order, for the API's cursors: the
     entries after ``after_id`` stay the same whatever is published before them (offsets
     and rank order would shift). Two statements whatever ``limit`` (rows, then facets)."""
-    stmt, _rank = _filtered(session, query)
-    if after_id is not None:
-        stmt = stmt.where(CatalogueEntry.id > after_id)
+    stmt = filtered_after(session, query, after_id=after_id)
     return list(
         session.execute(
             stmt.options(

@@ -28,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from qaportal.audit.services import Actor, record
 from qaportal.catalogue import search
 from qaportal.catalogue.completeness import CompletenessReport, check_completeness
-from qaportal.catalogue.labels import CHOICE_LABELS, FIELD_LABELS
+from qaportal.catalogue.labels import AWARDING_BODY_LABELS, CHOICE_LABELS, FIELD_LABELS
 from qaportal.catalogue.models import (
     Integration,
     LearningOutcome,
@@ -39,6 +39,7 @@ from qaportal.catalogue.models import (
     Supervision,
     VersionStatus,
 )
+from qaportal.catalogue.nqf import nqf_problem
 from qaportal.catalogue.validation import (
     LONG_TEXT_MAX,
     MAX_AWARDING_BODIES,
@@ -47,19 +48,27 @@ from qaportal.catalogue.validation import (
     OUTCOME_MAX,
     SHORT_TEXT_MAX,
     TITLE_MAX,
+    canonical_esco_uri,
     canonical_language,
+    canonical_vat_id,
+    country_of,
+    country_problem,
     ects_problem,
     eqf_problem,
     esco_problem,
     hours_problem,
     isced_problem,
     language_problem,
+    max_duration_problem,
     region_problem,
+    subdivision_problem,
     text_language_problem,
     url_problem,
+    vat_id_problem,
 )
 from qaportal.db import utcnow
 from qaportal.orgs.models import Organisation
+from qaportal.web.cache import public_content_changed
 
 # ----- the data of a version ----------------------------------------------------------------
 
@@ -76,11 +85,14 @@ class SpecificationData:
 
     title: str = ""
     issuer_regions: list[str] = field(default_factory=list)
+    # keys: AWARDING_BODY_KEYS; a key is absent when its value was not entered
     awarding_bodies: list[dict[str, str]] = field(default_factory=list)
     outcomes: list[OutcomeData] = field(default_factory=list)
     ects: Decimal | None = None
     hours: int | None = None
     eqf_level: int | None = None
+    nqf_level: int | None = None
+    max_duration_weeks: int | None = None
     level_not_applicable: bool = False
     qf_ehea_cycle: QfEheaCycle | None = None
     assessment_type: str = ""
@@ -128,13 +140,19 @@ class SpecificationData:
         data.languages = list(
             dict.fromkeys(canonical_language(c) for c in self.languages if c.strip())
         )
-        data.awarding_bodies = [
-            {k: v for k, v in (("name", clean(b.get("name"))), ("url", clean(b.get("url")))) if v}
+        bodies = [
+            {k: v for k in AWARDING_BODY_KEYS if (v := clean(b.get(k)))}
             for b in self.awarding_bodies
-            if clean(b.get("name")) or clean(b.get("url"))
         ]
+        for body in bodies:
+            for key in ("country", "region"):
+                if key in body:
+                    body[key] = body[key].upper()
+            if "vat_id" in body:
+                body["vat_id"] = canonical_vat_id(body["vat_id"])
+        data.awarding_bodies = [b for b in bodies if b]
         data.outcomes = [
-            OutcomeData(o.statement.strip(), clean(o.esco_uri))
+            OutcomeData(o.statement.strip(), _esco(clean(o.esco_uri)))
             for o in self.outcomes
             if (o.statement or "").strip() or clean(o.esco_uri)
         ]
@@ -148,11 +166,17 @@ class SpecificationData:
         return data
 
 
+def _esco(uri: str | None) -> str | None:
+    return canonical_esco_uri(uri) if uri else None
+
+
 SCALAR_FIELDS = (
     "title",
     "ects",
     "hours",
     "eqf_level",
+    "nqf_level",
+    "max_duration_weeks",
     "level_not_applicable",
     "qf_ehea_cycle",
     "assessment_type",
@@ -169,6 +193,14 @@ SCALAR_FIELDS = (
     "price_note",
     "text_language",
 )
+# An awarding body as SpecificationVersion.awarding_bodies stores it (issue 12 contract).
+AWARDING_BODY_KEYS = ("name", "url", "legal_id", "vat_id", "country", "region", "address")
+_AWARDING_BODY_LIMITS = {
+    "name": SHORT_TEXT_MAX,
+    "legal_id": 80,
+    "vat_id": 40,
+    "address": SHORT_TEXT_MAX,
+}
 LIST_FIELDS = ("issuer_regions", "awarding_bodies", "languages")
 ENUM_FIELDS: dict[str, type] = {
     "qf_ehea_cycle": QfEheaCycle,
@@ -195,6 +227,8 @@ DISPLAY_ORDER = (
     "eqf_level",
     "qf_ehea_cycle",
     "level_not_applicable",
+    "nqf_level",
+    "max_duration_weeks",
     "assessment_type",
     "participation_form",
     "participation_detail",
@@ -272,8 +306,14 @@ class EditConflict(CatalogueError):
 # ----- validation --------------------------------------------------------------------------
 
 
-def validate_data(data: SpecificationData) -> dict[str, list[str]]:
-    """Problems per field (empty when every value is possible). Completeness is separate."""
+def validate_data(
+    data: SpecificationData, provider_country: str | None = None
+) -> dict[str, list[str]]:
+    """Problems per field (empty when every value is possible). Completeness is separate.
+
+    ``provider_country`` (ISO 3166-1 alpha-2) chooses the framework an NQF level belongs
+    to; without it an NQF level is refused rather than stored unchecked.
+    """
     problems: dict[str, list[str]] = {}
 
     def add(name: str, message: str | None) -> None:
@@ -294,6 +334,8 @@ def validate_data(data: SpecificationData) -> dict[str, list[str]]:
     add("ects", ects_problem(data.ects))
     add("hours", hours_problem(data.hours))
     add("eqf_level", eqf_problem(data.eqf_level))
+    add("nqf_level", nqf_problem(provider_country, data.nqf_level))
+    add("max_duration_weeks", max_duration_problem(data.max_duration_weeks))
     add("isced_f", isced_problem(data.isced_f))
     if len(data.outcomes) > MAX_OUTCOMES:
         add("outcomes", _("At most %(max)d learning outcomes.", max=MAX_OUTCOMES))
@@ -309,17 +351,42 @@ def validate_data(data: SpecificationData) -> dict[str, list[str]]:
             add("outcomes", _("Outcome %(n)d: an ESCO link needs a statement.", n=number))
     if len(data.awarding_bodies) > MAX_AWARDING_BODIES:
         add("awarding_bodies", _("At most %(max)d awarding bodies.", max=MAX_AWARDING_BODIES))
-    for body in data.awarding_bodies:
-        if len(body.get("name") or "") > SHORT_TEXT_MAX:
-            add("awarding_bodies", _("At most %(max)d characters.", max=SHORT_TEXT_MAX))
-        add("awarding_bodies", url_problem(body.get("url")))
-        if body.get("url") and not body.get("name"):
-            add("awarding_bodies", _("A web address needs the name of the awarding body."))
+    for number, body in enumerate(data.awarding_bodies, start=1):
+        for problem in awarding_body_problems(body):
+            add("awarding_bodies", _("Awarding body %(n)d: ", n=number) + problem)
     for name, enum_cls in ENUM_FIELDS.items():
         value = getattr(data, name)
         if value is not None and value not in {m.value for m in enum_cls}:
             add(name, _("Not a valid choice."))
     return problems
+
+
+def awarding_body_problems(body: dict[str, str]) -> list[str]:
+    """What is wrong with one (normalised) awarding body row."""
+    from flask_babel import gettext as _
+
+    problems: list[str | None] = []
+    for key, limit in _AWARDING_BODY_LIMITS.items():
+        if len(body.get(key) or "") > limit:
+            problems.append(
+                _("%(field)s: at most %(max)d characters.", field=_body_label(key), max=limit)
+            )
+    problems.append(url_problem(body.get("url")))
+    problems.append(vat_id_problem(body.get("vat_id")))
+    country, region = body.get("country"), body.get("region")
+    problems.append(country_problem(country))
+    problems.append(subdivision_problem(region))
+    if region and country and "-" in region and country_of(region) != country:
+        problems.append(
+            _("The region %(region)s is not in %(country)s.", region=region, country=country)
+        )
+    if not body.get("name"):
+        problems.append(_("The awarding body needs a name."))
+    return [p for p in problems if p]
+
+
+def _body_label(key: str) -> str:
+    return str(AWARDING_BODY_LABELS[key])
 
 
 # ----- reading -----------------------------------------------------------------------------
@@ -554,9 +621,9 @@ def _apply(version: SpecificationVersion, data: SpecificationData) -> list[str]:
     return [c.key for c in diff_data(before, SpecificationData.from_version(version)) if c.changed]
 
 
-def _checked(data: SpecificationData) -> SpecificationData:
+def _checked(data: SpecificationData, provider: Organisation) -> SpecificationData:
     data = data.normalised()
-    problems = validate_data(data)
+    problems = validate_data(data, provider.country)
     if problems:
         raise InvalidSpecification(problems)
     return data
@@ -568,7 +635,7 @@ def create_specification(
     """A new specification with its first version, a draft (which may be incomplete)."""
     if not provider.is_provider:
         raise CatalogueError("only providers have a catalogue")
-    data = _checked(data)
+    data = _checked(data, provider)
     spec = Specification(provider_id=provider.id)
     version = SpecificationVersion(
         number=1, status=VersionStatus.DRAFT, created_by_id=actor.user_id
@@ -599,7 +666,7 @@ def save_draft(
     spec = version.specification
     if version.status != VersionStatus.DRAFT or spec.retired_at is not None:
         raise NotEditable()
-    data = _checked(data)
+    data = _checked(data, spec.provider)
     if expected_lock_version is not None and expected_lock_version != version.lock_version:
         raise EditConflict(version, data, SpecificationData.from_version(version))
     changed = _apply(version, data)
@@ -633,6 +700,7 @@ def publish(session: Session, version: SpecificationVersion, actor: Actor) -> Sp
     version.published_by_id = actor.user_id
     session.flush()
     search.index_published(session, version)
+    public_content_changed(session)
     _audit(
         session,
         actor,
@@ -681,6 +749,7 @@ def retire(session: Session, spec: Specification, actor: Actor) -> None:
     spec.retired_at = utcnow()
     session.flush()
     search.unindex(session, spec.id)
+    public_content_changed(session)
     _audit(session, actor, "retired", spec, versions=retired_numbers)
 
 
@@ -695,10 +764,7 @@ def display_value(name: str, value: Any) -> str:
         labels = CHOICE_LABELS[name]
         return str(labels.get(value, value)) if value in labels else str(value)
     if name == "awarding_bodies":
-        return "\n".join(
-            f"{b.get('name', '')} <{b['url']}>" if b.get("url") else b.get("name", "")
-            for b in value
-        )
+        return "\n".join(_body_text(b) for b in value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
@@ -708,6 +774,16 @@ def display_value(name: str, value: Any) -> str:
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
     return str(value)
+
+
+def _body_text(body: dict[str, str]) -> str:
+    text = f"{body.get('name', '')} <{body['url']}>" if body.get("url") else body.get("name", "")
+    details = [
+        f"{_body_label(key)}: {body[key]}"
+        for key in ("legal_id", "vat_id", "country", "region", "address")
+        if body.get(key)
+    ]
+    return "; ".join([text, *details]) if details else text
 
 
 @dataclass

@@ -17,6 +17,8 @@ ECTS_MAX = Decimal("180")
 HOURS_MIN = 1
 HOURS_MAX = 5000
 EQF_LEVELS = range(1, 9)
+# Annex I "maximum duration": up to ten years, in weeks.
+MAX_DURATION_WEEKS = range(1, 521)
 
 # Text lengths (a longer text is refused with a field-level message).
 TITLE_MAX = 300
@@ -29,7 +31,16 @@ CODES_MAX = 200
 MAX_OUTCOMES = 40
 MAX_AWARDING_BODIES = 10
 
-ESCO_PREFIX_RE = re.compile(r"^https?://data\.europa\.eu/esco/", re.IGNORECASE)
+# An ESCO skill (knowledge, skill or competence) concept: the only kind ELM's
+# relatedESCOSkill accepts (its shape requires the ESCO skills scheme).
+ESCO_SKILL_BASE = "http://data.europa.eu/esco/skill/"
+ESCO_SKILL_RE = re.compile(
+    r"^https?://data\.europa\.eu/esco/skill/"
+    r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$",
+    re.IGNORECASE,
+)
+# EU VAT identification number: two-letter prefix (EL for Greece) and 2 to 13 characters.
+VAT_ID_RE = re.compile(r"^[A-Z]{2}[0-9A-Z+*]{2,13}$")
 ISCED_F_RE = re.compile(r"^\d{2,4}$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _CODE_SPLIT_RE = re.compile(r"[\s,;]+")
@@ -63,6 +74,36 @@ def region_problem(code: str) -> str | None:
         return str(
             _l("%(code)s is not an ISO 3166-1 country code (two letters, e.g. DE).", code=code)
         )
+    return None
+
+
+def country_problem(code: str | None) -> str | None:
+    """An ISO 3166-1 alpha-2 country code (not a region)."""
+    if not code:
+        return None
+    if "-" in code:
+        return str(_l("The country is a two-letter ISO 3166-1 code, e.g. DE."))
+    return region_problem(code)
+
+
+def subdivision_problem(code: str | None) -> str | None:
+    """An ISO 3166-2 subdivision code (not a whole country)."""
+    if not code:
+        return None
+    if "-" not in code:
+        return str(_l("The region is a subdivision code such as DE-BY."))
+    return region_problem(code)
+
+
+def whole_number_problem(value: str | int | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = 0
+    if number < 1:
+        return str(_l("Enter a whole number, e.g. 6."))
     return None
 
 
@@ -179,14 +220,57 @@ def isced_problem(value: str | None) -> str | None:
 
 
 def esco_problem(value: str | None) -> str | None:
-    """ESCO skill URIs are refused unless they point into the ESCO namespace."""
+    """An ESCO skill URI: the ESCO skill namespace followed by the concept's UUID."""
     if not value:
         return None
-    if len(value) > SHORT_TEXT_MAX or not ESCO_PREFIX_RE.match(value) or " " in value:
+    if not ESCO_SKILL_RE.match(value.strip()):
         return str(
             _l(
-                "An ESCO skill URI starts with http://data.europa.eu/esco/ "
-                "(e.g. http://data.europa.eu/esco/skill/…)."
+                "An ESCO skill URI is http://data.europa.eu/esco/skill/ followed by the "
+                "skill's identifier, e.g. "
+                "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d."
+            )
+        )
+    return None
+
+
+def canonical_esco_uri(value: str) -> str:
+    """The form ESCO publishes (http, lower-case UUID); other values are returned as given."""
+    match = ESCO_SKILL_RE.match(value.strip())
+    return ESCO_SKILL_BASE + match.group(1).lower() if match else value
+
+
+def max_duration_problem(value: int | str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = 0
+    if number not in MAX_DURATION_WEEKS:
+        return str(
+            _l(
+                "The maximum duration is a whole number of weeks from %(min)d to %(max)d.",
+                min=MAX_DURATION_WEEKS[0],
+                max=MAX_DURATION_WEEKS[-1],
+            )
+        )
+    return None
+
+
+def canonical_vat_id(value: str) -> str:
+    """``de 123 456-789`` -> ``DE123456789``: the form VIES and the exports use."""
+    return re.sub(r"[\s.-]", "", value).upper()
+
+
+def vat_id_problem(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not VAT_ID_RE.match(canonical_vat_id(value)):
+        return str(
+            _l(
+                "A VAT identifier starts with the two-letter country prefix, "
+                "e.g. DE123456789 or FI12345678."
             )
         )
     return None

@@ -6,10 +6,20 @@ provider (``/orgs/<org_id>/catalogue``); a specification of another provider is 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -31,6 +41,7 @@ from qaportal.catalogue.validation import EQF_LEVELS, language_name, region_name
 from qaportal.db import get_session
 from qaportal.orgs.labels import provider_type_label
 from qaportal.orgs.models import OrgKind, ProviderType
+from qaportal.web.cache import public_page
 from qaportal.web.context import current_actor
 from qaportal.web.loaders import organisation_or_404
 
@@ -135,7 +146,7 @@ def create(org_id: int) -> str | Response | tuple[str, int]:
     language = services.default_text_language(get_session(), org, str(get_locale() or ""))
     # A post without the field (a script, an old page) keeps the default; an empty or unknown
     # value is a field error.
-    form = SpecificationForm(text_language=language)
+    form = SpecificationForm(text_language=language, provider_country=org.country)
     if request.method == "GET":
         form.fill(services.SpecificationData(text_language=language))
     elif not _handle_row_buttons(form) and form.validate():
@@ -221,7 +232,9 @@ def edit(org_id: int, spec_id: int) -> str | Response | tuple[str, int]:
             "info",
         )
         return _redirect_show(spec)
-    form = SpecificationForm(text_language=version.text_language)
+    form = SpecificationForm(
+        text_language=version.text_language, provider_country=spec.provider.country
+    )
     status = 200
     conflict = None
     if request.method == "GET":
@@ -403,6 +416,7 @@ def _filter_args(form: CatalogueFilterForm) -> dict[str, str]:
 
 
 @bp.get("/catalogue")
+@public_page
 def public_index() -> str:
     form, query = _filter_form()
     page = search.search(get_session(), query)
@@ -416,6 +430,7 @@ def public_index() -> str:
 
 
 @bp.get("/catalogue/<public_id>")
+@public_page
 def public_detail(public_id: str) -> str:
     if len(public_id) > 36:
         abort(404)
@@ -436,7 +451,35 @@ def public_detail(public_id: str) -> str:
     )
 
 
+@bp.get("/catalogue/<public_id>/elm-credential-template.jsonld")
+def elm_credential_template(public_id: str) -> Response:
+    """The unsigned European Digital Credential template of a published specification."""
+    from qaportal.catalogue import exports_edc
+    from qaportal.register import elm as register_elm  # the register reads the catalogue
+
+    version = (
+        services.published_by_public_id(get_session(), public_id) if len(public_id) <= 36 else None
+    )
+    if version is None:
+        abort(404)
+    base = current_app.config["BASE_URL"]
+    document = exports_edc.build_credential_template(
+        version,
+        base,
+        accreditation=register_elm.catalogue_accreditation(get_session(), version, base),
+    )
+    response = Response(
+        json.dumps(document, ensure_ascii=False, indent=2) + "\n", mimetype=exports_edc.MEDIA_TYPE
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{exports_edc.filename(version)}"'
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public data, fetched by issuers
+    return response
+
+
 @bp.get("/providers/<int:org_id>/catalogue")
+@public_page
 def provider_public(org_id: int) -> str:
     provider = organisation_or_404(org_id, OrgKind.PROVIDER)
     query = search.SearchQuery(

@@ -105,6 +105,21 @@ _IDENTIFIER = Regexp(
 )
 
 
+def _compact_vat_id(value: Any) -> Any:
+    """``de 123 456-789`` -> ``DE123456789``, the form VIES and the exports use."""
+    return re.sub(r"[\s.-]", "", value).upper() if isinstance(value, str) else value
+
+
+# EU VAT identification number: two-letter prefix (EL for Greece) and 2 to 13 characters.
+_VAT_ID = Regexp(
+    r"^[A-Z]{2}[0-9A-Z+*]{2,13}$",
+    message=_l(
+        "A VAT identifier starts with the two-letter country prefix, "
+        "e.g. DE123456789 or FI12345678."
+    ),
+)
+
+
 # ----- organisation profile ----------------------------------------------------------------
 
 
@@ -162,9 +177,22 @@ class ProfileForm(PortalForm):
         validators=[Optional(), Length(max=40), _IDENTIFIER],
     )
     legal_id = StringField(
-        _l("Legal or VAT identifier"),
+        _l("Legal identifier"),
+        description=_l("e.g. the business register number, LEI or national education code."),
         filters=[_strip],
         validators=[Optional(), Length(max=80), _IDENTIFIER],
+    )
+    vat_id = StringField(
+        _l("VAT identifier"),
+        description=_l("With the country prefix, e.g. DE123456789."),
+        filters=[_compact_vat_id],
+        validators=[Optional(), Length(max=40), _VAT_ID],
+    )
+    street_address = StringField(
+        _l("Postal address"),
+        description=_l("On one line: street, postcode, town, country."),
+        filters=[_strip],
+        validators=[Optional(), Length(max=300)],
     )
     text_language = SelectField(
         _l("Language of the name and acronym"),
@@ -210,6 +238,8 @@ class ProfileForm(PortalForm):
             "deqar_id",
             "erasmus_code",
             "legal_id",
+            "vat_id",
+            "street_address",
             "text_language",
         )
         return {name: (self[name].data or None) for name in names if name in self}

@@ -52,6 +52,9 @@ class Organisation(Base):
     deqar_id: Mapped[str | None] = mapped_column(String(40))
     erasmus_code: Mapped[str | None] = mapped_column(String(40))
     legal_id: Mapped[str | None] = mapped_column(String(80))
+    vat_id: Mapped[str | None] = mapped_column(String(40))
+    # Full postal address on one line, as ELM fullAddress carries it.
+    street_address: Mapped[str | None] = mapped_column(String(300))
     # The language of the profile's texts (ISO 639-1) as the exports tag them; None: that of
     # the specification being exported.
     text_language: Mapped[str | None] = mapped_column(String(2))

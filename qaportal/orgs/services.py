@@ -23,6 +23,8 @@ PROFILE_FIELDS = (
     "deqar_id",
     "erasmus_code",
     "legal_id",
+    "vat_id",
+    "street_address",
     "text_language",
 )
 
