@@ -11,10 +11,18 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# PostgreSQL's full-text index of the register (0018) is on an expression, which models
+# cannot declare portably.
+EXPRESSION_INDEXES = {"ix_register_publications_search"}
+
+
 def include_name(name, type_, parent_names) -> bool:  # type: ignore[no-untyped-def]
-    """Tables that are no models (SQLite FTS5 index of the catalogue) stay out of autogenerate."""
+    """Search indexes that are no models (SQLite FTS5 tables, expression indexes) stay out
+    of autogenerate."""
     from qaportal.catalogue.search import is_search_index_table
 
+    if type_ == "index":
+        return name not in EXPRESSION_INDEXES
     return not (type_ == "table" and is_search_index_table(name))
 
 

@@ -576,3 +576,27 @@ def _operation_for(document: dict[str, Any], url: str) -> dict[str, Any]:
         if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", template), path):
             return item["get"]
     raise AssertionError(f"no operation for {url}")
+
+
+def test_links_built_once_per_endpoint_are_those_url_for_builds(app: Flask) -> None:
+    """The API's links come from a route built once per answer with the id put in: the
+    same addresses as url_for, absolute, and url_for itself for a value it would quote."""
+    from flask import url_for
+
+    from qaportal.web.worklist import Formats
+
+    with app.test_request_context("/api/v1/decisions"):
+        urls = Formats()
+        cases = [
+            ("api.decision", "decision_id", 7),
+            ("api.decision", "decision_id", 918273645501),
+            ("api.specification", "public_id", "0f1e2d3c-ab_C"),
+            ("api.specification", "public_id", "a b/ü?x=1"),
+            ("reporting.verify_code", "code", "QAR-0001-0002"),
+        ]
+        for endpoint, name, value in cases * 2:
+            expected = url_for(endpoint, _external=True, **{name: value})
+            assert urls.url(endpoint, name, value, external=True) == expected
+            assert expected.startswith("http")
+        # The dashboards' relative links are unchanged.
+        assert urls.url("api.decision", "decision_id", 8) == "/api/v1/decisions/8"

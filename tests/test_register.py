@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, url_for
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from qaportal.audit.models import AuditEvent
 from qaportal.audit.services import Actor
@@ -528,3 +528,112 @@ def test_published_providers_pages_by_keyset(app: Flask, decided: Decided) -> No
         found = queries.current_accreditation_for_specs(db, [decided.spec_id])
         assert found[decided.spec_id].outcome == Outcome.CONDITIONAL.value
         assert register.publish_refusal(db, None)
+
+
+# Each query, and whether it finds the two bulk decisions: its words are searched (all of
+# them must occur), and a query without a word lists everything.
+HOSTILE = [
+    ('"', True),
+    ('bulk"', True),
+    ("NEAR(bulk provider", False),
+    ("bulk*", True),
+    ("-bulk", True),
+    ('"bulk" AND NOT OR', False),
+    ("bulk'; DROP TABLE register_publications; --", False),
+    ("%", True),
+    ("bulk_%", True),
+    ("\\", True),
+    ("(((", True),
+    ("^bulk", True),
+    ("bulk:*", True),
+]
+
+
+@pytest.mark.parametrize(("q", "finds"), HOSTILE)
+def test_hostile_search_input_finds_or_finds_nothing_but_never_fails(
+    app: Flask, decided: Decided, q: str, finds: bool
+) -> None:
+    """Quotes, FTS and tsquery operators, LIKE wildcards and SQL: the words in them are
+    searched, the rest is not syntax to anyone."""
+    _seed(app, decided, 2)
+    client = app.test_client()
+    page = client.get("/register", query_string={"q": q})
+    assert page.status_code == 200, page.status_code
+    for path in ("decisions", "providers", "reports"):
+        answer = client.get(f"/api/v1/{path}", query_string={"q": q})
+        assert answer.status_code == 200, (path, answer.get_json())
+        assert isinstance(answer.get_json()["items"], list)
+    found = {
+        d["summary"] for d in client.get("/api/v1/decisions", query_string={"q": q}).json["items"]
+    }
+    bulk = {"Bulk decision 0", "Bulk decision 1"}
+    assert (bulk <= found) == finds, found
+    assert ("Bulk provider 1" in _text(page)) == finds
+
+
+def test_statements_of_the_same_filter_shape_bind_each_query_s_own_values(
+    app: Flask, decided: Decided
+) -> None:
+    """The register builds a statement once per shape of filters and binds the values:
+    two searches of the same shape must not answer each other's question."""
+    _seed(app, decided, 3)
+    with app.app_context():
+        db = get_session()
+
+        def summaries(**filters: Any) -> list[str]:
+            found = queries.published_decisions(db, queries.RegisterFilters(**filters))
+            return [d.summary for d in found if d.summary.startswith("Bulk")]
+
+        assert summaries(q="bulk decision 1") == ["Bulk decision 1"]
+        assert summaries(q="bulk decision 2") == ["Bulk decision 2"]
+        assert summaries(country="DE") == [f"Bulk decision {i}" for i in range(3)]
+        assert summaries(country="FR") == []
+        assert summaries(q="bulk", validity="valid") == [f"Bulk decision {i}" for i in range(3)]
+        assert summaries(q="bulk", validity="expired") == []
+        first = queries.published_decisions(db, queries.RegisterFilters(q="bulk"), limit=1)
+        after = queries.published_decisions(
+            db, queries.RegisterFilters(q="bulk"), after_id=first[0].id, limit=5
+        )
+        assert [d.summary for d in first + after] == [f"Bulk decision {i}" for i in range(3)]
+
+
+def test_search_reads_the_full_text_index_by_word_prefix(app: Flask, decided: Decided) -> None:
+    """Words match as prefixes of whole words, through the index of migration 0018: with
+    the SQLite index emptied the same search finds nothing, and PostgreSQL's planner can
+    answer the search's expression from its GIN index."""
+    _seed(app, decided, 2)
+    with app.app_context():
+        db = get_session()
+
+        def summaries(q: str) -> list[str]:
+            found = queries.published_decisions(db, queries.RegisterFilters(q=q))
+            return sorted(d.summary for d in found if d.summary.startswith("Bulk"))
+
+        assert summaries("bul decis") == ["Bulk decision 0", "Bulk decision 1"]
+        assert summaries("ulk") == []  # inside a word is not a word prefix
+        if db.get_bind().dialect.name == "sqlite":
+            db.execute(text("INSERT INTO register_fts(register_fts) VALUES ('delete-all')"))
+            assert summaries("bulk") == []
+            db.execute(text("INSERT INTO register_fts(register_fts) VALUES ('rebuild')"))
+            assert summaries("bulk") == ["Bulk decision 0", "Bulk decision 1"]
+        else:
+            db.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = db.execute(
+                text(
+                    "EXPLAIN SELECT id FROM register_publications WHERE "
+                    "to_tsvector('simple', search_text) @@ to_tsquery('simple', 'bulk:*')"
+                )
+            ).scalars()
+            assert "ix_register_publications_search" in "\n".join(plan)
+        db.rollback()
+
+
+def test_a_nul_byte_in_the_search_is_a_clear_refusal_not_an_error(
+    app: Flask, decided: Decided
+) -> None:
+    client = app.test_client()
+    page = client.get("/register", query_string={"q": "bulk\x00"})
+    assert page.status_code == 400 and "Check the filters" in _text(page)
+    answer = client.get("/api/v1/decisions", query_string={"q": "bulk\x00"})
+    assert answer.status_code in (200, 400), answer.status_code
+    assert answer.is_json

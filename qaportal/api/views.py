@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from qaportal.api import http, openapi, present
+from qaportal.api import rows as api_rows
 from qaportal.api.schemas import (
     MAX_ID,
     Decision,
@@ -33,6 +34,7 @@ from qaportal.api.schemas import (
 from qaportal.catalogue import search, services
 from qaportal.db import get_session
 from qaportal.register import queries
+from qaportal.web.worklist import Formats
 
 BASE = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=BASE)
@@ -90,8 +92,8 @@ def _next_link(endpoint: str, query: Any, filters: dict[str, Any], after_id: int
 
 
 def _page(model: type[Any], items: list[Any], next_url: str | None) -> Response:
-    page = model(items=items, next=next_url)
-    return http.answer(page, links={"next": next_url} if next_url else None)
+    data = {"items": items, "next": next_url}
+    return http.answer(model, data, links={"next": next_url} if next_url else None)
 
 
 # ----- the document and unknown addresses --------------------------------------------------
@@ -149,13 +151,14 @@ def specifications() -> Response:
     params = http.parse_query(SpecificationQuery)
     filters = http.filters_of(params)
     after = http.decode_cursor("specifications", params.cursor, filters)
-    rows = search.search_after(
+    rows, facets = api_rows.specification_page(
         get_session(), _search_query(params), after_id=after, limit=params.limit + 1
     )
     more = len(rows) > params.limit
     rows = rows[: params.limit]
     statuses = search.AccreditationFilter.status_of({e.provider_id for e in rows})
-    items = [present.specification_summary(e, statuses[e.provider_id]) for e in rows]
+    urls = Formats()
+    items = [present.specification_summary(urls, e, facets, statuses[e.provider_id]) for e in rows]
     next_url = _next_link("api.specifications", params, filters, rows[-1].id) if more else None
     return _page(SpecificationPage, items, next_url)
 
@@ -177,7 +180,8 @@ def specification(public_id: str) -> Response:
     status = search.AccreditationFilter.status_of([spec.provider_id])[spec.provider_id]
     under = queries.current_accreditation_for_specs(get_session(), [spec.id]).get(spec.id)
     return http.answer(
-        present.specification_detail(version, status, under.id if under is not None else None)
+        SpecificationDetail,
+        present.specification_detail(version, status, under.id if under is not None else None),
     )
 
 
@@ -214,7 +218,8 @@ def decisions() -> Response:
     # more to know whether another page follows: a full page links to the next one.
     full = len(rows) == params.limit
     next_url = _next_link("api.decisions", params, filters, rows[-1].id) if full else None
-    return _page(DecisionPage, [present.decision(d) for d in rows], next_url)
+    urls = Formats()
+    return _page(DecisionPage, [present.decision(urls, d) for d in rows], next_url)
 
 
 @operation(
@@ -229,7 +234,7 @@ def decision(decision_id: str) -> Response:
     found = queries.published_decision(get_session(), _id(decision_id))
     if found is None:
         raise http.not_found()
-    return http.answer(present.decision(found))
+    return http.answer(Decision, present.decision(Formats(), found))
 
 
 @operation(
@@ -248,7 +253,8 @@ def providers() -> Response:
     )
     full = len(rows) == params.limit
     next_url = _next_link("api.providers", params, filters, rows[-1].id) if full else None
-    return _page(ProviderPage, [present.provider(p) for p in rows], next_url)
+    urls = Formats()
+    return _page(ProviderPage, [present.provider(urls, p) for p in rows], next_url)
 
 
 @operation(
@@ -263,7 +269,7 @@ def provider(provider_id: str) -> Response:
     found = queries.published_provider(get_session(), _id(provider_id))
     if found is None:
         raise http.not_found()
-    return http.answer(present.provider(found))
+    return http.answer(Provider, present.provider(Formats(), found))
 
 
 @operation(
@@ -282,7 +288,8 @@ def reports() -> Response:
     )
     # Keyset over the decisions (a report is reached through its published decision):
     # a page holds the reports of up to ``limit`` decisions, fewer when some have none.
-    items = [r for r in (present.report(d) for d in rows) if r is not None]
+    urls = Formats()
+    items = [r for r in (present.report(urls, d) for d in rows) if r is not None]
     full = len(rows) == params.limit
     next_url = _next_link("api.reports", params, filters, rows[-1].id) if full else None
     return _page(ReportPage, items, next_url)

@@ -27,3 +27,7 @@ def register(app: Flask) -> None:
         queries.accredited_provider_ids,
         queries.current_accreditation_for_specs,
     )
+
+    from qaportal.register.audit_words import register_audit_words
+
+    register_audit_words()

@@ -26,6 +26,7 @@ from qaportal.register import queries
 from qaportal.register.models import RegisterPublication
 from qaportal.reporting import services as reporting
 from qaportal.reporting.models import GeneratedDocument
+from qaportal.web.cache import public_content_changed
 
 
 class PublicationRefused(Exception):
@@ -149,6 +150,7 @@ def publish(
     if report is not None and report.published_at is None:
         reporting.publish(session, report, user=user, actor=actor)
     session.flush()
+    public_content_changed(session)
     record(
         session,
         actor,
@@ -191,6 +193,7 @@ def withdraw(
     for report in reports:
         reporting.withdraw(session, report, reason, user=user, actor=actor)
         withdrawn.append(report.version)
+    public_content_changed(session)
     record(
         session,
         actor,

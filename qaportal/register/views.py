@@ -33,6 +33,7 @@ from qaportal.register.forms import PublishForm, RegisterFilterForm, WithdrawPub
 from qaportal.reporting import services as reporting
 from qaportal.reporting.models import GeneratedDocument
 from qaportal.reporting.store import get_store
+from qaportal.web.cache import public_page
 from qaportal.web.context import current_actor
 from qaportal.web.errors import refused
 
@@ -120,6 +121,7 @@ def _filter_args(form: RegisterFilterForm) -> dict[str, Any]:
 
 
 @bp.get("/register")
+@public_page
 def index() -> tuple[str, int]:
     form, filters = _filter_form()
     after = request.args.get("after", type=int)
@@ -147,6 +149,7 @@ def index() -> tuple[str, int]:
 
 
 @bp.get("/register/providers/<int:provider_id>")
+@public_page
 def provider(provider_id: int) -> str:
     found = queries.published_provider(get_session(), provider_id)
     if found is None:
@@ -155,6 +158,7 @@ def provider(provider_id: int) -> str:
 
 
 @bp.get("/register/decisions/<int:decision_id>")
+@public_page
 def decision(decision_id: int) -> str:
     found = queries.published_decision(get_session(), decision_id)
     if found is None:

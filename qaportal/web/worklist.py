@@ -8,6 +8,7 @@ the domains' ``dashboard.py`` use it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -168,6 +169,10 @@ class Texts:
         return done
 
 
+# Values that URL converters put in a path as they are (anything else may be quoted).
+_UNQUOTED = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class Formats:
     """A panel's dates and URLs, each formatted or built once per distinct value: a line
     reuses what the lines before it computed."""
@@ -176,7 +181,7 @@ class Formats:
 
     def __init__(self) -> None:
         self._dates: dict[dt.date, str] = {}
-        self._patterns: dict[tuple[str, str], str] = {}
+        self._patterns: dict[tuple[str, str, bool | None], str] = {}
 
     def date(self, value: dt.date | dt.datetime | None) -> str:
         if value is None:
@@ -185,13 +190,17 @@ class Formats:
             self._dates[value] = format_date(value)
         return self._dates[value]
 
-    def url(self, endpoint: str, key: str, value: int) -> str:
-        """``url_for(endpoint, **{key: value})`` for an integer ``value``, the route built
-        once per endpoint."""
-        pattern = self._patterns.get((endpoint, key))
+    def url(
+        self, endpoint: str, key: str, value: int | str, *, external: bool | None = None
+    ) -> str:
+        """``url_for(endpoint, _external=external, **{key: value})`` for an integer
+        ``value`` or a string no converter quotes, the route built once per endpoint."""
+        if isinstance(value, str) and not _UNQUOTED.fullmatch(value):
+            return url_for(endpoint, _external=external, **{key: value})
+        pattern = self._patterns.get((endpoint, key, external))
         if pattern is None:
-            pattern = url_for(endpoint, **{key: self._SENTINEL})
-            self._patterns[(endpoint, key)] = pattern
+            pattern = url_for(endpoint, _external=external, **{key: self._SENTINEL})
+            self._patterns[(endpoint, key, external)] = pattern
         return pattern.replace(str(self._SENTINEL), str(value), 1)
 
 

@@ -1,0 +1,73 @@
+"""The catalogue's published entries as plain rows for the API's specification list.
+
+The filters and the keyset are the catalogue's own (:func:`qaportal.catalogue.search.
+filtered_after`); only the columns the answer shows are read, as tuples, then the page's
+countries and languages in one more statement: no ORM object is built per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from qaportal.catalogue import search
+from qaportal.catalogue.models import CatalogueEntry, CatalogueFacet, FacetKind
+from qaportal.orgs.models import Organisation
+from qaportal.register.queries import IdList, in_ids
+
+_COLUMNS = (
+    CatalogueEntry.id.label("id"),
+    CatalogueEntry.public_id.label("public_id"),
+    CatalogueEntry.title.label("title"),
+    CatalogueEntry.eqf_level.label("eqf_level"),
+    CatalogueEntry.ects.label("ects"),
+    CatalogueEntry.hours.label("hours"),
+    CatalogueEntry.participation_form.label("participation_form"),
+    CatalogueEntry.published_at.label("published_at"),
+    CatalogueEntry.provider_id.label("provider_id"),
+    Organisation.legal_name.label("provider_legal_name"),
+    Organisation.acronym.label("provider_acronym"),
+    Organisation.country.label("provider_country"),
+    Organisation.provider_type.label("provider_type"),
+)
+# The countries and languages of a page's entries (regions are not shown), built once.
+_FACETS_OF = (
+    select(CatalogueFacet.entry_id, CatalogueFacet.kind, CatalogueFacet.value)
+    .where(
+        in_ids(CatalogueFacet.entry_id, bindparam("entry_ids", type_=IdList())),
+        CatalogueFacet.kind.in_([FacetKind.COUNTRY, FacetKind.LANGUAGE]),
+    )
+    .order_by(CatalogueFacet.value)
+)
+
+
+@dataclass
+class Facets:
+    countries: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    languages: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def specification_page(
+    session: Session, query: search.SearchQuery, *, after_id: int | None, limit: int
+) -> tuple[list[Any], Facets]:
+    """Up to ``limit`` entries after ``after_id`` in id order, and their facets by entry id
+    (each list sorted). Two statements whatever ``limit``."""
+    stmt = (
+        search.filtered_after(session, query, after_id=after_id)
+        .with_only_columns(*_COLUMNS)
+        .order_by(CatalogueEntry.id)
+        .limit(limit)
+    )
+    rows = session.connection().execute(stmt).all()
+    facets = Facets()
+    if not rows:
+        return rows, facets
+    into = {FacetKind.COUNTRY: facets.countries, FacetKind.LANGUAGE: facets.languages}
+    found = session.connection().execute(_FACETS_OF, {"entry_ids": [row.id for row in rows]})
+    for entry_id, kind, value in found:
+        into[kind][entry_id].append(value)
+    return rows, facets
