@@ -47,15 +47,32 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Chosen for a web workload of many short reads and few small writes (figures and the
+# reasoning in README.md, "SQLite settings"; tests/benchmarks/bench_sqlite.py measures them):
+# - WAL lets readers run while one writer writes; with synchronous=NORMAL a commit does not
+#   wait for fsync, only checkpoints do. The database survives a crash of the app; a power
+#   loss may undo the last transactions, never corrupt the file.
+# - busy_timeout makes a writer wait its turn instead of failing at once.
+# - cache_size (negative: KiB), mmap_size and temp_store keep hot pages and the temporary
+#   b-trees of sorts and GROUP BYs in memory, per connection.
+SQLITE_PRAGMAS: tuple[str, ...] = (
+    "foreign_keys=ON",
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "busy_timeout=10000",
+    "cache_size=-32768",
+    "temp_store=MEMORY",
+    "mmap_size=268435456",
+)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # The driver's own transaction handling opens no transaction before a SELECT and
     # commits at the RELEASE of an outer SAVEPOINT; we begin transactions ourselves.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
 

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from qaportal.audit.services import Actor, record, record_repeated
 from qaportal.auth.models import Membership, Role, User, UserSession
@@ -113,10 +113,24 @@ def start_session(session: Session, user: User, actor: Actor, user_agent: str | 
 
 
 def resume_session(session: Session, token: str, limits: SessionLimits) -> User | None:
-    """The user of a live session, or None (and the session is ended) if it lapsed."""
-    row = session.execute(
-        select(UserSession).where(UserSession.token_hash == session_token_hash(token))
-    ).scalar_one_or_none()
+    """The user of a live session, or None (and the session is ended) if it lapsed.
+
+    One indexed statement per request: the session row by its unique hash, joined to its
+    user, the user's memberships and their organisations, which the access policy and the
+    navigation read on every page."""
+    row = (
+        session.execute(
+            select(UserSession)
+            .where(UserSession.token_hash == session_token_hash(token))
+            .options(
+                joinedload(UserSession.user, innerjoin=True)
+                .joinedload(User.memberships)
+                .joinedload(Membership.organisation, innerjoin=True)
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()
@@ -129,8 +143,8 @@ def resume_session(session: Session, token: str, limits: SessionLimits) -> User 
         row.ended_at, row.ended_reason = now, reason
         session.commit()
         return None
-    user = load_user(session, row.user_id)
-    if user is None or not user.active:
+    user = row.user
+    if not user.active:
         return None
     # Writing on every request would serialise reads on SQLite; a minute's precision is enough.
     if now - row.last_seen_at > dt.timedelta(minutes=1):

@@ -232,3 +232,69 @@ class FeedbackAnswer(Base):
     specification_id: Mapped[int | None] = mapped_column(ForeignKey("specifications.id"))
     value: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
+
+
+# ----- maintained aggregates ----------------------------------------------------------------
+#
+# Kept up to date in the transaction that stores a response (an UPSERT that adds to the
+# count, so parallel submissions never lose one) and never touched afterwards: a closed
+# campaign accepts no response, so its aggregates are frozen with it. They are counts over
+# the rows above and nothing else; rebuilding them from ``feedback_answers`` gives the same
+# rows (``qaportal.feedback.aggregates.recompute``). Free text is counted, never copied.
+#
+# "Not stated" and "not a Likert value" are stored as 0 rather than NULL because NULLs are
+# distinct in a primary key and an ``ON CONFLICT`` target would never match them.
+NOT_STATED = 0
+
+
+class AnswerCount(Base):
+    """How many answers a campaign has per item × micro-credential × value × chosen option."""
+
+    __tablename__ = "feedback_answer_counts"
+    __table_args__ = (
+        PrimaryKeyConstraint("campaign_id", "item_code", "specification_key", "value", "choice"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_campaigns.id", ondelete="CASCADE")
+    )
+    item_code: Mapped[str] = mapped_column(String(60))
+    # The specification id, or NOT_STATED; not a foreign key, 0 names no row.
+    specification_key: Mapped[int] = mapped_column(Integer)
+    # True for a Likert answer (then ``value`` is the scale value); false for a chosen option
+    # (``choice``) or a free-text answer (both empty).
+    is_value: Mapped[bool] = mapped_column(Boolean)
+    value: Mapped[int] = mapped_column(Integer)
+    choice: Mapped[str] = mapped_column(String(60))
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class BreakdownCount(Base):
+    """Likert answers of a campaign per chosen option of another item (e.g. the peer type)."""
+
+    __tablename__ = "feedback_breakdown_counts"
+    __table_args__ = (
+        PrimaryKeyConstraint("campaign_id", "group_item", "group_choice", "item_code", "value"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_campaigns.id", ondelete="CASCADE")
+    )
+    group_item: Mapped[str] = mapped_column(String(60))
+    group_choice: Mapped[str] = mapped_column(String(60))
+    item_code: Mapped[str] = mapped_column(String(60))
+    value: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class ResponseCount(Base):
+    """How many responses a campaign has per micro-credential named (NOT_STATED: none)."""
+
+    __tablename__ = "feedback_response_counts"
+    __table_args__ = (PrimaryKeyConstraint("campaign_id", "specification_key"),)
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_campaigns.id", ondelete="CASCADE")
+    )
+    specification_key: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)

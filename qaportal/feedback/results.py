@@ -1,10 +1,11 @@
 """Results of a campaign, and of a specification over time, computed in SQL.
 
-The database does the counting: one ``GROUP BY`` over ``feedback_answers`` (one row per
-response × item, covered by an index) returns, per item, micro-credential, Likert value
-and chosen option, how many answers there are. Means and medians are then read off those
-per-value counts (a handful of rows per item, whatever the number of responses), so no
+The counting is done as answers arrive (:mod:`qaportal.feedback.aggregates`): the page
+reads, per item, micro-credential, Likert value and chosen option, how many answers there
+are — a handful of rows per item whatever the number of responses — instead of grouping
+every answer on every view. Means and medians are read off those per-value counts, so no
 response is ever loaded into Python; the number of queries does not grow with them either.
+Free-text comments are not counted in advance: a page shows a bounded sample of them.
 
 Thresholds: nothing but the response count is shown until a campaign has at least the
 agency's threshold of responses (default 5); the same holds for every group of a breakdown
@@ -22,18 +23,20 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
+from qaportal.feedback import aggregates
 from qaportal.feedback import questionnaire as qn
 from qaportal.feedback.models import (
+    AnswerCount,
     Campaign,
     CampaignSpecification,
     FeedbackAnswer,
     FeedbackKind,
-    FeedbackResponse,
 )
 from qaportal.feedback.services import CampaignSummary, specification_titles, summaries
+from qaportal.frameworks.localize import current_language, localized_title
 from qaportal.frameworks.models import FrameworkVersion
 
 COMMENTS_SHOWN = 50  # per question on the page; the CSV export has them all
@@ -163,29 +166,8 @@ class CampaignResults:
 # ----- one campaign -------------------------------------------------------------------------
 
 
-def _answer_counts(
-    session: Session, campaign_id: int
-) -> list[tuple[str, int | None, int | None, str, int]]:
-    """(item, specification, value, choice, count): the one aggregate the page is built on."""
-    a = FeedbackAnswer
-    return [
-        (item, spec, value, choice, count)
-        for item, spec, value, choice, count in session.execute(
-            select(a.item_code, a.specification_id, a.value, a.choice, func.count())
-            .where(a.campaign_id == campaign_id)
-            .group_by(a.item_code, a.specification_id, a.value, a.choice)
-        )
-    ]
-
-
 def _response_sizes(session: Session, campaign_id: int) -> dict[int | None, int]:
-    return dict(
-        session.execute(
-            select(FeedbackResponse.specification_id, func.count())
-            .where(FeedbackResponse.campaign_id == campaign_id)
-            .group_by(FeedbackResponse.specification_id)
-        ).all()
-    )
+    return aggregates.response_sizes(session, [campaign_id]).get(campaign_id, {})
 
 
 def _likert_blocks(
@@ -249,14 +231,8 @@ def _breakdown_by_item(
     overall: Mapping[str, Mapping[int, int]],
 ) -> Breakdown:
     """Likert means per option of a single-choice item (e.g. the peer's type)."""
-    a, b = FeedbackAnswer, aliased(FeedbackAnswer)
     per_group: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
-    for group, code, value, count in session.execute(
-        select(b.choice, a.item_code, a.value, func.count())
-        .join(b, (b.response_id == a.response_id) & (b.item_code == item.code))
-        .where(a.campaign_id == campaign_id, b.campaign_id == campaign_id, a.value.is_not(None))
-        .group_by(b.choice, a.item_code, a.value)
-    ):
+    for group, code, value, count in aggregates.breakdown_counts(session, campaign_id, item.code):
         per_group[group][code][value] = count
     sizes: dict[str, int] = {o.code: group_sizes.get(o.code, 0) for o in item.options}
     sizes = {k: v for k, v in sizes.items() if v}
@@ -292,7 +268,8 @@ def campaign_results(session: Session, campaign: Campaign, threshold: int) -> Ca
     version: FrameworkVersion = campaign.questionnaire_version
     questionnaire = qn.for_version(version)
     summary = summaries(session, [campaign])[0]
-    results = CampaignResults(summary, threshold, version.title, version.number)
+    title = localized_title(version.definition, current_language(), version.title)
+    results = CampaignResults(summary, threshold, title, version.number)
     if not results.shown:
         return results
 
@@ -300,7 +277,7 @@ def campaign_results(session: Session, campaign: Campaign, threshold: int) -> Ca
     by_spec: dict[int | None, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     choices: dict[str, dict[str, int]] = defaultdict(dict)
     text_totals: dict[str, int] = defaultdict(int)
-    for item_code, spec, value, choice, count in _answer_counts(session, campaign.id):
+    for item_code, spec, value, choice, count in aggregates.answer_counts(session, campaign.id):
         if value is not None:
             overall[item_code][value] = overall[item_code].get(value, 0) + count
             by_spec[spec][item_code][value] = by_spec[spec][item_code].get(value, 0) + count
@@ -421,21 +398,14 @@ def specification_trend(
     sizes: dict[int, dict[int | None, int]] = defaultdict(dict)
     counts: dict[int, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     if ids:
-        for cid, spec, n in session.execute(
-            select(FeedbackResponse.campaign_id, FeedbackResponse.specification_id, func.count())
-            .where(FeedbackResponse.campaign_id.in_(ids))
-            .group_by(FeedbackResponse.campaign_id, FeedbackResponse.specification_id)
-        ):
-            sizes[cid][spec] = n
-        a = FeedbackAnswer
+        sizes.update(aggregates.response_sizes(session, ids))
+        a = AnswerCount
         for cid, code, value, n in session.execute(
-            select(a.campaign_id, a.item_code, a.value, func.count())
-            .where(
+            select(a.campaign_id, a.item_code, a.value, a.count).where(
                 a.campaign_id.in_(ids),
-                a.specification_id == specification_id,
-                a.value.is_not(None),
+                a.specification_key == specification_id,
+                a.is_value.is_(True),
             )
-            .group_by(a.campaign_id, a.item_code, a.value)
         ):
             counts[cid][code][value] = n
     columns = []

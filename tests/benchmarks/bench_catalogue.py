@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
             "INSTANCE_PATH": str(workdir / "instance"),
             "SECRET_KEY": "benchmark-" + "x" * 40,
             "RATELIMIT_ENABLED": False,
+            # Each request renders: the page cache (tests/benchmarks/bench_requests.py
+            # measures it) would otherwise answer every repeat from memory.
+            "CACHE_TYPE": "NullCache",
         }
     )
     engine = app.extensions["qaportal.engine"]

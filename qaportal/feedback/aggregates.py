@@ -1,0 +1,291 @@
+"""Counts of feedback answers, maintained as responses arrive.
+
+A results page reads a few hundred count rows instead of grouping every answer of the
+campaign (1.5 million rows at 100,000 responses). :func:`add_response` runs in the
+submission's transaction and adds to the counts with an UPSERT (``INSERT … ON CONFLICT DO
+UPDATE SET count = count + excluded.count``): the database serialises the additions to one
+row, so parallel submissions never lose one. Rows are written in key order so that two
+submissions lock shared rows in the same order and cannot deadlock each other on PostgreSQL.
+
+Nothing here changes after a campaign closes: a closed campaign accepts no response, so its
+counts are frozen with it. :func:`recompute` counts the same figures from the answers
+themselves (tests and the benchmark compare the two); :func:`rebuild` replaces a campaign's
+counts by that recomputation (``qaportal feedback rebuild-aggregates``, and the migration
+that introduced them backfills the same way).
+
+The counts carry nothing the answers do not: no text, no time, no response id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, delete, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from qaportal.feedback.models import (
+    NOT_STATED,
+    AnswerCount,
+    BreakdownCount,
+    FeedbackAnswer,
+    FeedbackResponse,
+    ResponseCount,
+)
+
+AnswerKey = tuple[str, int, bool, int, str]  # item, specification key, is value, value, choice
+BreakdownKey = tuple[str, str, str, int]  # group item, group choice, item, value
+Counts = tuple[dict[AnswerKey, int], dict[BreakdownKey, int], dict[int, int]]
+
+
+# Built once per dialect and table: constructing ``excluded`` cost more than running the
+# statement (SQLAlchemy caches the compiled form, not the construct).
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _upsert(
+    session: Session, table: Table, keys: Sequence[str], rows: list[dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    stmt = _UPSERTS.get((dialect, table.name))
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={"count": table.c["count"] + stmt.excluded["count"]}
+        )
+        _UPSERTS[(dialect, table.name)] = stmt
+    session.execute(stmt, rows)
+
+
+def add_response(
+    session: Session,
+    campaign_id: int,
+    specification_id: int | None,
+    answers: Iterable[Mapping[str, Any]],
+) -> None:
+    """Count one stored response whose answer rows are ``answers`` (as inserted)."""
+    spec = specification_id or NOT_STATED
+    answer_rows: dict[AnswerKey, int] = Counter()
+    likert: list[tuple[str, int]] = []
+    chosen: list[tuple[str, str]] = []
+    for row in answers:
+        value = row.get("value")
+        choice = row.get("choice") or ""
+        answer_rows[(row["item_code"], spec, value is not None, value or 0, choice)] += 1
+        if value is not None:
+            likert.append((row["item_code"], value))
+        elif choice:
+            chosen.append((row["item_code"], choice))
+    breakdown: dict[BreakdownKey, int] = Counter(
+        (group, option, code, value) for group, option in chosen for code, value in likert
+    )
+    _upsert(
+        session,
+        ResponseCount.__table__,
+        ("campaign_id", "specification_key"),
+        [{"campaign_id": campaign_id, "specification_key": spec, "count": 1}],
+    )
+    _upsert(
+        session,
+        AnswerCount.__table__,
+        ("campaign_id", "item_code", "specification_key", "value", "choice"),
+        [
+            {
+                "campaign_id": campaign_id,
+                "item_code": item,
+                "specification_key": s,
+                "is_value": is_value,
+                "value": value,
+                "choice": choice,
+                "count": n,
+            }
+            for (item, s, is_value, value, choice), n in sorted(answer_rows.items())
+        ],
+    )
+    _upsert(
+        session,
+        BreakdownCount.__table__,
+        ("campaign_id", "group_item", "group_choice", "item_code", "value"),
+        [
+            {
+                "campaign_id": campaign_id,
+                "group_item": group,
+                "group_choice": option,
+                "item_code": item,
+                "value": value,
+                "count": n,
+            }
+            for (group, option, item, value), n in sorted(breakdown.items())
+        ],
+    )
+
+
+# ----- reading ------------------------------------------------------------------------------
+
+
+def answer_counts(
+    session: Session, campaign_id: int
+) -> list[tuple[str, int | None, int | None, str, int]]:
+    """(item, specification or None, value or None, choice, count), as the results need."""
+    c = AnswerCount
+    return [
+        (item, spec or None, value if is_value else None, choice, n)
+        for item, spec, is_value, value, choice, n in session.execute(
+            select(c.item_code, c.specification_key, c.is_value, c.value, c.choice, c.count).where(
+                c.campaign_id == campaign_id
+            )
+        )
+    ]
+
+
+def response_sizes(
+    session: Session, campaign_ids: Iterable[int]
+) -> dict[int, dict[int | None, int]]:
+    """Responses per campaign and micro-credential named (None: not stated)."""
+    out: dict[int, dict[int | None, int]] = {}
+    ids = list(campaign_ids)
+    if not ids:
+        return out
+    for cid, spec, n in session.execute(
+        select(
+            ResponseCount.campaign_id, ResponseCount.specification_key, ResponseCount.count
+        ).where(ResponseCount.campaign_id.in_(ids))
+    ):
+        out.setdefault(cid, {})[spec or None] = n
+    return out
+
+
+def breakdown_counts(
+    session: Session, campaign_id: int, group_item: str
+) -> list[tuple[str, str, int, int]]:
+    """(group choice, Likert item, value, count) for the answers to ``group_item``."""
+    b = BreakdownCount
+    return [
+        (choice, item, value, n)
+        for choice, item, value, n in session.execute(
+            select(b.group_choice, b.item_code, b.value, b.count).where(
+                b.campaign_id == campaign_id, b.group_item == group_item
+            )
+        )
+    ]
+
+
+def maintained(session: Session, campaign_id: int) -> Counts:
+    """The maintained counts of a campaign, keyed like :func:`recompute`'s."""
+    a, b = AnswerCount, BreakdownCount
+    answers = {
+        (item, spec, bool(is_value), value, choice): n
+        for item, spec, is_value, value, choice, n in session.execute(
+            select(a.item_code, a.specification_key, a.is_value, a.value, a.choice, a.count).where(
+                a.campaign_id == campaign_id
+            )
+        )
+    }
+    breakdown = {
+        (group, option, item, value): n
+        for group, option, item, value, n in session.execute(
+            select(b.group_item, b.group_choice, b.item_code, b.value, b.count).where(
+                b.campaign_id == campaign_id
+            )
+        )
+    }
+    responses = {
+        spec: n
+        for spec, n in session.execute(
+            select(ResponseCount.specification_key, ResponseCount.count).where(
+                ResponseCount.campaign_id == campaign_id
+            )
+        )
+    }
+    return answers, breakdown, responses
+
+
+# ----- recomputing from the answers ---------------------------------------------------------
+
+
+def _answer_source(campaign_id: int) -> Any:
+    a = FeedbackAnswer
+    return (
+        select(
+            a.campaign_id,
+            a.item_code,
+            func.coalesce(a.specification_id, literal(NOT_STATED)).label("specification_key"),
+            a.value.is_not(None).label("is_value"),
+            func.coalesce(a.value, literal(0)).label("value"),
+            a.choice,
+            func.count().label("count"),
+        )
+        .where(a.campaign_id == campaign_id)
+        .group_by(a.campaign_id, a.item_code, a.specification_id, a.value, a.choice)
+    )
+
+
+def _breakdown_source(campaign_id: int) -> Any:
+    a, g = FeedbackAnswer, aliased(FeedbackAnswer)
+    return (
+        select(
+            a.campaign_id,
+            g.item_code.label("group_item"),
+            g.choice.label("group_choice"),
+            a.item_code,
+            a.value,
+            func.count().label("count"),
+        )
+        .join(g, g.response_id == a.response_id)
+        .where(
+            a.campaign_id == campaign_id,
+            g.campaign_id == campaign_id,
+            a.value.is_not(None),
+            g.choice != "",
+        )
+        .group_by(a.campaign_id, g.item_code, g.choice, a.item_code, a.value)
+    )
+
+
+def _response_source(campaign_id: int) -> Any:
+    r = FeedbackResponse
+    return (
+        select(
+            r.campaign_id,
+            func.coalesce(r.specification_id, literal(NOT_STATED)).label("specification_key"),
+            func.count().label("count"),
+        )
+        .where(r.campaign_id == campaign_id)
+        .group_by(r.campaign_id, r.specification_id)
+    )
+
+
+def recompute(session: Session, campaign_id: int) -> Counts:
+    """The same counts as :func:`maintained`, counted from every answer of the campaign."""
+    answers = {
+        (item, spec, bool(is_value), value, choice): n
+        for _, item, spec, is_value, value, choice, n in session.execute(
+            _answer_source(campaign_id)
+        )
+    }
+    breakdown = {
+        (group, option, item, value): n
+        for _, group, option, item, value, n in session.execute(_breakdown_source(campaign_id))
+    }
+    responses = {spec: n for _, spec, n in session.execute(_response_source(campaign_id))}
+    return answers, breakdown, responses
+
+
+def rebuild(session: Session, campaign_ids: Iterable[int]) -> None:
+    """Replace the campaigns' counts by a recomputation (in the caller's transaction)."""
+    for cid in campaign_ids:
+        for model, source in (
+            (AnswerCount, _answer_source(cid)),
+            (BreakdownCount, _breakdown_source(cid)),
+            (ResponseCount, _response_source(cid)),
+        ):
+            table = model.__table__
+            session.execute(delete(model).where(model.campaign_id == cid))
+            session.execute(
+                table.insert().from_select([c.name for c in source.selected_columns], source)
+            )
