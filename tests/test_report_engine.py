@@ -406,3 +406,21 @@ def test_an_isolated_rendering_of_a_missing_report_is_a_report_error():
     with pytest.raises(pdf.ReportError, match="no report 'no-such-report'") as caught:
         pdf.render_isolated(request(name="no-such-report"))
     assert not isinstance(caught.value, pdf.RenderTimeout | pdf.RenderTooBig)
+
+
+def test_a_changed_template_is_printed_despite_the_compiled_templates_kept(tmp_path: Path):
+    """Children keep compiled templates between renderings (Jinja's bytecode cache); an edit
+    to a template must still show in the next rendering."""
+    report = tmp_path / "engine-cached"
+    report.mkdir()
+    (report / "report.toml").write_text('template = "report.html"\n', encoding="utf-8")
+    source = report / "report.html"
+    plain = pdf.RenderRequest("engine-cached", {"word": "Alpha"}, None)  # type: ignore[arg-type]
+    for text in ("First edition of {{ word }}", "Second edition of {{ word }}"):
+        source.write_text(f"<!doctype html><html><body><p>{text}</p></body></html>", "utf-8")
+        data, _stats = isolated.render_in_child(plain, reports_dir=tmp_path)
+        expected = text.replace("{{ word }}", "Alpha")
+        assert checks.page_texts(data)[0].strip() == expected
+    cache = pdf._bytecode_cache()
+    assert cache is not None
+    assert list(Path(cache.directory).glob("qaportal-report-*.cache"))
