@@ -71,6 +71,9 @@ def _init_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     session_loader.init_app(app)
+    from qaportal.web import cache
+
+    cache.init_app(app)
 
 
 def _bound_numbers(app: Flask) -> None:

@@ -30,6 +30,29 @@ def _env_int(name: str, default: int) -> int:
     return default if value is None or value == "" else int(value)
 
 
+DEFAULT_LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch"}
+
+
+def _languages(codes: str | None) -> dict[str, str]:
+    """The interface languages, each named in itself: QAPORTAL_LANGUAGES (e.g.
+    ``en,fr,de,it``), so that an agency adds a language with its catalogue and data
+    translations, without code changes (forms/README.md)."""
+    if not codes or not codes.strip():
+        return dict(DEFAULT_LANGUAGES)
+    from babel import Locale, UnknownLocaleError
+
+    out: dict[str, str] = {}
+    for code in (c.strip() for c in codes.split(",")):
+        if not code:
+            continue
+        try:
+            name = Locale.parse(code.replace("-", "_")).get_display_name() or code
+        except (UnknownLocaleError, ValueError):
+            name = code
+        out[code] = DEFAULT_LANGUAGES.get(code) or name[:1].upper() + name[1:]
+    return out
+
+
 def _local_secret_key(instance_path: Path) -> str:
     """A key generated once and kept in the instance folder, for local use only."""
     key_file = instance_path / "secret_key"
@@ -71,7 +94,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 30),
         "RESET_REQUEST_LIMIT": _env("RESET_REQUEST_LIMIT", "5 per hour"),
         "RESET_REQUEST_IP_LIMIT": _env("RESET_REQUEST_IP_LIMIT", "20 per hour"),
-        "CATALOGUE_IMPORT_MAX_ROWS": _env_int("CATALOGUE_IMPORT_MAX_ROWS", 250),
+        "CATALOGUE_IMPORT_MAX_ROWS": _env_int("CATALOGUE_IMPORT_MAX_ROWS", 5000),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 30 * 1024 * 1024),
         # Evidence uploads: size limit (checked while streaming) and the zip-bomb guard.
         "EVIDENCE_MAX_BYTES": _env_int("EVIDENCE_MAX_BYTES", 25 * 1024 * 1024),
@@ -108,10 +131,16 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # DEQAR's activity for the register's CSV (an id or label of the agency's activity in
         # DEQAR); unset, each row names its decision's framework.
         "DEQAR_ACTIVITY": _env("DEQAR_ACTIVITY") or None,
+        # Public pages' cache (qaportal.web.cache): Redis at CACHE_URL (CACHE_REDIS_URL is
+        # read too), else files in the instance folder; CACHE_TYPE=NullCache turns it off.
+        "CACHE_URL": _env("CACHE_URL") or os.environ.get("CACHE_REDIS_URL") or None,
+        "CACHE_TYPE": _env("CACHE_TYPE") or None,
+        "PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 300),
+        "PAGE_MAX_AGE_SECONDS": _env_int("PAGE_MAX_AGE_SECONDS", 60),
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 0) or None,
         "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 0) or None,
         "BABEL_DEFAULT_LOCALE": "en",
-        "LANGUAGES": {"en": "English", "fr": "Français", "de": "Deutsch"},
+        "LANGUAGES": _languages(_env("LANGUAGES")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_bool("SECURE_COOKIES", production),

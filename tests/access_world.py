@@ -85,6 +85,7 @@ def build_world(app: Flask, *, reset: bool = False) -> World:
             .first()
         )
         ids["job"] = _summary_job(db, ids["campaign"], case)
+        ids["import_job"] = _import_job(db, university.id)
         ids["editor_membership"] = _membership(db, "editor@university.example.org", university.id)
         ids["reviewer_membership"] = _membership(db, "reviewer2@reviewers.example.org", agency.id)
         ids["invitation"] = _pending_invitation(app, db, university)
@@ -110,6 +111,16 @@ def _summary_job(db: Any, campaign_id: int, case: Case) -> str:
 
     payload = {"campaign": campaign_id, "case": case.id, "case_reference": case.reference}
     return create_job(db, "feedback-summary", payload, actor=Actor.system("test")).id
+
+
+def _import_job(db: Any, provider_id: int) -> str:
+    """A catalogue CSV import job of the provider, as its progress page would find it."""
+    from qaportal.audit.services import Actor
+    from qaportal.catalogue.import_jobs import JOB_KIND
+    from qaportal.jobs.services import create_job
+
+    payload = {"provider": provider_id, "filename": "catalogue.csv", "rows": 300}
+    return create_job(db, JOB_KIND, payload, actor=Actor.system("test")).id
 
 
 def _first_criterion(db: Any, case: Case) -> int:

@@ -134,6 +134,9 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         # Still argon2id, at a cost that keeps hundreds of sign-ins in tests quick.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_KIB": 1024,
+        # Tests write rows directly, past the services that bump the public pages' cache;
+        # tests/test_page_cache.py turns it on.
+        "CACHE_TYPE": "NullCache",
     }
 
 

@@ -31,7 +31,8 @@ AGENCY_OFFICER = "officer@agency.example.org"
 REVIEWER = "reviewer1@reviewers.example.org"
 
 UDV = "University of Demoville"
-CODE_RE = re.compile(r'class="slip-code">([A-Z2-7-]+)<')
+# A printed code, its groups joined by "-<wbr>" (the slip wraps it between groups only).
+CODE_RE = re.compile(r'class="slip-code">((?:[0-9A-Z]+-(?:<wbr>)?)*[0-9A-Z]+)<')
 LINK_RE = re.compile(r"/f/([A-Z2-7]{32})")
 
 

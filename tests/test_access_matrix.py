@@ -170,6 +170,14 @@ MATRIX: dict[str, tuple[str, Any]] = {
         "/orgs/{provider}/catalogue/import/template.csv",
         PROVIDER_STAFF_WORK,
     ),
+    "catalogue_io.import_status": (
+        "/orgs/{provider}/catalogue/import/jobs/{import_job}",
+        PROVIDER_STAFF_WORK,
+    ),
+    "catalogue_io.import_retry": (
+        "/orgs/{provider}/catalogue/import/jobs/{import_job}/retry",
+        PROVIDER_STAFF_WORK,
+    ),
     # catalogue (public)
     "catalogue.public_index": ("/catalogue", public(200)),
     "catalogue.public_detail": ("/catalogue/{public_id}", public(200)),
@@ -180,6 +188,10 @@ MATRIX: dict[str, tuple[str, Any]] = {
         public(200),
     ),
     "catalogue_io.elm": ("/catalogue/{public_id}/elm.jsonld", public(200)),
+    "catalogue.elm_credential_template": (
+        "/catalogue/{public_id}/elm-credential-template.jsonld",
+        public(200),
+    ),
     "catalogue_io.annex_i_vocabulary": ("/catalogue/vocabulary/annex-i", public(200)),
     "catalogue_io.formats": ("/catalogue/formats", public(200)),
     # the read-only API (qaportal.api): the same answer for everybody, signed in or not; the

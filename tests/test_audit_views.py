@@ -51,10 +51,13 @@ def test_admin_sees_the_trail_newest_first_with_details(app, client, demo):
     page = response.get_data(as_text=True)
     shown = shown_ids(page)
     assert shown == sorted(shown, reverse=True)
-    assert "test.event" in page and "robot2@example.org" in page and "192.0.2.7" in page
-    assert "&lt;b&gt;not html&lt;/b&gt;" in page  # details are escaped, pretty-printed
-    assert "&#34;n&#34;: 2" in page
-    assert "auth.login" in page  # the admin's own sign-in (no organisation) is in scope
+    # an action nobody declared is humanised, never shown as its key
+    assert "robot2@example.org — Test: event: thing no. 2" in page and "192.0.2.7" in page
+    assert "test.event<" not in page
+    assert "<dd>&lt;b&gt;not html&lt;/b&gt;</dd>" in page  # details are escaped, label/value
+    assert "<dt>N</dt><dd>2</dd>" in page
+    # the admin's own sign-in (no organisation) is in scope
+    assert f"{AGENCY_ADMIN} signed in" in page
     assert "Demo Agency for Quality Assurance (DAQA)" in page
     assert '<th scope="col">' in page and "<caption>" in page
 
@@ -87,7 +90,7 @@ def test_filters(app, client, demo):
 
     def actions(query: str) -> list[str]:
         page = client.get(f"{base}?{query}").get_data(as_text=True)
-        return re.findall(r"<td><code>([^<]+)</code></td>", page)
+        return re.findall(r'<td data-action="([^"]+)">', page)
 
     assert set(actions("action=case.")) == {"case.submitted", "case.returned"}
     assert actions("action=case.sub") == ["case.submitted"] * 3
@@ -106,7 +109,7 @@ def test_filters(app, client, demo):
     assert actions(f"date_to={yesterday}") == []
     page = client.get(f"{base}?date_from=not-a-date&action=case.returned").get_data(as_text=True)
     assert "Not a valid date value." in page
-    assert set(re.findall(r"<td><code>([^<]+)</code></td>", page)) == {"case.returned"}
+    assert set(re.findall(r'<td data-action="([^"]+)">', page)) == {"case.returned"}
     assert 'value="case.returned"' in page  # the filter form keeps what was typed
 
 
@@ -132,7 +135,9 @@ def test_query_count_does_not_grow_with_rows(app, client, demo, count_queries):
     with count_queries() as many:
         page = client.get(f"/agencies/{agency}/audit").get_data(as_text=True)
     assert len(shown_ids(page)) == 50
-    assert many.count == few.count
+    # names are looked up once per object type on the page; these events have none
+    # (tests/test_audit_words.py counts them for a page of named objects)
+    assert many.count <= few.count
 
 
 def test_verify_the_chain(app, client, demo):

@@ -183,7 +183,7 @@ def test_generating_twice_makes_two_immutable_versions(
     page = officer.get(_page(world)).get_data(as_text=True)
     rows = re.findall(r'<tr id="document-\d+" data-version="(\d)">(.*?)</tr>', page, re.S)
     assert [version for version, _ in rows][:2] == ["2", "1"]
-    assert "current" in rows[0][1] and "superseded" in rows[1][1]
+    assert "Current" in rows[0][1] and "Superseded" in rows[1][1]
     assert f'title="{old.sha256}"' in page and old.sha256[:12] in page
 
     actions = _actions(app)
@@ -477,7 +477,7 @@ def test_withdrawing_needs_a_reason_and_is_audited(app: Flask, world: World) -> 
     assert withdrawn.withdrawal_reason == "Wrong provider name on the cover"
     assert "report.withdrawn" in _actions(app)
     page = officer.get(_page(world)).get_data(as_text=True)
-    assert "withdrawn" in page.split(f'id="document-{document.id}"')[1].split("</tr>")[0]
+    assert "Withdrawn" in page.split(f'id="document-{document.id}"')[1].split("</tr>")[0]
 
 
 # ----- refused on every new route -----------------------------------------------------------

@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
 
     from qaportal.audit import access
     from qaportal.audit.cli import audit_group
+    from qaportal.audit.core_words import register_core_words
     from qaportal.audit.dashboard import audit_links
     from qaportal.audit.views import bp
     from qaportal.web.context import NavLink, register_nav
@@ -24,3 +25,4 @@ def register(app: Flask) -> None:
     read = access.AuditAction.AGENCY_VIEW_AUDIT
     register_nav(NavLink(_l("Audit trail"), "audit.index", read, "agency_id"), order=70)
     app.cli.add_command(audit_group)
+    register_core_words()

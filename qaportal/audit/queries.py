@@ -1,19 +1,20 @@
 """Reading the audit trail as an agency sees it: its own events, those of the providers it
 manages, and the organisation-less events (sign-ins, account changes) of their people.
 
-A page is two statements (count and rows), however many events it shows.
+A page is two statements (count and rows), however many events it shows, and one more per
+type of object on it whose names are looked up (:mod:`qaportal.audit.words`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from qaportal.audit import words
 from qaportal.audit.models import AuditEvent, AuditThrottle
 from qaportal.auth.models import Membership
 from qaportal.orgs.models import Organisation, OrgKind
@@ -45,7 +46,9 @@ class AuditRow:
     organisation_id: int | None
     organisation: str | None
     ip_address: str | None
-    details: str  # pretty-printed JSON, "" when empty
+    sentence: str  # who did what to which object, in words
+    object_label: str | None
+    details: list[tuple[str, str]]  # (label, value)
 
 
 def scope_organisations(session: Session, agency_id: int) -> list[tuple[int, str]]:
@@ -125,34 +128,39 @@ def events_statement(agency_id: int, filters: AuditFilters) -> Select[Any]:
     return stmt.order_by(AuditEvent.id.desc())
 
 
-def pretty_details(raw: str | None) -> str:
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return raw or ""
-    if not data:
-        return ""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
-
-
 def events_page(session: Session, agency_id: int, filters: AuditFilters, number: int) -> Page:
+    """One page of events in words: the page's two statements and one more per object type
+    whose names are looked up."""
     page = paginate(session, events_statement(agency_id, filters), number, EVENTS_PER_PAGE)
-    page.items = [
-        AuditRow(
-            id=event.id,
-            occurred_at=event.occurred_at,
-            actor=event.actor_label,
-            actor_user_id=event.actor_user_id,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            organisation_id=event.organisation_id,
-            organisation=(f"{name} ({acronym})" if acronym else name) if name else None,
-            ip_address=event.ip_address,
-            details=pretty_details(event.details),
+    names = words.object_names(session, (event for event, _n, _a in page.items))
+    rows = []
+    for event, name, acronym in page.items:
+        said = words.describe(
+            event.action,
+            event.actor_label,
+            event.object_type,
+            event.object_id,
+            words.load_details(event.details),
+            names.get((event.object_type or "", event.object_id or "")),
         )
-        for event, name, acronym in page.items
-    ]
+        rows.append(
+            AuditRow(
+                id=event.id,
+                occurred_at=event.occurred_at,
+                actor=event.actor_label,
+                actor_user_id=event.actor_user_id,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                organisation_id=event.organisation_id,
+                organisation=(f"{name} ({acronym})" if acronym else name) if name else None,
+                ip_address=event.ip_address,
+                sentence=said.sentence,
+                object_label=said.object_label,
+                details=said.details,
+            )
+        )
+    page.items = rows
     return page
 
 
@@ -167,31 +175,48 @@ class BurstRow:
     last_at: dt.datetime
     object_type: str | None
     object_id: str | None
-    details: str
+    sentence: str
+    details: list[tuple[str, str]]
 
 
 def bursts_in_progress(session: Session, agency_id: int) -> list[BurstRow]:
     """Open windows aimed at the accounts the agency sees (as the trail's own scope does)."""
-    rows = session.execute(
-        select(AuditThrottle)
-        .where(
-            AuditThrottle.closed.is_(False),
-            AuditThrottle.count > 0,
-            AuditThrottle.object_type == "user",
-            AuditThrottle.object_id.in_(_member_id_strings(agency_id)),
+    rows = (
+        session.execute(
+            select(AuditThrottle)
+            .where(
+                AuditThrottle.closed.is_(False),
+                AuditThrottle.count > 0,
+                AuditThrottle.object_type == "user",
+                AuditThrottle.object_id.in_(_member_id_strings(agency_id)),
+            )
+            .order_by(AuditThrottle.last_at.desc())
         )
-        .order_by(AuditThrottle.last_at.desc())
-    ).scalars()
-    return [
-        BurstRow(
-            action=row.action,
-            source=row.source,
-            count=row.count,
-            first_at=row.first_at,
-            last_at=row.last_at,
-            object_type=row.object_type,
-            object_id=row.object_id,
-            details=pretty_details(row.details),
+        .scalars()
+        .all()
+    )
+    names = words.object_names(session, rows)
+    bursts = []
+    for row in rows:
+        said = words.describe(
+            row.action,
+            row.actor_label,
+            row.object_type,
+            row.object_id,
+            words.load_details(row.details),
+            names.get((row.object_type or "", row.object_id or "")),
         )
-        for row in rows
-    ]
+        bursts.append(
+            BurstRow(
+                action=row.action,
+                source=row.source,
+                count=row.count,
+                first_at=row.first_at,
+                last_at=row.last_at,
+                object_type=row.object_type,
+                object_id=row.object_id,
+                sentence=said.sentence,
+                details=said.details,
+            )
+        )
+    return bursts

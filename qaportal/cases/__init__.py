@@ -32,3 +32,7 @@ def register(app: Flask) -> None:
     # Listed once, after every organisation's pages: one list holds all the user's cases.
     register_nav(NavLink(_l("Cases"), "cases.index", actions.CASE_LIST), order=100)
     app.cli.add_command(reminders)
+
+    from qaportal.cases.audit_words import register_audit_words
+
+    register_audit_words()

@@ -35,6 +35,7 @@ from qaportal.catalogue.models import Specification, SpecificationVersion
 from qaportal.catalogue.services import newest_version_numbers
 from qaportal.db import utcnow
 from qaportal.evidence.models import Evidence, EvidenceLink
+from qaportal.frameworks.localize import criterion_title, current_language, localized_title
 from qaportal.frameworks.models import Criterion, FrameworkVersion
 
 EXCERPT_CHARS = 280
@@ -185,8 +186,16 @@ def _classify(row: CriterionRow) -> None:
 
 def overview(session: Session, case: Case) -> Overview:
     versions = case_framework_versions(session, case)
+    lang = current_language()
     blocks = {
-        fv.id: FrameworkBlock(cf.id, fv.id, fv.title, fv.number, fv.edition, cf.required)
+        fv.id: FrameworkBlock(
+            cf.id,
+            fv.id,
+            localized_title(fv.definition, lang, fv.title),
+            fv.number,
+            fv.edition,
+            cf.required,
+        )
         for cf, fv in versions
     }
     fw_definitions = {fv.id: fv.definition for _cf, fv in versions}
@@ -232,7 +241,7 @@ def overview(session: Session, case: Case) -> Overview:
             id=r.id,
             framework_version_id=r.framework_version_id,
             code=r.code,
-            title=r.title,
+            title=criterion_title(r.definition, lang, r.title),
             required=r.required,
             evidence_required=r.evidence_required,
             qa_elements=list(r.qa_elements or []),

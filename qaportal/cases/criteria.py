@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from qaportal.frameworks.localize import current_language, localize_criterion
+
 # Internal-QA elements of Annex II principle 1, in the Recommendation's order.
 QA_ELEMENTS = ("micro_credential", "course", "learner_feedback", "peer_feedback")
 
@@ -147,7 +149,8 @@ def read_criterion(
     framework_definition: Mapping[str, Any] | None = None,
     description: str = "",
 ) -> CriterionSpec:
-    definition = definition or {}
+    # Texts in the current language (each falling back to the file's own); codes are shared.
+    definition = localize_criterion(definition or {}, current_language())
     framework_definition = framework_definition or {}
     raw_questions = definition.get("questions") or framework_definition.get("default_questions")
     if not raw_questions:

@@ -22,3 +22,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
     register_tasks(decision_tasks)
     register_links(decision_links, order=75)
+
+    from qaportal.decisions.audit_words import register_audit_words
+
+    register_audit_words()

@@ -37,6 +37,7 @@ from qaportal.decisions.services import (
 )
 from qaportal.evidence.services import ReceivedFile
 from qaportal.evidence.storage import Storage
+from qaportal.web.cache import public_content_changed
 
 # ----- appeals -----------------------------------------------------------------------------
 
@@ -225,6 +226,7 @@ def decide_appeal(
         assert revised is not None
         old.status = DecisionStatus.SUPERSEDED
         session.flush()
+        public_content_changed(session)  # the old decision leaves the public register
         new = new_decision(
             session, case, revised, user, today, status=DecisionStatus.CURRENT, replaces=old
         )

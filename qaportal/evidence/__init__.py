@@ -14,3 +14,7 @@ def register(app: Flask) -> None:
     from qaportal.evidence.views import bp
 
     app.register_blueprint(bp)
+
+    from qaportal.evidence.audit_words import register_audit_words
+
+    register_audit_words()

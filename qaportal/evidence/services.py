@@ -35,6 +35,7 @@ from qaportal.evidence.inspection import (
 )
 from qaportal.evidence.models import Evidence, EvidenceLink, StoredFile
 from qaportal.evidence.storage import Storage, key_for
+from qaportal.frameworks.localize import title_of
 from qaportal.frameworks.models import Criterion
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
@@ -301,7 +302,7 @@ def case_evidence(session: Session, case: Case) -> list[EvidenceItem]:
             media_type=e.file.media_type,
             uploaded_at=e.uploaded_at,
             criteria=sorted(
-                ((lk.criterion.id, lk.criterion.code, lk.criterion.title) for lk in e.links),
+                ((lk.criterion.id, lk.criterion.code, title_of(lk.criterion)) for lk in e.links),
                 key=lambda c: c[1],
             ),
         )

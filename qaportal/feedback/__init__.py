@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     from qaportal import jobs
     from qaportal.feedback import access
     from qaportal.feedback.attach import JOB_KIND, attach_summary_job
+    from qaportal.feedback.audit_words import register_audit_words
     from qaportal.feedback.dashboard import feedback_links, feedback_next_step, feedback_tasks
     from qaportal.feedback.views import bp
     from qaportal.web.context import NavLink, register_nav
@@ -33,3 +34,4 @@ def register(app: Flask) -> None:
         order=60,
     )
     jobs.register(JOB_KIND, attach_summary_job, max_attempts=3)
+    register_audit_words()

@@ -189,10 +189,32 @@ def _required(item: qn.Item) -> list[Any]:
     return [InputRequired(_l("Please answer this question."))] if item.required else []
 
 
+# Built once per parsed questionnaire (one per version and language, kept by
+# ``qn.for_version``) and list of micro-credentials: building the class cost more than
+# validating a submission. Keyed by identity because the questionnaire is not hashable; the
+# entry keeps it alive so the id cannot be reused by another object.
+_FORM_CLASSES: dict[tuple[int, tuple[SpecificationChoice, ...]], tuple[Any, type[Any]]] = {}
+_FORM_CLASSES_MAX = 512
+
+
 def survey_form_class(
     questionnaire: qn.Questionnaire, specifications: list[SpecificationChoice]
 ) -> type[SurveyFormBase]:
     """A form class with one field per questionnaire item (named ``q_<code>``)."""
+    key = (id(questionnaire), tuple(specifications))
+    cached = _FORM_CLASSES.get(key)
+    if cached is not None and cached[0] is questionnaire:
+        return cached[1]
+    if len(_FORM_CLASSES) >= _FORM_CLASSES_MAX:
+        _FORM_CLASSES.clear()
+    form_class = _build_survey_form_class(questionnaire, specifications)
+    _FORM_CLASSES[key] = (questionnaire, form_class)
+    return form_class
+
+
+def _build_survey_form_class(
+    questionnaire: qn.Questionnaire, specifications: list[SpecificationChoice]
+) -> type[SurveyFormBase]:
     attrs: dict[str, Any] = {
         "questionnaire": questionnaire,
         "spec_ids": [s.id for s in specifications],

@@ -13,7 +13,7 @@ plain dataclasses: sections of items with stable codes, each one of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qaportal.feedback.models import FeedbackKind
+from qaportal.frameworks.localize import current_language, languages_of, localize
 from qaportal.frameworks.models import Framework, FrameworkKind, FrameworkVersion
 
 LIKERT = "rating"
@@ -205,15 +206,40 @@ def parse(definition: Mapping[str, Any]) -> Questionnaire:
     )
 
 
-_CACHE: dict[tuple[int, str], Questionnaire] = {}
+_CACHE: dict[tuple[int, str, str], Questionnaire] = {}
 
 
-def for_version(version: FrameworkVersion) -> Questionnaire:
-    """Parsed once per stored version (versions are immutable snapshots)."""
-    key = (version.id, version.content_hash)
+def for_version(version: FrameworkVersion, lang: str | None = None) -> Questionnaire:
+    """Parsed once per stored version and language (versions are immutable snapshots). The
+    texts are in ``lang`` (default: the current locale), each one falling back to the file's
+    own language; item, level and option codes are the same in every language."""
+    lang = lang if lang is not None else current_language()
+    key = (version.id, version.content_hash, lang)
     if key not in _CACHE:
-        _CACHE[key] = parse(version.definition)
+        _CACHE[key] = parse(localize(version.definition, lang))
     return _CACHE[key]
+
+
+def languages(version: FrameworkVersion) -> list[str]:
+    """The languages the version's questionnaire is written or translated in."""
+    return languages_of(version.definition)
+
+
+def survey_language(
+    version: FrameworkVersion,
+    requested: str,
+    portal_languages: Collection[str],
+    agency_default: str | None,
+) -> tuple[str, bool]:
+    """The language a survey link asks for, if the campaign offers it (its questionnaire has
+    it and the portal speaks it); else the agency's default language (or the questionnaire's
+    own). The flag says the requested language was not offered."""
+    offered = [lang for lang in languages(version) if lang in portal_languages]
+    if requested in offered:
+        return requested, False
+    if agency_default in offered:
+        return str(agency_default), True
+    return (offered[0] if offered else languages(version)[0]), True
 
 
 # ----- finding (and if need be loading) the version a new campaign asks ---------------------

@@ -30,6 +30,7 @@ from qaportal.auth.tokens import hash_token
 from qaportal.catalogue.models import Specification, SpecificationVersion
 from qaportal.catalogue.services import newest_version_numbers
 from qaportal.db import utcnow
+from qaportal.feedback import aggregates
 from qaportal.feedback import questionnaire as qn
 from qaportal.feedback.models import (
     DECOY_TOUCHES,
@@ -42,14 +43,34 @@ from qaportal.feedback.models import (
     FeedbackResponse,
     FeedbackSettings,
     InvitationChannel,
+    new_response_id,
 )
 from qaportal.frameworks.models import FrameworkVersion
 from qaportal.notifications.sender import register_before_send
 from qaportal.notifications.services import Withdrawal, enqueue, withdraw
 from qaportal.orgs.models import Organisation
+from qaportal.reporting.qr import QUIET_ZONE, qr_code
 
-TOKEN_BYTES = 20  # 160 bits: 32 base32 characters, easy to print and to type
+# Emailed links are clicked, never typed: they keep 160 bits (32 base32 characters).
+TOKEN_BYTES = 20
 _TOKEN_RE = re.compile(r"^[A-Z2-7]{32}$")
+# Printed codes are typed on a phone. Their alphabet is Crockford's base32 without either
+# member of any pair a reader can mix up (0/O, 1/I/L, 2/Z, 5/S; Crockford already leaves
+# out U), so no character on a slip has a look-alike. Sixteen characters would need 32
+# symbols for 80 bits, which only an alphabet with look-alikes has; 18 of these 26 give
+# 84.6 bits, read and typed in six groups of three.
+CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTVWXY"
+CODE_LENGTH = 18
+CODE_GROUP = 3
+_CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+# What may stand between the groups when typed or pasted: spaces, dashes (phones turn "-"
+# into en or em dashes), dots, underscores, and the invisible breaks copied from a page.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212._\u200b\u00ad]")
+# Codes printed before (RFC 4648 base32, 32 characters) hold look-alikes; that alphabet has
+# no 0, 1 or 8, so those can only be a misread O, I or L, and B. "1" stands for two
+# letters, so each reading is tried, up to a bound that keeps the lookup one small query.
+_OLD_CODE_SUBSTITUTES = {"0": "O", "8": "B"}
+_MAX_AMBIGUOUS_ONES = 6
 MAX_CAMPAIGN_DAYS = 366
 MAX_CODES_PER_BATCH = 1000
 MAX_ADDRESSES_PER_UPLOAD = 5000
@@ -77,14 +98,43 @@ def new_token() -> str:
     return base64.b32encode(secrets.token_bytes(TOKEN_BYTES)).decode("ascii")
 
 
+def new_code() -> str:
+    """A printed one-time code in canonical form (no separators)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+
+
 def normalise_token(raw: str | None) -> str | None:
     """The token in canonical form (codes may be typed with spaces, dashes, lower case)."""
-    cleaned = re.sub(r"[\s-]", "", raw or "").upper()
-    return cleaned if _TOKEN_RE.match(cleaned) else None
+    cleaned = _SEPARATORS.sub("", raw or "").upper()
+    return cleaned if _CODE_RE.match(cleaned) or _TOKEN_RE.match(cleaned) else None
+
+
+def token_readings(raw: str | None) -> list[str]:
+    """Every canonical token the typed text may stand for, most likely first.
+
+    A current code has one reading: its alphabet has no look-alikes. A code printed in the
+    old format may have been typed with a digit for the letter it resembles.
+    """
+    canonical = normalise_token(raw)
+    if canonical is not None:
+        return [canonical]
+    cleaned = _SEPARATORS.sub("", raw or "").upper()
+    if len(cleaned) != 32:
+        return []
+    for digit, letter in _OLD_CODE_SUBSTITUTES.items():
+        cleaned = cleaned.replace(digit, letter)
+    if cleaned.count("1") > _MAX_AMBIGUOUS_ONES:
+        return []
+    readings = [""]
+    for char in cleaned:
+        readings = [r + c for r in readings for c in ("IL" if char == "1" else char)]
+    return [r for r in readings if _TOKEN_RE.match(r)]
 
 
 def display_code(token: str) -> str:
-    return "-".join(token[i : i + 4] for i in range(0, len(token), 4))
+    """The code as printed: groups of three (current codes) or four (older ones)."""
+    size = CODE_GROUP if len(token) == CODE_LENGTH else 4
+    return "-".join(token[i : i + size] for i in range(0, len(token), size))
 
 
 def survey_link(base_url: str, token: str) -> str:
@@ -395,13 +445,10 @@ def summaries(session: Session, campaigns: list[Campaign]) -> list[CampaignSumma
     if not ids:
         return []
     invites = _invitation_counts(session, [c.id for c in campaigns if c.swept_at is None])
-    responses = dict(
-        session.execute(
-            select(FeedbackResponse.campaign_id, func.count())
-            .where(FeedbackResponse.campaign_id.in_(ids))
-            .group_by(FeedbackResponse.campaign_id)
-        ).all()
-    )
+    # The maintained counts, not a count of the responses (see ``aggregates``).
+    responses = {
+        cid: sum(sizes.values()) for cid, sizes in aggregates.response_sizes(session, ids).items()
+    }
     titles = specification_titles(
         session, (s.specification_id for c in campaigns for s in c.specifications)
     )
@@ -546,6 +593,8 @@ def _ensure_open_for_invitations(campaign: Campaign) -> None:
 
 
 def _invitation_mail(campaign: Campaign, link: str, *, reminder: bool) -> tuple[str, str]:
+    # The mail is written in the sender's language; the link asks the survey to be too.
+    link = f"{link}?lang={qn.current_language() or 'en'}"
     provider = campaign.provider.display_name
     closes = _last_day(campaign).isoformat()
     if reminder:
@@ -711,6 +760,16 @@ class PrintedCode:
     code: str  # grouped for reading aloud and typing
     url: str
 
+    def qr_svg(self) -> str:
+        """Inline SVG of the QR code of the link, the same symbol a report's QR uses.
+
+        Three pixels a module print the symbol about 3 cm wide: large enough for any phone
+        camera, small enough for a dozen slips on an A4 page.
+        """
+        return qr_code(self.url).svg_inline(
+            scale=3, border=QUIET_ZONE, title=_("Survey link: %(url)s", url=self.url)
+        )
+
 
 def generate_codes(
     session: Session, campaign: Campaign, count: int, actor: Actor, base_url: str
@@ -723,7 +782,7 @@ def generate_codes(
         )
     codes = []
     for _i in range(count):
-        token = new_token()
+        token = new_code()
         session.add(
             FeedbackInvitation(
                 campaign_id=campaign.id,
@@ -768,14 +827,20 @@ def _check_campaign(campaign: Campaign, now: dt.datetime) -> None:
 def redeem(session: Session, token: str | None) -> FeedbackInvitation:
     """The usable invitation for a link's token or a typed code. Nothing is changed: the
     invitation is used up only when answers are stored."""
-    canonical = normalise_token(token)
-    if canonical is None:
+    readings = token_readings(token)
+    if not readings:
         raise LinkProblem("unknown")
-    invitation = session.execute(
-        select(FeedbackInvitation)
-        .where(FeedbackInvitation.token_hash == hash_token(canonical))
-        .options(joinedload(FeedbackInvitation.campaign).joinedload(Campaign.provider))
-    ).scalar_one_or_none()
+    # Two readings of one typed code matching two invitations would take 2^-160 luck; the
+    # first found is as good as any.
+    invitation = (
+        session.execute(
+            select(FeedbackInvitation)
+            .where(FeedbackInvitation.token_hash.in_([hash_token(r) for r in readings]))
+            .options(joinedload(FeedbackInvitation.campaign).joinedload(Campaign.provider))
+        )
+        .scalars()
+        .first()
+    )
     if invitation is None:
         raise LinkProblem("unknown")
     if invitation.used:
@@ -915,17 +980,22 @@ def submit_response(session: Session, invitation: FeedbackInvitation, answers: A
     if consumed.rowcount != 1:
         raise LinkProblem("used", campaign)
     _touch_decoys(session, campaign_id, invitation_id)
-    response = FeedbackResponse(
-        campaign_id=campaign_id,
-        questionnaire_version_id=campaign.questionnaire_version_id,
-        specification_id=answers.specification_id,
-        submitted_on=now.date(),
+    # Core inserts, not ORM objects: nothing reads the response back, and a unit-of-work
+    # flush per submission cost more than the statements themselves.
+    response_id = new_response_id()
+    session.execute(
+        FeedbackResponse.__table__.insert(),
+        {
+            "id": response_id,
+            "campaign_id": campaign_id,
+            "questionnaire_version_id": campaign.questionnaire_version_id,
+            "specification_id": answers.specification_id,
+            "submitted_on": now.date(),
+        },
     )
-    session.add(response)
-    session.flush()
     rows: list[dict[str, object]] = []
     base = {
-        "response_id": response.id,
+        "response_id": response_id,
         "campaign_id": campaign_id,
         "specification_id": answers.specification_id,
     }
@@ -941,6 +1011,7 @@ def submit_response(session: Session, invitation: FeedbackInvitation, answers: A
             )
     if rows:
         session.execute(FeedbackAnswer.__table__.insert(), rows)
+    aggregates.add_response(session, campaign_id, answers.specification_id, rows)
 
 
 def _touch_decoys(session: Session, campaign_id: int, invitation_id: int) -> None:

@@ -9,6 +9,7 @@ stored, atomically (see :func:`qaportal.feedback.services.submit_response`).
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -57,6 +58,7 @@ from qaportal.feedback.forms import (
 from qaportal.feedback.models import DEFAULT_MIN_RESPONSES, Campaign, FeedbackKind
 from qaportal.jobs import runner as job_runner
 from qaportal.jobs import services as job_services
+from qaportal.orgs import geo
 from qaportal.web.context import current_actor
 from qaportal.web.loaders import organisation_or_404
 
@@ -540,7 +542,31 @@ def _remember_problem(problem: services.LinkProblem) -> None:
     }
 
 
-def _redeem(token: str | None) -> Response:
+LANGUAGE_NOTE_KEY = "feedback_language_note"
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def _choose_language(campaign: Campaign, requested: str | None) -> None:
+    """A link's ``?lang=`` (the language of the invitation) sets the respondent's interface
+    and survey language; a language the campaign does not offer falls back to the agency's
+    default, and the survey page says so."""
+    session.pop(LANGUAGE_NOTE_KEY, None)
+    if requested is None:
+        return
+    requested = requested.strip()[:20]
+    agency = campaign.provider.managing_agency
+    chosen, fell_back = qn.survey_language(
+        campaign.questionnaire_version,
+        requested,
+        current_app.config["LANGUAGES"],
+        agency.text_language if agency is not None else None,
+    )
+    session["lang"] = chosen
+    if fell_back:
+        session[LANGUAGE_NOTE_KEY] = requested if _LANGUAGE_TAG.match(requested) else ""
+
+
+def _redeem(token: str | None, requested_language: str | None = None) -> Response:
     session.pop(PASS_KEY, None)
     try:
         invitation = services.redeem(get_session(), token)
@@ -548,6 +574,7 @@ def _redeem(token: str | None) -> Response:
         _remember_problem(problem)
     else:
         _store_pass(invitation.id, invitation.campaign_id)
+        _choose_language(invitation.campaign, requested_language)
     return redirect(url_for("feedback.survey"), code=303)
 
 
@@ -555,7 +582,7 @@ def _redeem(token: str | None) -> Response:
 @limiter.limit(_redeem_limit)
 def redeem(token: str) -> Response:
     """Exchange the token for a short-lived pass, and take the token out of the address bar."""
-    return _redeem(token)
+    return _redeem(token, request.args.get("lang"))
 
 
 @bp.post("/f/code")
@@ -567,12 +594,32 @@ def enter_code() -> Response | tuple[str, int]:
     return render_template("feedback/enter_code.html", form=form), 422
 
 
+def _language_note() -> str | None:
+    """Why the survey is not in the language its link asked for, if it is not."""
+    requested = session.get(LANGUAGE_NOTE_KEY)
+    if requested is None:
+        return None
+    shown = geo.language_name(str(get_locale() or "en"))
+    if requested:
+        return _(
+            "This survey is not available in %(requested)s; it is shown in %(shown)s.",
+            requested=geo.language_name(str(requested)),
+            shown=shown,
+        )
+    return _(
+        "This survey is not available in the language the link asked for; it is shown in "
+        "%(shown)s.",
+        shown=shown,
+    )
+
+
 def _survey_page(form: Any, context: services.SurveyContext, status: int = 200) -> tuple[str, int]:
     return (
         render_template(
             "feedback/survey.html",
             form=form,
             survey=context,
+            language_note=_language_note(),
             items_by_section=[
                 (section, [form.item_field(item) for item in section.items])
                 for section in context.questionnaire.sections
@@ -642,6 +689,7 @@ def submit() -> Response | tuple[str, int]:
         else:
             db.commit()
             session.pop(PASS_KEY, None)
+            session.pop(LANGUAGE_NOTE_KEY, None)
             return redirect(url_for("feedback.thanks"), code=303)
     return _survey_page(form, services.survey_context(db, invitation), 422)
 
@@ -695,3 +743,19 @@ def sweep_command() -> None:
     swept = services.sweep_closed_campaigns(db, Actor.system("cli"))
     db.commit()
     click.echo(f"{swept} closed campaigns swept.")
+
+
+@bp.cli.command("rebuild-aggregates")
+@click.option("--campaign", "campaign_ids", type=int, multiple=True, help="Only this campaign.")
+@with_appcontext
+def rebuild_aggregates_command(campaign_ids: tuple[int, ...]) -> None:
+    """Recount the results of campaigns from their stored answers (after a bulk import)."""
+    from sqlalchemy import select
+
+    from qaportal.feedback import aggregates
+
+    db = get_session()
+    ids = list(campaign_ids) or list(db.execute(select(Campaign.id)).scalars())
+    aggregates.rebuild(db, ids)
+    db.commit()
+    click.echo(f"{len(ids)} campaigns recounted.")

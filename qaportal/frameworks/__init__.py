@@ -11,7 +11,15 @@ if TYPE_CHECKING:
 
 def register(app: Flask) -> None:
     """Called by the app factory at start-up (``qaportal.DOMAINS``): the framework domain has
-    no pages of its own (an agency's requirements live with the cases), only its command."""
+    no pages of its own (an agency's requirements live with the cases), only its command, and
+    ``criterion_title(criterion)`` for templates (a criterion's title in the current
+    language)."""
     from qaportal.frameworks.cli import forms_group
+    from qaportal.frameworks.localize import title_of
 
     app.cli.add_command(forms_group)
+    app.add_template_global(title_of, "criterion_title")
+
+    from qaportal.frameworks.audit_words import register_audit_words
+
+    register_audit_words()

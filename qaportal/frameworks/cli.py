@@ -21,13 +21,21 @@ def _extra_dir() -> str | None:
 
 @forms_group.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail (status 1) when a text lacks a translation into a portal language.",
+)
 @with_appcontext
-def forms_check(paths: tuple[Path, ...]) -> None:
+def forms_check(paths: tuple[Path, ...], strict: bool) -> None:
     """Check definition files (default: forms/ and QAPORTAL_FORMS_EXTRA_DIR).
 
     Reports every error as FILE:LINE: PATH: REASON and exits with status 1 if there is any.
+    Then lists, per file, every text without a translation into each language the portal
+    offers (LANGUAGES); those are shown in the file's own language meanwhile, so they fail
+    the check only with --strict.
     """
-    from qaportal.frameworks.loader import all_errors, check_paths
+    from qaportal.frameworks.loader import all_errors, check_paths, translation_gaps
 
     results = check_paths(paths or None, extra_dir=_extra_dir())
     if not results:
@@ -40,9 +48,23 @@ def forms_check(paths: tuple[Path, ...]) -> None:
     if errors:
         click.echo(f"{len(errors)} error(s) in {bad} of {len(results)} file(s).", err=True)
         sys.exit(1)
+    languages = list(current_app.config.get("LANGUAGES") or [])
+    gaps = 0
     for result in results:
-        click.echo(f"ok  {result.name}")
+        missing = translation_gaps(result, languages)
+        gaps += len(missing)
+        for gap in missing:
+            click.echo(str(gap), err=True)
+        click.echo(f"ok  {result.name}" + (f"  ({len(missing)} missing translation(s))"
+                                           if missing else ""))  # fmt: skip
     click.echo(f"{len(results)} file(s) checked, no errors.")
+    if gaps:
+        click.echo(
+            f"{gaps} missing translation(s) (languages: {', '.join(languages)}).",
+            err=True,
+        )
+        if strict:
+            sys.exit(1)
 
 
 @forms_group.command("load")

@@ -49,6 +49,7 @@ from wtforms.validators import Length, NumberRange, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from qaportal.frameworks.loader import DEFAULT_MAX_LENGTH, FIGURE_UNITS
+from qaportal.frameworks.localize import current_language, localize_criterion
 from qaportal.frameworks.markdown import render_markdown
 from qaportal.frameworks.models import Criterion
 from qaportal.web.forms import PortalForm
@@ -88,7 +89,11 @@ def field_name(question_code: str) -> str:
 
 
 def _definition(criterion: Criterion | Mapping[str, Any]) -> Mapping[str, Any]:
-    return criterion.definition if isinstance(criterion, Criterion) else criterion
+    """The stored definition in the current language (labels, help, options, levels)."""
+    definition = criterion.definition if isinstance(criterion, Criterion) else criterion
+    if "translations" not in definition:
+        return definition
+    return localize_criterion(definition, current_language())
 
 
 def criterion_questions(criterion: Criterion | Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -30,6 +30,11 @@ from flask_babel import gettext as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from qaportal.frameworks.translations import (
+    missing_translations,
+    normalise_translations,
+    translation_errors,
+)
 from qaportal.paths import FORMS_DIR
 
 if TYPE_CHECKING:
@@ -537,6 +542,7 @@ def _semantic_errors(data: Any, owner_rule: bool | None) -> list[tuple[JsonPath,
                     seen_codes=seen,
                 )
             )
+    out.extend(translation_errors(data))
     return out
 
 
@@ -597,6 +603,8 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
             section["questions"] = [
                 _normalise_question(q, scales, required=False) for q in section["questions"]
             ]
+    doc.pop("translations", None)
+    normalise_translations(data, doc)
     return doc
 
 
@@ -818,6 +826,27 @@ def check_paths(
                 seen[key] = checked
         out.append(checked)
     return out
+
+
+def translation_gaps(checked: CheckedFile, languages: Iterable[str]) -> list[FormError]:
+    """Every text of a file without errors that lacks a translation into one of
+    ``languages`` (shown in the base language meanwhile), as ``FILE:LINE: PATH: no fr
+    translation``."""
+    if not checked.ok:
+        return []
+    try:
+        data, _lines, _problems = parse_yaml(checked.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, _TooLarge):
+        return []
+    return [
+        FormError(
+            checked.name,
+            checked.line_of(*path),
+            format_path(path),
+            _("no %(lang)s translation", lang=lang),
+        )
+        for path, lang in missing_translations(data, list(languages))
+    ]
 
 
 def all_errors(results: Iterable[CheckedFile]) -> list[FormError]:

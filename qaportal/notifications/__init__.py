@@ -24,3 +24,7 @@ def register(app: Flask) -> None:
     read = access.NotificationAction.AGENCY_VIEW_OUTBOX
     register_nav(NavLink(_l("Outbox"), "notifications.outbox", read, "agency_id"), order=80)
     app.cli.add_command(mail_group)
+
+    from qaportal.notifications.audit_words import register_audit_words
+
+    register_audit_words()

@@ -39,3 +39,7 @@ def register(app: Flask) -> None:
     )
     register_nav(profile, order=40)
     app.cli.add_command(create_admin)
+
+    from qaportal.orgs.audit_words import register_audit_words
+
+    register_audit_words()

@@ -22,3 +22,7 @@ def register(app: Flask) -> None:
     # only workers that died mid-way, and a render that kills its worker twice is not
     # worth a third.
     jobs.register(JOB_KIND, generate_job, max_attempts=2)
+
+    from qaportal.reporting.audit_words import register_audit_words
+
+    register_audit_words()

@@ -32,3 +32,7 @@ def register(app: Flask) -> None:
     # Beside the decision settings (75) on the agency admin's panel.
     register_links(settings_links, order=76)
     register_nav(NavLink(_l("My reviews"), "reviews.workspace", role=Role.REVIEWER), order=110)
+
+    from qaportal.reviews.audit_words import register_audit_words
+
+    register_audit_words()

@@ -29,6 +29,7 @@ from qaportal.cases.assessment import case_framework_versions
 from qaportal.cases.criteria import Option, read_criterion
 from qaportal.cases.models import Answer, Case, CaseState
 from qaportal.db import utcnow
+from qaportal.frameworks.localize import title_of
 from qaportal.frameworks.models import Criterion
 from qaportal.reviews.models import (
     Judgement,
@@ -160,7 +161,7 @@ def criteria(session: Session, case: Case) -> list[CriterionFacts]:
         CriterionFacts(
             c.id,
             c.code,
-            c.title,
+            title_of(c),
             scale_of(c, definitions[c.framework_version_id]),
             rating,
             html or "",

@@ -23,6 +23,7 @@ from qaportal.cases.access import CaseAction
 from qaportal.cases.assessment import render_markdown
 from qaportal.cases.models import Case, CaseState
 from qaportal.db import get_session
+from qaportal.frameworks.localize import title_of
 from qaportal.reviews import findings, report
 from qaportal.reviews.access import ReviewAction
 from qaportal.reviews.forms import (
@@ -434,7 +435,7 @@ def site_visit(case_id: int) -> tuple[str, int] | Response:
 
 def _comments_form(draft: report.DraftReport, formdata: Any = None) -> Any:
     return factual_comments_form(
-        [(r.criterion.id, f"{r.criterion.code} {r.criterion.title}") for r in draft.rows],
+        [(r.criterion.id, f"{r.criterion.code} {title_of(r.criterion)}") for r in draft.rows],
         formdata,
     )
 

@@ -28,8 +28,15 @@ def dashboard() -> str:
     return render_template("web/dashboard.html", panels=dashboard_panels(current_user))
 
 
-@bp.post("/language")
+@bp.route("/language", methods=["GET", "POST"])
 def language() -> Response:
+    if request.method == "GET":
+        # The switcher of cached public pages (qaportal.web.cache), which carry no CSRF
+        # token: choosing a language changes nothing but the visitor's own cookie.
+        code = request.args.get("language")
+        if code in current_app.config["LANGUAGES"]:
+            session["lang"] = code
+        return redirect(safe_target(request.args.get("next"), url_for("web.index")))
     form = LanguageForm()
     if form.validate_on_submit() and form.language.data in current_app.config["LANGUAGES"]:
         session["lang"] = form.language.data

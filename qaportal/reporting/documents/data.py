@@ -30,6 +30,7 @@ from qaportal.cases.workflow import ACTIONS, state_label
 from qaportal.decisions import labels as decision_labels
 from qaportal.decisions.models import Decision, DecisionCondition, DecisionStatus
 from qaportal.evidence.models import Evidence, EvidenceLink
+from qaportal.frameworks.localize import current_language, localized_title, title_of
 from qaportal.frameworks.markdown import sanitise_html
 from qaportal.frameworks.models import Criterion, FrameworkVersion
 from qaportal.orgs.models import Organisation
@@ -338,9 +339,9 @@ def criteria_rows(
             CriterionRow(
                 id=criterion.id,
                 anchor=f"criterion-{criterion.id}",
-                framework=fv.title,
+                framework=localized_title(fv.definition, current_language(), fv.title),
                 code=criterion.code,
-                title=criterion.title,
+                title=title_of(criterion),
                 self_rating=findings.level_label(scale, rating) if rating else "",
                 self_rating_value=rating,
                 narrative_html=narrative,
@@ -400,7 +401,7 @@ def decision_info(session: Session, case: Case, decision: Decision) -> DecisionI
         conditions=[
             ConditionInfo(
                 c.text,
-                f"{c.criterion.code} {c.criterion.title}" if c.criterion else "",
+                f"{c.criterion.code} {title_of(c.criterion)}" if c.criterion else "",
                 c.due_on,
                 decision_labels.condition_label(c.status),
             )

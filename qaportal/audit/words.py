@@ -1,0 +1,261 @@
+"""The audit trail in words: what each action means, what its object is called, what its
+details say.
+
+The trail stores keys (``feedback.codes_generated``, ``feedback_campaign`` 12, ``{"count":
+30}``) because they never change meaning; people read sentences ("Ana generated 30 survey
+codes for campaign “Spring 2026 learners”"). The audit package cannot know every domain's
+actions, so each domain declares its own words from its ``register(app)``:
+
+* :func:`register_actions`: action key → phrase. A phrase is a lazy string formatted with
+  ``actor``, ``object`` and the event's details, or a function of those values (for plurals,
+  with ``ngettext``). A phrase whose values are missing, and an action nobody declared,
+  fall back to a humanised form of the key, never the bare key.
+* :func:`register_object_kind`: object type → its noun and a function that names many
+  objects in one query, so a page of events costs one query per object type, not per row.
+* :func:`register_details`: how detail keys are labelled and their coded values shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flask_babel import format_date, format_datetime, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+
+class _Text(Protocol):
+    def __str__(self) -> str: ...
+
+
+Phrase = _Text | Callable[[Mapping[str, Any]], str]
+# The names of many objects of one type, by their ids as the trail stores them (text).
+NameLookup = Callable[[Session, Sequence[str]], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class ObjectKind:
+    noun: _Text  # "campaign": used when the object has no name (gone, or nameless)
+    names: NameLookup | None = None
+
+
+@dataclass
+class _Vocabulary:
+    phrases: dict[str, Phrase] = field(default_factory=dict)
+    objects: dict[str, ObjectKind] = field(default_factory=dict)
+    labels: dict[str, _Text | None] = field(default_factory=dict)  # None: not shown
+    values: dict[str, dict[str, _Text]] = field(default_factory=dict)
+    # actions whose details are {field: [before, after]}
+    changes: set[str] = field(default_factory=set)
+
+
+_WORDS = _Vocabulary()
+_ISO_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
+_ISO_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(\+00:00|Z)?$")
+_CODED = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)+$")
+
+
+def register_actions(phrases: Mapping[str, Phrase], *, changes: Iterable[str] = ()) -> None:
+    """Declares what actions mean (idempotent: every app the process creates registers
+    again). ``changes`` names actions whose details are ``{field: [before, after]}``."""
+    _WORDS.phrases.update(phrases)
+    _WORDS.changes.update(changes)
+
+
+def register_object_kind(object_type: str, noun: _Text, names: NameLookup | None = None) -> None:
+    _WORDS.objects[object_type] = ObjectKind(noun, names)
+
+
+def register_details(
+    labels: Mapping[str, _Text | None] | None = None,
+    values: Mapping[str, Mapping[str, _Text]] | None = None,
+) -> None:
+    """Labels of detail keys (``None`` hides a key: internal ids, lock versions) and the
+    words for coded values, per key (``{"kind": {"peer": _l("Peer feedback")}}``)."""
+    _WORDS.labels.update(labels or {})
+    for key, words in (values or {}).items():
+        _WORDS.values.setdefault(key, {}).update(words)  # "role" means one thing per domain
+
+
+def declared(action: str) -> bool:
+    return action in _WORDS.phrases
+
+
+# ----- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Described:
+    sentence: str  # "Ana generated 30 survey codes for campaign “Spring 2026 learners”"
+    object_label: str | None  # "campaign “Spring 2026 learners”"
+    details: list[tuple[str, str]]  # (label, value), in the order they were recorded
+
+
+class _Event(Protocol):
+    object_type: str | None
+    object_id: str | None
+
+
+def names_by_id(id_column: Any, name_column: Any) -> NameLookup:
+    """A lookup for objects with an integer key: ``names_by_id(Campaign.id, Campaign.title)``.
+    The name may be any SQL expression of the same table."""
+
+    def lookup(session: Session, ids: Sequence[str]) -> Mapping[str, str]:
+        numbers = [int(i) for i in ids if i.isdigit()]
+        if not numbers:
+            return {}
+        rows = session.execute(select(id_column, name_column).where(id_column.in_(numbers)))
+        return {str(key): str(name) for key, name in rows if name}
+
+    return lookup
+
+
+def object_names(session: Session, events: Iterable[_Event]) -> dict[tuple[str, str], str]:
+    """The names of the events' objects: one query per object type that has a lookup."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for event in events:
+        if event.object_type and event.object_id:
+            wanted[event.object_type].add(event.object_id)
+    found: dict[tuple[str, str], str] = {}
+    for object_type, ids in wanted.items():
+        kind = _WORDS.objects.get(object_type)
+        if kind is None or kind.names is None:
+            continue
+        for object_id, name in kind.names(session, sorted(ids)).items():
+            found[(object_type, object_id)] = name
+    return found
+
+
+def humanise(key: str) -> str:
+    """``case.screening_saved`` → "Case: screening saved"; ``legal_name`` → "Legal name"."""
+    head, _dot, tail = key.rpartition(".")
+    words = re.sub(r"[_.]+", " ", tail).strip()
+    if not head:
+        return words[:1].upper() + words[1:]
+    return f"{re.sub(r'[_.]+', ' ', head).strip().capitalize()}: {words}"
+
+
+def _object_label(object_type: str | None, object_id: str | None, name: str | None) -> str | None:
+    if not object_type:
+        return None
+    kind = _WORDS.objects.get(object_type)
+    noun = str(kind.noun) if kind is not None else humanise(object_type).lower()
+    if name:
+        return _("%(noun)s “%(name)s”", noun=noun, name=name)
+    if object_id:
+        # Not resolved: gone since, or a kind without names. The number still tells two
+        # such objects apart.
+        return _("%(noun)s no. %(id)s", noun=noun, id=object_id)
+    return noun
+
+
+def _value(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(_value(key, v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(k)}: {_value(k, v)}" for k, v in value.items())
+    words = _WORDS.values.get(key, {})
+    text = str(value)
+    if text in words:
+        return str(words[text])
+    try:
+        if _ISO_DATE.match(text):
+            return format_date(dt.date.fromisoformat(text))
+        if _ISO_MOMENT.match(text):
+            return format_datetime(dt.datetime.fromisoformat(text), rebase=False) + " UTC"
+    except ValueError:
+        return text
+    if _CODED.match(text):  # a coded value nobody put in words: "report-document"
+        return text.replace("_", " ").replace("-", " ").capitalize()
+    return text
+
+
+def _label(key: str) -> str:
+    label = _WORDS.labels.get(key)
+    return str(label) if label is not None else humanise(key)
+
+
+def _hidden(key: str) -> bool:
+    if key in _WORDS.labels:
+        return _WORDS.labels[key] is None
+    return key == "id" or key.endswith(("_id", "_ids"))
+
+
+def _details(action: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for key, value in data.items():
+        if _hidden(key) or value is None or value in ("", [], {}):
+            continue
+        if action in _WORDS.changes and isinstance(value, list) and len(value) == 2:
+            shown = _(
+                "%(before)s → %(after)s", before=_value(key, value[0]), after=_value(key, value[1])
+            )
+        else:
+            shown = _value(key, value)
+        rows.append((_label(key), shown))
+    return rows
+
+
+def _sentence(action: str, values: Mapping[str, Any]) -> str:
+    phrase = _WORDS.phrases.get(action)
+    if phrase is not None:
+        try:
+            return phrase(values) if callable(phrase) else str(phrase) % values
+        except (KeyError, TypeError, ValueError):
+            pass  # details recorded before the phrase wanted them: say less, not nothing
+    what = humanise(action)
+    if values.get("object"):
+        return _(
+            "%(actor)s — %(action)s: %(object)s",
+            actor=values["actor"],
+            action=what,
+            object=values["object"],
+        )
+    return _("%(actor)s — %(action)s", actor=values["actor"], action=what)
+
+
+def load_details(raw: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {"text": raw}
+    return data if isinstance(data, dict) else {"value": data}
+
+
+def describe(
+    action: str,
+    actor: str,
+    object_type: str | None,
+    object_id: str | None,
+    details: Mapping[str, Any],
+    name: str | None = None,
+) -> Described:
+    label = _object_label(object_type, object_id, name)
+    # Numbers stay numbers for "%(count)d" and plurals; everything else is put in words.
+    values: dict[str, Any] = {
+        k: v if isinstance(v, int) and not isinstance(v, bool) else _value(k, v)
+        for k, v in details.items()
+    }
+    values.update(actor=actor, object=label or "")
+    sentence = _sentence(action, values)
+    repeats = details.get("count")
+    if "first" in details and "last" in details and isinstance(repeats, int):
+        # a window of repeats that joined the trail as one event (record_repeated)
+        sentence = ngettext(
+            "%(sentence)s — once more",
+            "%(sentence)s — %(num)d more times",
+            repeats,
+            sentence=sentence,
+        )
+    return Described(sentence, label, _details(action, details))

@@ -1,0 +1,25 @@
+"""What the frameworks domain's audit events say (see :mod:`qaportal.audit.words`)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from qaportal.audit.words import (
+    names_by_id,
+    register_actions,
+    register_details,
+    register_object_kind,
+)
+from qaportal.frameworks.models import FrameworkVersion
+
+
+def register_audit_words() -> None:
+    register_object_kind(
+        "framework_version",
+        _l("framework"),
+        names_by_id(FrameworkVersion.id, FrameworkVersion.title),
+    )
+    register_actions(
+        {"framework.version_loaded": _l("%(actor)s loaded version %(number)s of %(object)s")}
+    )
+    register_details(labels={"code": _l("Code"), "content_hash": _l("Content fingerprint")})

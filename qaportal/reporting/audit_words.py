@@ -1,0 +1,49 @@
+"""What the reporting domain's audit events say (see :mod:`qaportal.audit.words`)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from qaportal.audit.words import (
+    names_by_id,
+    register_actions,
+    register_details,
+    register_object_kind,
+)
+from qaportal.cases.models import Case
+from qaportal.reporting.models import GeneratedDocument
+from qaportal.reporting.services import KIND_LABELS
+
+_DOCUMENT_CASE = (
+    select(Case.reference).where(Case.id == GeneratedDocument.case_id).scalar_subquery()
+)
+
+
+def register_audit_words() -> None:
+    register_object_kind(
+        "generated_document",
+        _l("document of case"),
+        names_by_id(GeneratedDocument.id, _DOCUMENT_CASE),
+    )
+    register_actions(
+        {
+            "report.requested": _l("%(actor)s asked for the document “%(kind)s” of %(object)s"),
+            "report.generated": _l(
+                "%(actor)s generated version %(version)s of the document “%(kind)s” of %(case)s"
+            ),
+            "report.published": _l(
+                "%(actor)s published version %(version)s of the document “%(kind)s” of %(case)s"
+            ),
+            "report.withdrawn": _l(
+                "%(actor)s withdrew version %(version)s of the document “%(kind)s” of %(case)s"
+            ),
+            "report.failed": _l(
+                "%(actor)s could not generate the document “%(kind)s” of %(object)s"
+            ),
+        }
+    )
+    register_details(
+        labels={"job": None, "version": _l("Version"), "locale": _l("Language")},
+        values={"kind": dict(KIND_LABELS)},
+    )
