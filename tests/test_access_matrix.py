@@ -160,6 +160,8 @@ MATRIX: dict[str, tuple[str, Any]] = {
     "catalogue.new_version": ("/orgs/{provider}/catalogue/{spec}/new-version", PROVIDER_STAFF_WORK),
     "catalogue.publish": ("/orgs/{provider}/catalogue/{spec}/publish", PROVIDER_STAFF_WORK),
     "catalogue.retire": ("/orgs/{provider}/catalogue/{spec}/retire", PROVIDER_ADMIN_WORK),
+    # the world's specification is published: staff are sent back to it, nothing is deleted
+    "catalogue.delete_draft": ("/orgs/{provider}/catalogue/{spec}/delete", PROVIDER_STAFF_WORK),
     "catalogue_io.export_csv": ("/orgs/{provider}/catalogue/export.csv", PROVIDER_STAFF_WORK),
     "catalogue_io.import_upload": ("/orgs/{provider}/catalogue/import", PROVIDER_STAFF_WORK),
     "catalogue_io.import_commit": (

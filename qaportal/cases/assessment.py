@@ -261,6 +261,18 @@ def overview(session: Session, case: Case) -> Overview:
     return Overview(list(blocks.values()), counts)
 
 
+def next_unfinished(session: Session, case: Case, criterion_id: int) -> CriterionRow | None:
+    """The first incomplete criterion after ``criterion_id`` in overview order, wrapping
+    round to the start, so the editor is led to every gap; None when only this one (or
+    none) is left and the next step is the submission page."""
+    rows = overview(session, case).rows
+    position = next((i for i, row in enumerate(rows) if row.id == criterion_id), -1)
+    for row in rows[position + 1 :] + rows[: max(position, 0)]:
+        if row.status != Progress.COMPLETE:
+            return row
+    return None
+
+
 def criterion_of_case(session: Session, case: Case, criterion_id: int) -> Criterion | None:
     """The criterion if it belongs to one of the case's framework versions, else None."""
     return session.execute(

@@ -468,6 +468,9 @@ def _criterion_page(case: Case, criterion: Any, form: Any, status: int = 200) ->
             unlink_form=ButtonForm(formdata=None),
             may_edit=_may_edit(case),
             returned=screening.open_return(db, case),
+            next_row=assessment.next_unfinished(db, case, criterion.id)
+            if _may_edit(case)
+            else None,
         ),
         status,
     )
@@ -524,6 +527,11 @@ def criterion(case_id: int, criterion_id: int) -> str | Response | tuple[str, in
         return _conflict(case, criterion, spec, posted)
     db.commit()
     flash(_("Saved %(code)s.", code=criterion.code), "success")
+    if request.form.get("then") == "next":
+        following = assessment.next_unfinished(db, case, criterion.id)
+        if following is None:
+            return redirect(url_for("cases.submit", case_id=case.id))
+        return redirect(url_for("cases.criterion", case_id=case.id, criterion_id=following.id))
     return redirect(url_for("cases.criterion", case_id=case.id, criterion_id=criterion.id))
 
 

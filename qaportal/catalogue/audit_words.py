@@ -38,6 +38,9 @@ def register_audit_words() -> None:
                 "%(actor)s started version %(number)s of %(object)s"
             ),
             "specification.retired": _l("%(actor)s retired %(object)s"),
+            "catalogue.draft_deleted": _l(
+                "%(actor)s deleted the never-published draft “%(title)s”"
+            ),
             "catalogue.imported": _l("%(actor)s imported micro-credentials for %(object)s"),
             "catalogue.generated": _l("%(actor)s generated demonstration micro-credentials"),
         }

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -283,6 +284,10 @@ class IncompleteSpecification(CatalogueError):
     def __init__(self, report: CompletenessReport) -> None:
         super().__init__(", ".join(e.key for e in report.missing))
         self.report = report
+
+
+class InUse(CatalogueError):
+    """Something else (a case's scope, a feedback campaign) refers to the specification."""
 
 
 class EditConflict(CatalogueError):
@@ -646,6 +651,50 @@ def create_specification(
     session.flush()
     _audit(session, actor, "created", spec, number=1, title=version.title)
     return version
+
+
+def is_blank(data: SpecificationData) -> bool:
+    """True when nothing was entered beyond the text language a new form starts with."""
+    cleaned = data.normalised()
+    return cleaned == SpecificationData(text_language=cleaned.text_language).normalised()
+
+
+def completeness_of(data: SpecificationData) -> CompletenessReport:
+    """The Annex I check of data that is not stored (nothing is added to a session)."""
+    version = SpecificationVersion(number=1, status=VersionStatus.DRAFT)
+    _apply(version, data.normalised())
+    return check_completeness(version)
+
+
+def never_published(spec: Specification) -> bool:
+    return spec.retired_at is None and all(v.status == VersionStatus.DRAFT for v in spec.versions)
+
+
+def delete_draft(session: Session, spec: Specification, actor: Actor) -> None:
+    """Delete a specification that was never published, with its draft.
+
+    Published ones are part of the record (cases, the register, issued credentials) and are
+    retired instead. A draft that a case or a campaign already names raises :class:`InUse`.
+    """
+    if not never_published(spec):
+        raise NotEditable()
+    title = latest_of(spec).title if spec.versions else ""
+    spec_id, provider_id = spec.id, spec.provider_id
+    try:
+        with session.begin_nested():
+            session.delete(spec)
+            session.flush()
+    except IntegrityError:
+        raise InUse() from None
+    record(
+        session,
+        actor,
+        "catalogue.draft_deleted",
+        object_type="specification",
+        object_id=spec_id,
+        organisation_id=provider_id,
+        details={"title": title},
+    )
 
 
 def save_draft(

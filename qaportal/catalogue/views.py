@@ -43,6 +43,7 @@ from qaportal.orgs.labels import provider_type_label
 from qaportal.orgs.models import OrgKind, ProviderType
 from qaportal.web.cache import public_page
 from qaportal.web.context import current_actor
+from qaportal.web.forms import PortalForm
 from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("catalogue", __name__, cli_group="catalogue")
@@ -151,8 +152,18 @@ def create(org_id: int) -> str | Response | tuple[str, int]:
         form.fill(services.SpecificationData(text_language=language))
     elif not _handle_row_buttons(form) and form.validate():
         db = get_session()
+        data = form.to_data()
+        if form.save_publish.data and services.is_blank(data):
+            # Nothing to publish, and an empty draft would only clutter the catalogue.
+            _show_missing(form, services.IncompleteSpecification(services.completeness_of(data)))
+            flash(_("Nothing was saved or published: fill in the mandatory elements."), "error")
+            form.ensure_spare_rows()
+            return (
+                render_template("catalogue/edit.html", org=org, form=form, spec=None, version=None),
+                400,
+            )
         try:
-            version = services.create_specification(db, org, form.to_data(), current_actor())
+            version = services.create_specification(db, org, data, current_actor())
         except services.InvalidSpecification as exc:
             db.rollback()
             _show_problems(form, exc.problems)
@@ -217,6 +228,8 @@ def show(org_id: int, spec_id: int) -> str:
         issued_elements=ISSUED_CREDENTIAL_ELEMENTS,
         can_edit=can(current_user, CatalogueAction.SPEC_EDIT, spec) and spec.retired_at is None,
         can_retire=can(current_user, CatalogueAction.SPEC_RETIRE, spec) and spec.retired_at is None,
+        can_delete=can(current_user, CatalogueAction.SPEC_EDIT, spec)
+        and services.never_published(spec),
     )
 
 
@@ -344,6 +357,43 @@ def retire(org_id: int, spec_id: int) -> Response:
     db.commit()
     flash(_("The specification is retired and no longer in the public catalogue."), "success")
     return _redirect_show(spec)
+
+
+@bp.route("/orgs/<int:org_id>/catalogue/<int:spec_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_draft(org_id: int, spec_id: int) -> str | Response:
+    """GET: the confirmation page, which says what will happen; POST: delete."""
+    spec = _spec_or_404(org_id, spec_id)
+    authorize(current_user, CatalogueAction.SPEC_EDIT, spec)
+    if not services.never_published(spec):
+        flash(_("Published micro-credentials cannot be deleted; retire them instead."), "error")
+        return _redirect_show(spec)
+    form = PortalForm()  # the CSRF token is all a confirmation carries
+    if not form.validate_on_submit():
+        return render_template(
+            "catalogue/delete.html",
+            org=spec.provider,
+            spec=spec,
+            version=services.latest_of(spec),
+            form=form,
+        )
+    db = get_session()
+    title = services.latest_of(spec).title
+    try:
+        services.delete_draft(db, spec, current_actor())
+    except services.InUse:
+        db.rollback()
+        flash(
+            _(
+                "This draft is named in a case or a feedback campaign and cannot be deleted; "
+                "remove it there first."
+            ),
+            "error",
+        )
+        return _redirect_show(spec)
+    db.commit()
+    flash(_("The draft “%(title)s” is deleted.", title=title or _("Untitled")), "success")
+    return redirect(url_for("catalogue.index", org_id=org_id))
 
 
 @bp.get("/orgs/<int:org_id>/catalogue/<int:spec_id>/history")

@@ -261,6 +261,16 @@ class NewProviderForm(ProfileForm):
 # ----- staff -------------------------------------------------------------------------------
 
 
+# Weakest first: the order in which an invitation form offers a default.
+_ROLE_POWER = (
+    Role.REVIEWER,
+    Role.PROVIDER_EDITOR,
+    Role.AGENCY_OFFICER,
+    Role.PROVIDER_ADMIN,
+    Role.AGENCY_ADMIN,
+)
+
+
 class InviteForm(PortalForm):
     email = EmailField(
         _l("Email address"),
@@ -277,6 +287,10 @@ class InviteForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.allowed_roles = list(roles)
         self.role.choices = choices((r.value, role_label(r)) for r in self.allowed_roles)
+        # A blank form preselects the weakest role, so a hurried click never hands out
+        # admin rights; a submitted form keeps what the user chose.
+        if not self.is_submitted() and self.allowed_roles:
+            self.role.data = min(self.allowed_roles, key=_ROLE_POWER.index).value
 
     def validate_role(self, field: SelectField) -> None:
         if field.data not in {r.value for r in self.allowed_roles}:
