@@ -38,6 +38,7 @@ from qaportal.catalogue.exports_elm import (
     SUPERVISION_TEXT,
     isced_f_label,
     provider_iri,
+    same_body,
     specification_iri,
     text_language,
 )
@@ -150,12 +151,6 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-def _same_body(name: str, org: Organisation) -> bool:
-    wanted = " ".join(name.split()).casefold()
-    candidates = {org.legal_name, org.acronym or "", org.display_name}
-    return wanted in {" ".join(c.split()).casefold() for c in candidates if c}
-
-
 def _address(country: str | None, region: str | None, street: str | None) -> dict[str, Any]:
     address: dict[str, Any] = {"type": ["Address"]}
     if country:
@@ -224,7 +219,7 @@ def awarding_body_profiles(version: SpecificationVersion, base_url: str) -> list
         name = _clean(body.get("name"))
         if not name:
             continue
-        if _same_body(name, org):
+        if same_body(name, org):
             profiles.append(provider_profile(org, base_url, body))
             continue
         profile: dict[str, Any] = {
@@ -267,7 +262,7 @@ def _issuer_location(version: SpecificationVersion) -> tuple[str | None, str | N
 def _provider_entry(version: SpecificationVersion) -> dict[str, Any] | None:
     org = version.specification.provider
     for body in version.awarding_bodies or []:
-        if _clean(body.get("name")) and _same_body(body["name"], org):
+        if _clean(body.get("name")) and same_body(body["name"], org):
             return body
     return None
 
