@@ -19,6 +19,8 @@ class Page(Generic[T]):
     per_page: int
     total: int
     items: list[T] = field(default_factory=list)
+    # Extra query arguments of the "Next" link: a keyset cursor where the query has one.
+    next_args: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:

@@ -42,6 +42,7 @@ _PENDING_BUMP = "qaportal.public_content_changed"
 _PERSONAL_SESSION_KEYS = ("_user_id", "sid", "_flashes")
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def init_app(app: Flask) -> None:
@@ -109,6 +110,23 @@ def _bump_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_BUMP, None)
+
+
+def cached_public_data(name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, kept under the public version: for figures drawn from public data
+    only (facet counts, totals), which then cost one cache read until the next publication
+    or withdrawal. ``name`` must say everything the figure depends on. The version is read
+    before computing, so a figure computed while a publication commits is stored under the
+    old version and never outlives it."""
+    if not has_app_context() or cache not in current_app.extensions.get("cache", {}):
+        return compute()
+    store = _store()
+    key = f"data:{public_version()}:{hashlib.sha256(name.encode()).hexdigest()}"
+    value = store.get(key)
+    if value is None:
+        value = compute()
+        store.set(key, value)
+    return value  # type: ignore[no-any-return]
 
 
 # ----- pages ---------------------------------------------------------------------------------

@@ -6,7 +6,17 @@
 Loads scale data (``qaportal catalogue generate``'s generator) into a fresh temporary
 SQLite database (or the empty database you name), then requests search, filter, paging and
 detail pages through the Flask test client and prints, per page, the median time and the
-number of SQL statements.
+number of SQL statements, beside two baselines measured in the same run, interleaved:
+
+- *plain*: the same SQL statements the page ran (captured, then replayed on a raw DBAPI
+  connection) with their rows rendered by a plain Jinja template, one line per row;
+- *bare*: only the statement that read the rows shown, fetched.
+
+The page cache is off (every request renders), but the figures kept under the public
+version (facet counts, totals: ``qaportal.web.cache.cached_public_data``) are on, as in
+production; each request carries a distinct dummy argument so that the page cache could
+not answer even if it were on. ``list, page 50 by Next link`` is page 50 reached as a
+visitor reaches it, through the keyset cursor of the "Next" link.
 """
 
 from __future__ import annotations
@@ -47,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             "INSTANCE_PATH": str(workdir / "instance"),
             "SECRET_KEY": "benchmark-" + "x" * 40,
             "RATELIMIT_ENABLED": False,
-            # Each request renders: the page cache (tests/benchmarks/bench_requests.py
-            # measures it) would otherwise answer every repeat from memory.
-            "CACHE_TYPE": "NullCache",
+            # Each request renders (distinct addresses; tests/benchmarks/bench_requests.py
+            # measures the page cache); the figures kept under the public version are used.
+            "CACHE_TYPE": "SimpleCache",
         }
     )
     engine = app.extensions["qaportal.engine"]
@@ -68,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         provider_id = db.execute(
             select(Specification.provider_id).order_by(Specification.id).limit(1)
         ).scalar_one()
+        cursor_id = db.execute(
+            select(CatalogueEntry.id)
+            .order_by(CatalogueEntry.title, CatalogueEntry.id)
+            .offset(49 * 20 - 1)
+            .limit(1)
+        ).scalar()
     print(
         f"{engine.dialect.name}: {args.providers} providers, {args.specs} specifications "
         f"loaded in {load_s:.1f} s ({workdir})\n"
@@ -77,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     pages: list[tuple[str, list[str]]] = [
         ("list, page 1", ["/catalogue"]),
         ("list, page 50", ["/catalogue?page=50"]),
+        ("list, page 50 by Next link", [f"/catalogue?page=50&after={cursor_id}"]),
         (f"list, last page ({last_page})", [f"/catalogue?page={last_page}"]),
         ("search 'data'", ["/catalogue?q=data"]),
         ("search 'cybersec'", ["/catalogue?q=cybersec"]),
@@ -97,33 +114,77 @@ def main(argv: list[str] | None = None) -> int:
         ("provider public page", [f"/providers/{provider_id}/catalogue"]),
     ]
 
-    counter = {"n": 0}
+    from jinja2 import Environment
 
-    def count(*_a: Any) -> None:
-        counter["n"] += 1
+    plain_template = Environment(autoescape=True).from_string(
+        "<!doctype html><title>Catalogue</title><ul>"
+        "{% for row in rows %}<li>{{ row|join(' · ') }}</li>{% endfor %}</ul>"
+    )
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_a: Any) -> None:
+        captured.append((statement, params))
+
+    def replay(statements: list[tuple[str, Any]]) -> list[list[Any]]:
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            results = []
+            for statement, params in statements:
+                cursor.execute(statement, params)
+                results.append(cursor.fetchall() if cursor.description else [])
+            raw.rollback()
+            return results
+        finally:
+            raw.close()
 
     client = app.test_client()
-    print(f"{'page':<34} {'median ms':>10} {'p90 ms':>8} {'queries':>8}  rows shown")
+    print(
+        f"{'page':<34} {'median ms':>9} {'plain ms':>8} {'bare ms':>8} "
+        f"{'÷plain':>6} {'÷bare':>6} {'queries':>7}  rows"
+    )
+    serial = 0
     for label, urls in pages:
-        for url in urls:  # warm-up
+        for url in urls:  # warm-up, and the statements each page runs
             assert client.get(url).status_code == 200, url
-        timings, queries = [], set()
+        captured.clear()
+        event.listen(engine, "before_cursor_execute", capture)
+        client.get(urls[0] + ("&" if "?" in urls[0] else "?") + "capture=1")
+        event.remove(engine, "before_cursor_execute", capture)
+        statements = list(captured)
+        results = replay(statements)
+        shown = max(range(len(results)), key=lambda i: len(results[i])) if results else 0
+        timings, plain, bare, queries = [], [], [], set()
         rows = 0
         for i in range(args.repeat):
+            serial += 1
             url = urls[i % len(urls)]
-            counter["n"] = 0
-            event.listen(engine, "before_cursor_execute", count)
+            url += ("&" if "?" in url else "?") + f"n={serial}"
+            captured.clear()
+            event.listen(engine, "before_cursor_execute", capture)
             started = time.perf_counter()
             response = client.get(url)
             timings.append((time.perf_counter() - started) * 1000)
-            event.remove(engine, "before_cursor_execute", count)
+            event.remove(engine, "before_cursor_execute", capture)
             assert response.status_code == 200, url
-            queries.add(counter["n"])
+            queries.add(len(captured))
             rows = response.get_data(as_text=True).count('<li class="result">')
+
+            started = time.perf_counter()
+            replayed = replay(statements)
+            plain_template.render(rows=[r for result in replayed for r in result])
+            plain.append((time.perf_counter() - started) * 1000)
+
+            started = time.perf_counter()
+            replay(statements[shown : shown + 1])
+            bare.append((time.perf_counter() - started) * 1000)
         timings.sort()
-        p90 = timings[min(len(timings) - 1, int(len(timings) * 0.9))]
+        page_ms, plain_ms, bare_ms = (statistics.median(x) for x in (timings, plain, bare))
         q = "/".join(str(n) for n in sorted(queries))
-        print(f"{label:<34} {statistics.median(timings):>10.1f} {p90:>8.1f} {q:>8}  {rows}")
+        print(
+            f"{label:<34} {page_ms:>9.1f} {plain_ms:>8.1f} {bare_ms:>8.1f} "
+            f"{page_ms / plain_ms:>6.2f} {page_ms / bare_ms:>6.2f} {q:>7}  {rows}"
+        )
     engine.dispose()
     if not args.keep:
         import shutil
