@@ -898,3 +898,114 @@ def test_nqf_level_and_maximum_duration_columns(app: Any, client: Any, udv: int)
     old_columns = [c for c in columns if c not in csv_io.OPTIONAL_COLUMNS]
     old = make_csv([row(title="An older file's row")], old_columns)
     assert upload(client, udv, old).status_code == 200
+
+
+# ----- the awarding bodies' identifiers ------------------------------------------------------
+
+
+def test_awarding_body_identifiers_round_trip(app: Any, client: Any, udv: int) -> None:
+    """One entry per awarding body, in the order of awarding_bodies; stored as the editor
+    stores them (VAT id compacted, codes upper-cased), exported back, and read again."""
+    cells = row(
+        title="Identified awarding bodies",
+        awarding_bodies=(
+            "University of Demoville <https://university.example.org> | Partner College"
+        ),
+        awarding_body_legal_id="HRB 123456 | ",
+        awarding_body_vat_id="de 123 456-789 | FI12345678",
+        awarding_body_country="de | FI",
+        awarding_body_region="DE-BY | ",
+        awarding_body_address="Universitätsplatz 1, 80000 Demoville | ",
+    )
+    page = upload(client, udv, make_csv([cells]))
+    assert page.status_code == 200, problems_text(page)[:2000]
+    assert commit(client, udv, page.get_data(as_text=True)).status_code in (302, 303)
+    expected = [
+        {
+            "name": "University of Demoville",
+            "url": "https://university.example.org",
+            "legal_id": "HRB 123456",
+            "vat_id": "DE123456789",
+            "country": "DE",
+            "region": "DE-BY",
+            "address": "Universitätsplatz 1, 80000 Demoville",
+        },
+        {"name": "Partner College", "vat_id": "FI12345678", "country": "FI"},
+    ]
+    with app.app_context():
+        version = (
+            get_session()
+            .execute(
+                select(SpecificationVersion).where(
+                    SpecificationVersion.title == "Identified awarding bodies"
+                )
+            )
+            .scalar_one()
+        )
+        assert version.awarding_bodies == expected
+
+    body = client.get(f"/orgs/{udv}/catalogue/export.csv").get_data()
+    exported = next(
+        r
+        for r in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
+        if r["title"] == "Identified awarding bodies"
+    )
+    assert {c: exported[c] for c in csv_io.BODY_COLUMNS} == {
+        "awarding_body_legal_id": "HRB 123456 | ",
+        "awarding_body_vat_id": "DE123456789 | FI12345678",
+        "awarding_body_country": "DE | FI",
+        "awarding_body_region": "DE-BY | ",
+        "awarding_body_address": "Universitätsplatz 1, 80000 Demoville | ",
+    }
+    parsed = csv_io.parse_catalogue_csv(body, provider_country="DE")
+    reread = next(r.data for r in parsed.rows if r.data.title == "Identified awarding bodies")
+    assert reread.awarding_bodies == expected
+
+
+def test_bad_awarding_body_vat_id_is_named_by_row_and_column_and_nothing_is_stored(
+    app: Any, client: Any, udv: int
+) -> None:
+    bad = make_csv(
+        [
+            row(title="Fine row", awarding_body_vat_id="DE123456789"),
+            row(title="Bad VAT id", awarding_body_vat_id="123456789"),
+        ]
+    )
+    before = counts(app)
+    text = problems_text(upload(client, udv, bad))
+    assert re.search(r"<tr><td>3</td><td><code>awarding_body_vat_id</code></td>", text), text
+    assert "Awarding body 1: A VAT identifier starts with the two-letter country prefix" in text
+    assert "<tr><td>2</td>" not in text
+    # said once, under its own column, not again under awarding_bodies
+    assert "<code>awarding_bodies</code>" not in text
+    assert counts(app) == before
+
+
+def test_awarding_body_identifier_problems_follow_the_editor_rules() -> None:
+    parsed = csv_io.parse_catalogue_csv(
+        make_csv(
+            [
+                row(title="Unknown country", awarding_body_country="XX"),
+                row(
+                    title="Region elsewhere",
+                    awarding_body_country="FR",
+                    awarding_body_region="DE-BY",
+                ),
+                row(title="Country as region", awarding_body_region="DE"),
+                row(title="Too many entries", awarding_body_legal_id="A1 | B2"),
+                row(title="Overlong legal id", awarding_body_legal_id="9" * 81),
+            ]
+        ),
+        provider_country="DE",
+    )
+    assert [(p.row, p.column) for p in parsed.problems] == [
+        (2, "awarding_body_country"),
+        (3, "awarding_body_region"),
+        (4, "awarding_body_region"),
+        (5, "awarding_body_legal_id"),
+        (6, "awarding_body_legal_id"),
+    ]
+    messages = [p.message for p in parsed.problems]
+    assert messages[1] == "Awarding body 1: The region DE-BY is not in FR."
+    assert messages[3].startswith("2 entries for 1 awarding bodies")
+    assert not parsed.rows[0].ok and parsed.rows[0].data.awarding_bodies[0]["country"] == "XX"

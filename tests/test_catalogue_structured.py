@@ -10,8 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from qaportal.audit.services import Actor
-from qaportal.catalogue import services
-from qaportal.catalogue.completeness import check_completeness, resolved_awarding_bodies
+from qaportal.catalogue import export_gaps, services
+from qaportal.catalogue.completeness import (
+    check_completeness,
+    is_provider_body,
+    resolved_awarding_bodies,
+)
 from qaportal.catalogue.demo_data import DEMO_SPECIFICATIONS
 from qaportal.catalogue.models import Specification, SpecificationVersion
 from qaportal.catalogue.nqf import NQF_FRAMEWORKS, QDR_FRAMEWORK_BASE, framework_for, nqf_problem
@@ -321,6 +325,32 @@ def test_completeness_names_identifiers_the_exports_lack_and_takes_the_providers
         assert any("enter it here or in the organisation profile" in g for g in gaps)
         # An NQF level and a maximum duration are optional: never a gap.
         assert not any("NQF" in g or "duration" in g for g in gaps)
+        db.rollback()
+
+
+def test_the_check_the_gaps_and_the_exports_recognise_the_provider_alike(app, demo):
+    """One answer to "is this awarding body the provider?": by legal name, acronym or
+    display name, case and spacing ignored; such a body takes the profile's identifiers in
+    the completeness check and in the ELM gaps alike."""
+    with app.app_context():
+        db = get_session()
+        udv = db.execute(select(Organisation).where(Organisation.acronym == "UDV")).scalar_one()
+        names = [udv.display_name, f"  {udv.legal_name.upper()} ", "udv", "Partner Academy"]
+        assert [is_provider_body({"name": n}, udv) for n in names] == [True, True, True, False]
+        data = complete_data(awarding_bodies=[{"name": n} for n in names])
+        resolved = resolved_awarding_bodies(data.awarding_bodies, udv)
+        assert [b.get("legal_id") for b in resolved] == [udv.legal_id] * 3 + [None]
+        report = check_completeness(data, udv)
+        gaps = [str(g.message) for g in report.export_gaps]
+        assert [g.split(":")[0] for g in gaps if "no legal identifier" in g] == [
+            "Partner Academy"
+        ], gaps
+        registration = {
+            str(g.message)
+            for g in export_gaps.missing_export_properties(data, udv)
+            if g.property == "registration"
+        }
+        assert registration == {"Partner Academy: no legal identifier."}
         db.rollback()
 
 

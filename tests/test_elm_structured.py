@@ -19,6 +19,7 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from qaportal.catalogue import export_gaps, exports_edc, exports_elm, vocabularies
+from qaportal.catalogue.completeness import is_provider_body
 from qaportal.catalogue.models import SpecificationVersion
 from qaportal.catalogue.services import OutcomeData
 from qaportal.db import get_session
@@ -277,7 +278,7 @@ def expectations(version: SpecificationVersion) -> list[Expectation]:
             )
     bodies = [elm("awardingOpportunity"), elm("awardingBody")]
     for body in version.awarding_bodies or []:
-        own = exports_elm.same_body(body["name"], org)
+        own = is_provider_body(body, org)
         legal_id = body.get("legal_id") or (org.legal_id if own else None)
         vat_id = body.get("vat_id") or (org.vat_id if own else None)
         url = body.get("url") or (org.website if own else None)

@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from flask_babel import LazyString
@@ -94,7 +94,13 @@ class ExportGap:
 class CompletenessReport:
     elements: list[ElementCheck]
     optional: list[OptionalElement]
-    export_gaps: list[ExportGap] = field(default_factory=list)
+    # Worked out on first use: a CSV import checks thousands of rows and reads only whether
+    # each is complete, and the export gaps cost more than the Annex I checks themselves.
+    gaps_of: Callable[[], list[ExportGap]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def export_gaps(self) -> list[ExportGap]:
+        return self.gaps_of() if self.gaps_of is not None else []
 
     @property
     def missing(self) -> list[ElementCheck]:
@@ -417,28 +423,35 @@ _PROVIDER_FALLBACK = {
 }
 
 
-def _is_provider(body: dict[str, Any], provider: Any) -> bool:
+def is_provider_body(body: Mapping[str, Any], provider: Any) -> bool:
+    """Whether an awarding body is the provider itself: named like its legal name, its
+    acronym or its display name ("Legal name (ACRONYM)"), case and spacing ignored.
+
+    The one answer to that question: the completeness check, the export gaps and both
+    exporters ask it here."""
     name = " ".join((body.get("name") or "").split()).casefold()
-    names = {
-        " ".join((getattr(provider, attr, None) or "").split()).casefold()
-        for attr in ("legal_name", "acronym")
-    }
-    return bool(name) and name in names
+    if not name or provider is None:
+        return False
+    names = (
+        getattr(provider, "legal_name", None),
+        getattr(provider, "acronym", None),
+        getattr(provider, "display_name", None),
+    )
+    return name in {" ".join(n.split()).casefold() for n in names if n}
 
 
-def resolved_awarding_bodies(bodies: Sequence[dict[str, Any]], provider: Any) -> list[dict]:
-    """The awarding bodies as the exports should describe them.
+def resolved_awarding_bodies(bodies: Sequence[Mapping[str, Any]], provider: Any) -> list[dict]:
+    """The awarding bodies as the exports describe them.
 
-    The first body named like the provider (legal name or acronym) takes what it lacks from
-    the provider's profile, so a provider enters its identifiers once; other bodies are
-    returned as entered. Keys with no value are left out.
+    A body that is the provider (:func:`is_provider_body`) takes what it lacks from the
+    provider's profile, so a provider enters its identifiers once (the exporters describe
+    every such entry as the provider); other bodies are returned as entered. Keys with no
+    value are left out.
     """
     result: list[dict[str, Any]] = []
-    fallback_used = provider is None
-    for body in bodies:
-        body = {k: v for k, v in body.items() if not _blank(v)}
-        if not fallback_used and _is_provider(body, provider):
-            fallback_used = True
+    for entered in bodies:
+        body = {k: v for k, v in entered.items() if not _blank(v)}
+        if is_provider_body(body, provider):
             for key, attr in _PROVIDER_FALLBACK.items():
                 value = getattr(provider, attr, None)
                 if key not in body and not _blank(value):
@@ -452,7 +465,7 @@ def _export_gaps(spec: Any, provider: Any) -> list[ExportGap]:
     bodies = [b for b in (spec.awarding_bodies or []) if not _blank(b.get("name"))]
     for body in resolved_awarding_bodies(bodies, provider):
         name = body["name"]
-        own = provider is not None and _is_provider(body, provider)
+        own = is_provider_body(body, provider)
         if "legal_id" not in body:
             gaps.append(
                 ExportGap(
@@ -537,8 +550,11 @@ def check_completeness(spec: Any, provider: Any = None) -> CompletenessReport:
             ),
         ),
     )
-    gaps = _export_gaps(spec, provider) + _elm_gaps(spec, provider, elements)
-    return CompletenessReport(list(elements), _optional(spec), gaps)
+    return CompletenessReport(
+        list(elements),
+        _optional(spec),
+        lambda: _export_gaps(spec, provider) + _elm_gaps(spec, provider, elements),
+    )
 
 
 # Left to _export_gaps (awarding bodies), to the mandatory checks, or optional by design.

@@ -16,15 +16,18 @@ No Flask request here; messages are translated with the current locale.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
+import gc
 import hashlib
 import io
 import json
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -128,6 +131,57 @@ COLUMNS: tuple[Column, ...] = (
         "awarding_bodies",
         _l("Awarding body(ies): a name, optionally followed by its web address in <…>."),
         "University of Demoville <https://university.example.org>",
+        multi=True,
+    ),
+    Column(
+        "awarding_body_legal_id",
+        "awarding_bodies",
+        _l(
+            "Legal identifier of each awarding body (e.g. its business register number), "
+            "in the order of awarding_bodies; leave an entry empty to skip a body (optional "
+            "column)."
+        ),
+        "HRB 123456",
+        multi=True,
+    ),
+    Column(
+        "awarding_body_vat_id",
+        "awarding_bodies",
+        _l(
+            "VAT identifier of each awarding body with its country prefix, e.g. DE123456789, "
+            "in the order of awarding_bodies (optional column)."
+        ),
+        "DE123456789",
+        multi=True,
+    ),
+    Column(
+        "awarding_body_country",
+        "awarding_bodies",
+        _l(
+            "Country of each awarding body: ISO 3166-1 alpha-2 code, in the order of "
+            "awarding_bodies (optional column)."
+        ),
+        "DE",
+        multi=True,
+    ),
+    Column(
+        "awarding_body_region",
+        "awarding_bodies",
+        _l(
+            "Region of each awarding body: ISO 3166-2 code such as DE-BY, in the order of "
+            "awarding_bodies (optional column)."
+        ),
+        "DE-BY",
+        multi=True,
+    ),
+    Column(
+        "awarding_body_address",
+        "awarding_bodies",
+        _l(
+            "Postal address of each awarding body, in the order of awarding_bodies "
+            "(optional column)."
+        ),
+        "Universitätsplatz 1, 80000 Demoville",
         multi=True,
     ),
     Column(
@@ -269,7 +323,16 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 # Columns added after files were first written: a file without them is still complete.
-OPTIONAL_COLUMNS = frozenset({"text_language", "nqf_level", "max_duration_weeks"})
+# The awarding bodies' identifiers: a column per key of the stored body, one entry per body
+# of ``awarding_bodies`` in the same order (as ``outcome_esco_uris`` is for the outcomes).
+BODY_COLUMNS = {
+    "awarding_body_legal_id": "legal_id",
+    "awarding_body_vat_id": "vat_id",
+    "awarding_body_country": "country",
+    "awarding_body_region": "region",
+    "awarding_body_address": "address",
+}
+OPTIONAL_COLUMNS = frozenset({"text_language", "nqf_level", "max_duration_weeks", *BODY_COLUMNS})
 BY_NAME = {c.name: c for c in COLUMNS}
 # Written by the export for reference, ignored by the import (so an export can be re-read).
 EXPORT_ONLY_COLUMNS = ("public_id", "version", "status")
@@ -348,7 +411,11 @@ def version_row(version: SpecificationVersion) -> list[str]:
         for b in version.awarding_bodies or []
     ]
     esco = [o.esco_uri or "" for o in version.outcomes]
-    values = {
+    values: dict[str, str] = {}
+    for column, key in BODY_COLUMNS.items():
+        entries = [b.get(key) or "" for b in version.awarding_bodies or []]
+        values[column] = _joined(entries) if any(entries) else ""
+    values |= {
         "title": version.title,
         "issuer_regions": _joined(version.issuer_regions or []),
         "awarding_bodies": _joined(bodies),
@@ -601,6 +668,21 @@ def _row_data(
         bodies.append({"name": name, "url": url} if url else {"name": name})
     if len(bodies) > MAX_AWARDING_BODIES:
         add("awarding_bodies", _("At most %(max)d awarding bodies.", max=MAX_AWARDING_BODIES))
+    for column, key in BODY_COLUMNS.items():
+        entries = _split(cells.get(column, ""))
+        if len(entries) > len(bodies):
+            add(
+                column,
+                _(
+                    "%(entries)d entries for %(bodies)d awarding bodies: give at most one per "
+                    "body, in the same order.",
+                    entries=len(entries),
+                    bodies=len(bodies),
+                ),
+            )
+        for body, entry in zip(bodies, entries, strict=False):
+            if entry:
+                body[key] = entry
     data.awarding_bodies = bodies
 
     statements = _split(cells["learning_outcomes"])
@@ -703,6 +785,33 @@ def _row_data(
     return data, problems
 
 
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_on = True
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Checking a large file builds some hundred objects a row that live until the import
+    ends, and the cyclic collector traversed them again and again (a third of the time
+    checking took). Reference counting frees them (they form no cycles), so the collector
+    rests meanwhile; a count keeps it resting until the last of several concurrent imports
+    is done, and it is only switched back on if it was on before."""
+    global _gc_pausers, _gc_was_on
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_on = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_on:
+                gc.enable()
+
+
 def _normal_title(title: str) -> str:
     return " ".join(title.split()).casefold()
 
@@ -768,8 +877,23 @@ def parse_catalogue_csv(
         result.file_problems.append(Problem(None, None, _("The file has a header but no rows.")))
         return result
 
+    with _cyclic_gc_paused():
+        _check_rows(
+            result, body, positions, width, existing or set(), text_language, provider_country
+        )
+    return result
+
+
+def _check_rows(
+    result: ParsedUpload,
+    body: list[tuple[int, list[str]]],
+    positions: dict[str, int],
+    width: int,
+    existing: set[str],
+    text_language: str,
+    provider_country: str | None,
+) -> None:
     first_row_of: dict[str, int] = {}
-    existing = existing or set()
     for number, values in body:
         if len(values) != width:
             title = values[positions["title"]] if len(values) > positions["title"] else ""
@@ -827,7 +951,6 @@ def parse_catalogue_csv(
         row = ParsedRow(number, normal, problems)
         row.completeness = check_completeness(row.data)
         result.rows.append(row)
-    return result
 
 
 def _add_service_problems(
@@ -835,17 +958,46 @@ def _add_service_problems(
 ) -> None:
     """Whatever the services would refuse is refused here too (each message once); ``data``
     is normalised already."""
+    _add_body_column_problems(data, problems, number)
     seen = {(p.column, p.message) for p in problems}
     outcome_messages = {
         p.message for p in problems if p.column in ("learning_outcomes", "outcome_esco_uris")
     }
+    body_messages = {p.message for p in problems if p.column in BODY_COLUMNS}
     for name, messages in services.validate_data(data, provider_country).items():
         column = FIELD_COLUMN.get(name, name)
         for message in messages:
             if (column, message) in seen or (name == "outcomes" and message in outcome_messages):
                 continue
+            if name == "awarding_bodies" and message in body_messages:
+                continue
             problems.append(Problem(number, column, message))
             seen.add((column, message))
+
+
+def _add_body_column_problems(
+    data: SpecificationData, problems: list[Problem], number: int
+) -> None:
+    """The awarding bodies' identifier problems, each under its own column: the editor's
+    rules (:func:`services.awarding_body_problems`) applied to one key at a time, then to
+    the region with the country. The messages are the ones ``validate_data`` words for the
+    whole body, so the caller can leave those out."""
+    placeholder = "-"  # a valid name, so only the key's own problems come back
+    for n, body in enumerate(data.awarding_bodies, start=1):
+        prefix = _("Awarding body %(n)d: ", n=n)
+        found: set[str] = set()
+        for column, key in BODY_COLUMNS.items():
+            if key in body:
+                for problem in services.awarding_body_problems(
+                    {"name": placeholder, key: body[key]}
+                ):
+                    found.add(problem)
+                    problems.append(Problem(number, column, prefix + problem))
+        if "country" in body and "region" in body:
+            pair = {"name": placeholder, "country": body["country"], "region": body["region"]}
+            for problem in services.awarding_body_problems(pair):
+                if problem not in found:
+                    problems.append(Problem(number, "awarding_body_region", prefix + problem))
 
 
 def _records(text: str, max_rows: int) -> list[list[str]]:
@@ -904,22 +1056,17 @@ def commit_import(
     rolls back when anything raises, so nothing is ever half-imported."""
     if not parsed.ok:
         raise ImportRefused(parsed)
-    written = bulk_import.insert_rows(
-        session,
-        provider,
-        [
-            bulk_import.BulkRow(
-                row.data,
-                publish=bool(
-                    publish_complete
-                    and row.completeness is not None
-                    and row.completeness.is_complete
-                ),
-            )
-            for row in parsed.rows
-        ],
-        actor,
-    )
+    rows = [
+        bulk_import.BulkRow(
+            row.data,
+            publish=bool(
+                publish_complete and row.completeness is not None and row.completeness.is_complete
+            ),
+        )
+        for row in parsed.rows
+    ]
+    with _cyclic_gc_paused():  # thousands of row dicts again, none of them in a cycle
+        written = bulk_import.insert_rows(session, provider, rows, actor)
     created, published, public_ids = len(parsed.rows), written.published, written.public_ids
     record(
         session,

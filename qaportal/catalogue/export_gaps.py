@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from qaportal.catalogue import vocabularies as vocab
-from qaportal.catalogue.exports_elm import same_body
+from qaportal.catalogue.completeness import resolved_awarding_bodies
 from qaportal.catalogue.models import Integration
 from qaportal.orgs.models import Organisation
 
@@ -152,24 +152,20 @@ def missing_export_properties(spec: Any, provider: Organisation | None = None) -
 
 def _awarding_body_gaps(spec: Any, provider: Organisation | None) -> list[ExportGap]:
     gaps: list[ExportGap] = []
-    for body in getattr(spec, "awarding_bodies", None) or []:
-        name = (body.get("name") or "").strip()
-        if not name:
-            continue
-        own = provider is not None and same_body(name, provider)
-        legal_id = body.get("legal_id") or (provider.legal_id if own else None)
-        vat_id = body.get("vat_id") or (provider.vat_id if own else None)
-        url = body.get("url") or (provider.website if own else None)
-        address = body.get("address") or (provider.street_address if own else None)
-        region = body.get("region") or (provider.region if own else None)
-        country = body.get("country") or (provider.country if own else None)
+    named = [
+        b for b in getattr(spec, "awarding_bodies", None) or [] if (b.get("name") or "").strip()
+    ]
+    for body in resolved_awarding_bodies(named, provider):
+        name = body["name"].strip()
+        legal_id, region = body.get("legal_id"), body.get("region")
+        country = body.get("country")
         if region and vocab.place(region) is not None:
             country = country or vocab.place(region).country  # type: ignore[union-attr]
         wanted = (
             ("registration", legal_id, _l("%(body)s: no legal identifier.", body=name)),
-            ("vatIdentifier", vat_id, _l("%(body)s: no VAT identifier.", body=name)),
-            ("homepage", url, _l("%(body)s: no web address.", body=name)),
-            ("fullAddress", address, _l("%(body)s: no postal address.", body=name)),
+            ("vatIdentifier", body.get("vat_id"), _l("%(body)s: no VAT identifier.", body=name)),
+            ("homepage", body.get("url"), _l("%(body)s: no web address.", body=name)),
+            ("fullAddress", body.get("address"), _l("%(body)s: no postal address.", body=name)),
             ("spatialCode", region, _l("%(body)s: no region (NUTS or ISO 3166-2).", body=name)),
         )
         for prop, value, message in wanted:

@@ -31,6 +31,7 @@ from typing import Any
 import pycountry
 
 from qaportal.catalogue import vocabularies as vocab
+from qaportal.catalogue.completeness import is_provider_body
 from qaportal.catalogue.models import (
     Integration,
     ParticipationForm,
@@ -406,12 +407,6 @@ def _awarding_body_node(
     )
 
 
-def same_body(name: str, org: Organisation) -> bool:
-    wanted = " ".join(name.split()).casefold()
-    candidates = {org.legal_name, org.acronym or "", org.display_name}
-    return wanted in {" ".join(c.split()).casefold() for c in candidates if c}
-
-
 def _duration(hours: int | None) -> str | None:
     return f"PT{hours}H" if hours else None
 
@@ -507,7 +502,7 @@ def build_learning_achievement_specification(
         name = (body.get("name") or "").strip()
         if not name:
             continue
-        if same_body(name, org):
+        if is_provider_body(body, org):
             if not provider_described:
                 provider = _provider_as_body(org, body, base, provider_lang)
                 provider_described = True

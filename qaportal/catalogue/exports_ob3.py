@@ -31,6 +31,7 @@ from typing import Any
 
 import pycountry
 
+from qaportal.catalogue.completeness import is_provider_body
 from qaportal.catalogue.exports_elm import (
     CYCLE_TEXT,
     INTEGRATION_TEXT,
@@ -38,7 +39,6 @@ from qaportal.catalogue.exports_elm import (
     SUPERVISION_TEXT,
     isced_f_label,
     provider_iri,
-    same_body,
     specification_iri,
     text_language,
 )
@@ -219,7 +219,7 @@ def awarding_body_profiles(version: SpecificationVersion, base_url: str) -> list
         name = _clean(body.get("name"))
         if not name:
             continue
-        if same_body(name, org):
+        if is_provider_body(body, org):
             profiles.append(provider_profile(org, base_url, body))
             continue
         profile: dict[str, Any] = {
@@ -262,7 +262,7 @@ def _issuer_location(version: SpecificationVersion) -> tuple[str | None, str | N
 def _provider_entry(version: SpecificationVersion) -> dict[str, Any] | None:
     org = version.specification.provider
     for body in version.awarding_bodies or []:
-        if _clean(body.get("name")) and same_body(body["name"], org):
+        if is_provider_body(body, org):
             return body
     return None
 

@@ -162,7 +162,7 @@ class SpecificationData:
             value = getattr(self, name)
             if value in (None, ""):
                 setattr(data, name, None)
-            elif value in {m.value for m in enum_cls}:
+            elif value in _ENUM_VALUES[name]:
                 setattr(data, name, enum_cls(value))
         return data
 
@@ -209,6 +209,8 @@ ENUM_FIELDS: dict[str, type] = {
     "supervision": Supervision,
     "integration": Integration,
 }
+# Built once: a CSV import asks about every row's choices.
+_ENUM_VALUES = {name: frozenset(m.value for m in cls) for name, cls in ENUM_FIELDS.items()}
 OPTIONAL_TEXT_FIELDS = (
     "participation_detail",
     "prerequisites",
@@ -359,9 +361,9 @@ def validate_data(
     for number, body in enumerate(data.awarding_bodies, start=1):
         for problem in awarding_body_problems(body):
             add("awarding_bodies", _("Awarding body %(n)d: ", n=number) + problem)
-    for name, enum_cls in ENUM_FIELDS.items():
+    for name, values in _ENUM_VALUES.items():
         value = getattr(data, name)
-        if value is not None and value not in {m.value for m in enum_cls}:
+        if value is not None and value not in values:
             add(name, _("Not a valid choice."))
     return problems
 

@@ -6,8 +6,10 @@ and a translated message otherwise.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import pycountry
 from flask_babel import lazy_gettext as _l
@@ -63,18 +65,33 @@ def split_languages(raw: str | list[str] | None) -> list[str]:
     return [code.lower() for code in split_codes(raw)]
 
 
+# The ISO tables never change while the portal runs, and a catalogue import asks about the
+# same few codes thousands of times: the lookups are cached, the messages (which follow the
+# reader's language) are not.
+@functools.lru_cache(maxsize=4096)
+def _known_region(code: str) -> bool:
+    if "-" in code:
+        return pycountry.subdivisions.get(code=code) is not None
+    return len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _language(code: str) -> Any:
+    if len(code) == 2:
+        return pycountry.languages.get(alpha_2=code)
+    if len(code) == 3:
+        return pycountry.languages.get(alpha_3=code) or pycountry.languages.get(bibliographic=code)
+    return None
+
+
 def region_problem(code: str) -> str | None:
     """ISO 3166-1 alpha-2 country or ISO 3166-2 subdivision code."""
     code = code.upper()
-    if "-" in code:
-        if pycountry.subdivisions.get(code=code) is None:
-            return str(_l("%(code)s is not an ISO 3166-2 region code.", code=code))
+    if _known_region(code):
         return None
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        return str(
-            _l("%(code)s is not an ISO 3166-1 country code (two letters, e.g. DE).", code=code)
-        )
-    return None
+    if "-" in code:
+        return str(_l("%(code)s is not an ISO 3166-2 region code.", code=code))
+    return str(_l("%(code)s is not an ISO 3166-1 country code (two letters, e.g. DE).", code=code))
 
 
 def country_problem(code: str | None) -> str | None:
@@ -114,12 +131,7 @@ def country_of(code: str) -> str:
 def language_problem(code: str) -> str | None:
     """ISO 639-1 (two letters) or ISO 639-2/3 (three letters) language code."""
     code = code.lower()
-    found = None
-    if len(code) == 2:
-        found = pycountry.languages.get(alpha_2=code)
-    elif len(code) == 3:
-        found = pycountry.languages.get(alpha_3=code) or pycountry.languages.get(bibliographic=code)
-    if found is None:
+    if _language(code) is None:
         return str(_l("%(code)s is not an ISO 639 language code (e.g. en, de, fin).", code=code))
     return None
 
@@ -146,11 +158,7 @@ def text_language_problem(code: str | None) -> str | None:
 def canonical_language(code: str) -> str:
     """ISO 639-1 when the language has one (``deu`` -> ``de``), else the ISO 639-3 code."""
     code = code.strip().lower()
-    found = None
-    if len(code) == 2:
-        found = pycountry.languages.get(alpha_2=code)
-    elif len(code) == 3:
-        found = pycountry.languages.get(alpha_3=code) or pycountry.languages.get(bibliographic=code)
+    found = _language(code)
     if found is None:
         return code
     return getattr(found, "alpha_2", None) or found.alpha_3
