@@ -32,6 +32,7 @@ from qaportal.register.models import RegisterPublication
 from qaportal.reporting.models import GeneratedDocument
 from tests import casekit
 from tests.catalogue_kit import complete_data, make_spec
+from tests.conftest import login
 
 API = "/api/v1"
 NOT_FOUND = {
@@ -336,6 +337,33 @@ def test_cors_for_public_reads_without_credentials(client: Any, specs: list[str]
     error = client.get(f"{API}/specifications?nope=1")
     assert error.headers["Access-Control-Allow-Origin"] == "*"
     assert error.headers["Cache-Control"] == "no-store"
+
+
+def test_the_api_reads_no_session_and_leaves_the_web_session_alone(
+    app: Flask, client: Any, demo: Any, specs: list[str]
+) -> None:
+    anonymous = app.test_client().get(f"{API}/specifications?limit=5")
+    login(client, "admin@agency.example.org", demo.password)
+    with client.session_transaction() as session:
+        session["lang"] = "fr"
+    signed_in = client.get(f"{API}/specifications?limit=5", headers={"Accept-Language": "en"})
+    # The same bytes for a signed-in visitor: nothing of the session reaches the answer,
+    # and the answer neither sets a cookie nor varies on one.
+    assert signed_in.status_code == 200
+    assert signed_in.data == anonymous.data
+    assert signed_in.headers["ETag"] == anonymous.headers["ETag"]
+    assert "Set-Cookie" not in signed_in.headers
+    assert "cookie" not in signed_in.headers.get("Vary", "").lower()
+    assert signed_in.headers["X-Frame-Options"] == "DENY"
+    # Error messages follow the request's languages, not the session's choice.
+    error = client.get(f"{API}/decisions/999999", headers={"Accept-Language": "en"})
+    assert error.get_json() == NOT_FOUND
+    # The app's HTML error page (its forms carry a CSRF token) still renders there.
+    refused = client.post(f"{API}/specifications")
+    assert refused.status_code == 405
+    assert "Set-Cookie" not in refused.headers
+    # The web session survived the API calls: still signed in.
+    assert client.get("/dashboard").status_code == 200
 
 
 def test_the_api_changes_nothing_so_only_gets_are_routed(app: Flask) -> None:

@@ -13,10 +13,12 @@ if TYPE_CHECKING:
 
 def register(app: Flask) -> None:
     """Called by the app factory at start-up (``qaportal.DOMAINS``)."""
-    from qaportal.api.views import bp
+    from qaportal.api.stateless import SessionlessUnder
+    from qaportal.api.views import BASE, bp
     from qaportal.extensions import csrf
 
     # Exempt from CSRF only because every route of the blueprint is a GET: nothing here
     # changes state (tests/test_api.py pins that the blueprint has no other method).
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    app.session_interface = SessionlessUnder(app.session_interface, BASE)

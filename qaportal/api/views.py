@@ -1,6 +1,7 @@
 """The API's routes: parse the query (a 400 for anything the schema refuses), read through
 the catalogue's search and :mod:`qaportal.register.queries` (which only ever return what
 is published), build the answer model, send it with :func:`qaportal.api.http.answer`.
+The four lists are rows of ``LISTS``, served by one handler (:func:`_list_view`).
 
 Every route is a GET: the blueprint is exempt from CSRF for that reason only.
 """
@@ -10,11 +11,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from qaportal.api import http, openapi, present
 from qaportal.api import rows as api_rows
@@ -25,6 +29,7 @@ from qaportal.api.schemas import (
     NoQuery,
     Provider,
     ProviderPage,
+    Query,
     RegisterQuery,
     ReportPage,
     SpecificationDetail,
@@ -39,6 +44,8 @@ from qaportal.web.worklist import Formats
 BASE = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=BASE)
 OPERATIONS: list[openapi.Operation] = []
+# A list's items, and the id the next page starts after (None on the last page).
+Items = tuple[list[dict[str, Any]], int | None]
 
 
 def operation(
@@ -83,17 +90,6 @@ def _id(value: str) -> int:
     if not 1 <= number <= MAX_ID:
         raise http.not_found()
     return number
-
-
-def _next_link(endpoint: str, query: Any, filters: dict[str, Any], after_id: int) -> str:
-    resource = endpoint.removeprefix("api.")
-    cursor = http.encode_cursor(resource, after_id, filters)
-    return present.external(endpoint, **filters, limit=query.limit, cursor=cursor)
-
-
-def _page(model: type[Any], items: list[Any], next_url: str | None) -> Response:
-    data = {"items": items, "next": next_url}
-    return http.answer(model, data, links={"next": next_url} if next_url else None)
 
 
 # ----- the document and unknown addresses --------------------------------------------------
@@ -141,29 +137,6 @@ def _search_query(params: SpecificationQuery) -> search.SearchQuery:
 
 
 @operation(
-    "/specifications",
-    response=SpecificationPage,
-    query=SpecificationQuery,
-    summary="Published micro-credential specifications (the public catalogue)",
-    tag="catalogue",
-)
-def specifications() -> Response:
-    params = http.parse_query(SpecificationQuery)
-    filters = http.filters_of(params)
-    after = http.decode_cursor("specifications", params.cursor, filters)
-    rows, facets = api_rows.specification_page(
-        get_session(), _search_query(params), after_id=after, limit=params.limit + 1
-    )
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    statuses = search.AccreditationFilter.status_of({e.provider_id for e in rows})
-    urls = Formats()
-    items = [present.specification_summary(urls, e, facets, statuses[e.provider_id]) for e in rows]
-    next_url = _next_link("api.specifications", params, filters, rows[-1].id) if more else None
-    return _page(SpecificationPage, items, next_url)
-
-
-@operation(
     "/specifications/<public_id>",
     response=SpecificationDetail,
     summary="One published specification",
@@ -201,28 +174,6 @@ def _register_filters(params: RegisterQuery) -> queries.RegisterFilters:
 
 
 @operation(
-    "/decisions",
-    response=DecisionPage,
-    query=RegisterQuery,
-    summary="Published accreditation decisions (the public register)",
-    tag="register",
-)
-def decisions() -> Response:
-    params = http.parse_query(RegisterQuery)
-    filters = http.filters_of(params)
-    after = http.decode_cursor("decisions", params.cursor, filters)
-    rows = queries.published_decisions(
-        get_session(), _register_filters(params), after_id=after, limit=params.limit
-    )
-    # The register's queries cap a page at MAX_LIMIT, so they cannot be asked for one row
-    # more to know whether another page follows: a full page links to the next one.
-    full = len(rows) == params.limit
-    next_url = _next_link("api.decisions", params, filters, rows[-1].id) if full else None
-    urls = Formats()
-    return _page(DecisionPage, [present.decision(urls, d) for d in rows], next_url)
-
-
-@operation(
     "/decisions/<decision_id>",
     response=Decision,
     ids=("decision_id",),
@@ -235,26 +186,6 @@ def decision(decision_id: str) -> Response:
     if found is None:
         raise http.not_found()
     return http.answer(Decision, present.decision(Formats(), found))
-
-
-@operation(
-    "/providers",
-    response=ProviderPage,
-    query=RegisterQuery,
-    summary="Providers with published decisions, each with its decisions",
-    tag="register",
-)
-def providers() -> Response:
-    params = http.parse_query(RegisterQuery)
-    filters = http.filters_of(params)
-    after = http.decode_cursor("providers", params.cursor, filters)
-    rows = queries.published_providers(
-        get_session(), _register_filters(params), after_id=after, limit=params.limit
-    )
-    full = len(rows) == params.limit
-    next_url = _next_link("api.providers", params, filters, rows[-1].id) if full else None
-    urls = Formats()
-    return _page(ProviderPage, [present.provider(urls, p) for p in rows], next_url)
 
 
 @operation(
@@ -272,24 +203,130 @@ def provider(provider_id: str) -> Response:
     return http.answer(Provider, present.provider(Formats(), found))
 
 
-@operation(
-    "/reports",
-    response=ReportPage,
-    query=RegisterQuery,
-    summary="Published accreditation-report versions of published decisions",
-    tag="register",
-)
-def reports() -> Response:
-    params = http.parse_query(RegisterQuery)
-    filters = http.filters_of(params)
-    after = http.decode_cursor("reports", params.cursor, filters)
-    rows = queries.published_decisions(
-        get_session(), _register_filters(params), after_id=after, limit=params.limit
+# ----- the lists ---------------------------------------------------------------------------
+
+
+def _specification_items(db: Session, params: SpecificationQuery, after: int | None) -> Items:
+    rows, facets = api_rows.specification_page(
+        db, _search_query(params), after_id=after, limit=params.limit + 1
     )
+    more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    statuses = search.AccreditationFilter.status_of({e.provider_id for e in rows})
+    urls = Formats()
+    items = [present.specification_summary(urls, e, facets, statuses[e.provider_id]) for e in rows]
+    return items, rows[-1].id if more else None
+
+
+def _after_full_page(rows: Sequence[Any], limit: int) -> int | None:
+    # The register's queries cap a page at MAX_LIMIT, so they cannot be asked for one row
+    # more to know whether another page follows: a full page links to the next one.
+    return rows[-1].id if len(rows) == limit else None
+
+
+def _decision_items(db: Session, params: RegisterQuery, after: int | None) -> Items:
+    rows = queries.published_decisions(
+        db, _register_filters(params), after_id=after, limit=params.limit
+    )
+    urls = Formats()
+    return [present.decision(urls, d) for d in rows], _after_full_page(rows, params.limit)
+
+
+def _provider_items(db: Session, params: RegisterQuery, after: int | None) -> Items:
+    rows = queries.published_providers(
+        db, _register_filters(params), after_id=after, limit=params.limit
+    )
+    urls = Formats()
+    return [present.provider(urls, p) for p in rows], _after_full_page(rows, params.limit)
+
+
+def _report_items(db: Session, params: RegisterQuery, after: int | None) -> Items:
     # Keyset over the decisions (a report is reached through its published decision):
     # a page holds the reports of up to ``limit`` decisions, fewer when some have none.
+    rows = queries.published_decisions(
+        db, _register_filters(params), after_id=after, limit=params.limit
+    )
     urls = Formats()
     items = [r for r in (present.report(urls, d) for d in rows) if r is not None]
-    full = len(rows) == params.limit
-    next_url = _next_link("api.reports", params, filters, rows[-1].id) if full else None
-    return _page(ReportPage, items, next_url)
+    return items, _after_full_page(rows, params.limit)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list of the API: ``GET /<resource>`` answers ``page`` for a ``query``.
+
+    ``read`` returns the page's items and, when another page follows, the id the next
+    page starts after; :func:`_list_view` does the rest, the same for every list.
+    """
+
+    resource: str  # the path, the endpoint (``api.<resource>``) and the cursor's salt
+    page: type[BaseModel]
+    query: type[Query]
+    read: Callable[[Session, Any, int | None], Items]
+    summary: str
+    tag: str
+
+
+LISTS = (
+    Listing(
+        "specifications",
+        SpecificationPage,
+        SpecificationQuery,
+        _specification_items,
+        "Published micro-credential specifications (the public catalogue)",
+        "catalogue",
+    ),
+    Listing(
+        "decisions",
+        DecisionPage,
+        RegisterQuery,
+        _decision_items,
+        "Published accreditation decisions (the public register)",
+        "register",
+    ),
+    Listing(
+        "providers",
+        ProviderPage,
+        RegisterQuery,
+        _provider_items,
+        "Providers with published decisions, each with its decisions",
+        "register",
+    ),
+    Listing(
+        "reports",
+        ReportPage,
+        RegisterQuery,
+        _report_items,
+        "Published accreditation-report versions of published decisions",
+        "register",
+    ),
+)
+
+
+def _list_view(listing: Listing) -> Callable[[], Response]:
+    endpoint = f"{bp.name}.{listing.resource}"
+
+    def view() -> Response:
+        params = http.parse_query(listing.query)
+        filters = http.filters_of(params)
+        after = http.decode_cursor(listing.resource, params.cursor, filters)
+        items, last_id = listing.read(get_session(), params, after)
+        next_url = None
+        if last_id is not None:
+            cursor = http.encode_cursor(listing.resource, last_id, filters)
+            next_url = present.external(endpoint, **filters, limit=params.limit, cursor=cursor)
+        links = {"next": next_url} if next_url else None
+        return http.answer(listing.page, {"items": items, "next": next_url}, links=links)
+
+    view.__name__ = view.__qualname__ = listing.resource
+    return view
+
+
+for _listing in LISTS:
+    operation(
+        f"/{_listing.resource}",
+        response=_listing.page,
+        query=_listing.query,
+        summary=_listing.summary,
+        tag=_listing.tag,
+    )(_list_view(_listing))
