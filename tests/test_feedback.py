@@ -743,3 +743,59 @@ def services_actor():
     from qaportal.audit.services import Actor
 
     return Actor.system("test")
+
+
+def test_decoys_are_other_used_invitations_of_the_campaign_spread_at_random(app, demo):
+    """Each submission re-writes up to DECOY_TOUCHES *other used* invitations of its own
+    campaign (never an unused one, never another campaign's), drawn across all of them."""
+    from sqlalchemy import text
+
+    from qaportal.feedback.models import DECOY_TOUCHES, FeedbackInvitation
+
+    spec = make_specification(app, "Data literacy")
+    campaign_id, other_id = make_campaign(app, [spec]), make_campaign(app, [spec], title="B")
+    answer_directly(app, campaign_id, [likert(support=3) for _ in range(30)])
+    answer_directly(app, other_id, [likert(support=4) for _ in range(10)])
+    make_codes(app, campaign_id, 10)  # unused invitations, interleaved in the id range
+    with app.app_context():
+        db = get_session()
+        rows = db.execute(
+            select(FeedbackInvitation.id, FeedbackInvitation.campaign_id, FeedbackInvitation.used)
+        ).all()
+        used = {i for i, c, u in rows if c == campaign_id and u}
+        own = next(i for i, c, u in rows if c == campaign_id and not u)
+        # the statement only re-writes rows; a trigger records which ones it wrote
+        db.execute(text("CREATE TEMP TABLE touched (id INTEGER, was_used BOOLEAN)"))
+        if db.get_bind().dialect.name == "sqlite":
+            db.execute(
+                text(
+                    "CREATE TEMP TRIGGER record_touch AFTER UPDATE ON feedback_invitations "
+                    "BEGIN INSERT INTO touched VALUES (old.id, old.used); END"
+                )
+            )
+        else:
+            db.execute(
+                text(
+                    "CREATE FUNCTION pg_temp.record_touch() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN INSERT INTO touched VALUES (OLD.id, OLD.used); RETURN NEW; END $$"
+                )
+            )
+            db.execute(
+                text(
+                    "CREATE TRIGGER record_touch AFTER UPDATE ON feedback_invitations "
+                    "FOR EACH ROW EXECUTE FUNCTION pg_temp.record_touch()"
+                )
+            )
+        seen: set[int] = set()
+        for _ in range(40):
+            db.execute(text("DELETE FROM touched"))
+            count = services._touch_decoys(db, campaign_id, own)
+            touched = db.execute(text("SELECT id, was_used FROM touched")).all()
+            assert 0 < count <= DECOY_TOUCHES and len(touched) == count
+            assert all(was_used for _id, was_used in touched)
+            ids = {i for i, _u in touched}
+            assert ids <= used and own not in ids
+            seen |= ids
+        db.rollback()
+    # 40 draws of up to 8 among 30: far more than the lowest few are ever picked
+    assert len(seen) >= 20

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, text
+from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
 from qaportal.audit.services import Actor
@@ -66,6 +66,28 @@ def _counts(app: Flask, campaign_id: int) -> tuple[aggregates.Counts, aggregates
         return aggregates.maintained(db, campaign_id), aggregates.recompute(db, campaign_id)
 
 
+def _invitations(app: Flask, campaign_id: int) -> tuple[tuple[int, int, int], ...]:
+    """(emails, codes, used): as the pages read them, and counted from the invitation rows."""
+    with app.app_context():
+        db = get_session()
+        campaign = db.get(Campaign, campaign_id)
+        summary = services.summaries(db, [campaign])[0]
+        shown = (summary.emails, summary.codes, summary.used)
+        if campaign.swept_at is not None:  # the rows are gone; only the kept counts remain
+            return (shown,)
+        counted = aggregates.recount_invitations(db, [campaign_id])[campaign_id]
+        return shown, (counted.emails, counted.codes, counted.used)
+
+
+def _invite(app: Flask, campaign_id: int, addresses: list[str]) -> None:
+    with app.app_context():
+        db = get_session()
+        campaign = services.load_campaign(db, campaign_id)
+        data = ("email\n" + "\n".join(addresses)).encode()
+        services.invite_by_email(db, campaign, data, Actor.system("test"), "http://x")
+        db.commit()
+
+
 def _campaigns(app: Flask) -> list[int]:
     a, b = make_specification(app, "Data literacy"), make_specification(app, "Green skills")
     return [
@@ -85,9 +107,13 @@ def test_maintained_counts_equal_a_recomputation_and_freeze_on_close(app, demo):
                 _random_answers(rng, questionnaire, spec_ids) for _ in range(rng.randint(4, 9))
             ]
             answer_directly(app, cid, answers)
+            _invite(app, cid, [f"p{rng.random()}@example.org" for _ in range(rng.randint(0, 3))])
     for cid in campaigns:
         maintained, recomputed = _counts(app, cid)
         assert maintained == recomputed
+        shown, counted = _invitations(app, cid)
+        assert shown == counted
+        assert shown[0] > 0 and shown[1] >= 12 and shown[2] == sum(recomputed[2].values())
         answers, _, responses = maintained
         assert sum(responses.values()) >= 12
         assert any(key[2] for key in answers) and any(key[4] for key in answers)
@@ -98,6 +124,7 @@ def test_maintained_counts_equal_a_recomputation_and_freeze_on_close(app, demo):
     closed = campaigns[0]
     late = make_codes(app, closed, 1)[0]
     before = _counts(app, closed)[0]
+    invited_before = _invitations(app, closed)[1]
     with app.app_context():
         db = get_session()
         services.close_campaign(db, db.get(Campaign, closed), Actor.system("test"))
@@ -109,6 +136,15 @@ def test_maintained_counts_equal_a_recomputation_and_freeze_on_close(app, demo):
         db.rollback()
     after, recomputed = _counts(app, closed)
     assert after == before == recomputed
+    # The invitations are deleted on close; their counts stay as they were, and nothing
+    # more can be added to them.
+    assert _invitations(app, closed) == (invited_before,)
+    with app.app_context(), pytest.raises(services.FeedbackError):
+        db = get_session()
+        services.generate_codes(
+            db, services.load_campaign(db, closed), 1, Actor.system("test"), "http://x"
+        )
+    assert _invitations(app, closed) == (invited_before,)
 
 
 def test_rebuild_and_the_migration_backfill_restore_the_counts(app, demo):
@@ -117,20 +153,25 @@ def test_rebuild_and_the_migration_backfill_restore_the_counts(app, demo):
     for cid in campaigns:
         questionnaire, spec_ids = _questionnaire(app, cid)
         answer_directly(app, cid, [_random_answers(rng, questionnaire, spec_ids) for _ in range(8)])
+    _invite(app, campaigns[1], ["a@example.org", "b@example.org"])
     expected = {cid: _counts(app, cid)[1] for cid in campaigns}
+    invited = {cid: _invitations(app, cid)[1] for cid in campaigns}
 
     def wipe() -> None:
         db = get_session()
         for model in (AnswerCount, BreakdownCount, ResponseCount):
             db.execute(delete(model))
+        db.execute(update(Campaign).values(invited_by_email=None, invited_by_code=None))
         db.commit()
 
     with app.app_context():
         wipe()
         assert aggregates.maintained(get_session(), campaigns[0]) == ({}, {}, {})
+        assert _invitations(app, campaigns[1])[0] == (0, 0, 0)
     result = app.test_cli_runner().invoke(args=["feedback", "rebuild-aggregates"])
     assert result.exit_code == 0, result.output
     assert {cid: _counts(app, cid)[0] for cid in campaigns} == expected
+    assert {cid: _invitations(app, cid)[0] for cid in campaigns} == invited
 
     path = (
         Path(__file__).resolve().parents[1]
@@ -141,13 +182,23 @@ def test_rebuild_and_the_migration_backfill_restore_the_counts(app, demo):
     spec = importlib.util.spec_from_file_location("migration_0017", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
+    later = _migration("0019_feedback_counters.py")
     with app.app_context():
         wipe()
         db = get_session()
-        for statement in migration.BACKFILL:
+        for statement in (*migration.BACKFILL, *later.BACKFILL):
             db.execute(text(statement))
         db.commit()
     assert {cid: _counts(app, cid)[0] for cid in campaigns} == expected
+    assert {cid: _invitations(app, cid)[0] for cid in campaigns} == invited
+    assert invited[campaigns[1]] == (2, 8, 8)
+
+
+def _migration(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), MIGRATIONS / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.postgres
@@ -192,3 +243,56 @@ def test_parallel_submissions_lose_no_count(app, demo):
     maintained, recomputed = _counts(app, campaign_id)
     assert maintained == recomputed
     assert sum(maintained[2].values()) == workers * each
+
+
+def test_the_comment_sample_reads_an_index_in_order_and_stops(app, demo):
+    """The sample must not sort every comment of a question (it did, at 100,000 responses)."""
+    from qaportal.feedback.results import COMMENTS_SHOWN, comment_sample
+
+    cid = _campaigns(app)[1]
+    questionnaire, _ = _questionnaire(app, cid)
+    item = next(i for i in questionnaire.items if i.is_text)
+    texts = [f"Comment {n}" for n in range(COMMENTS_SHOWN + 5)]
+    answer_directly(app, cid, [services.Answers(texts={item.code: t}) for t in texts])
+    with app.app_context():
+        db = get_session()
+        query = comment_sample(cid, item.code)
+        shown = list(db.execute(query).scalars())
+        # the sample: as many as the page shows, in random-id order, not in order of arrival
+        assert len(shown) == COMMENTS_SHOWN and set(shown) < set(texts)
+        if db.get_bind().dialect.name != "sqlite":
+            return
+        sql = str(query.compile(db.get_bind(), compile_kwargs={"literal_binds": True}))
+        plan = " | ".join(
+            str(row[-1]) for row in db.execute(text("EXPLAIN QUERY PLAN " + sql)).all()
+        )
+    assert "ix_feedback_answers_comments" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.postgres
+def test_parallel_invitations_lose_no_count(app, demo):
+    campaign_id = _campaigns(app)[1]
+    workers, each = 4, 5
+    barrier = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        try:
+            barrier.wait()
+            for n in range(each):
+                if n % 2:
+                    _invite(app, campaign_id, [f"w{index}-{n}@example.org"])
+                else:
+                    make_codes(app, campaign_id, 3)
+        except BaseException as exc:  # handed to the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    shown, counted = _invitations(app, campaign_id)
+    assert shown == counted == (workers * 2, workers * 3 * 3, 0)

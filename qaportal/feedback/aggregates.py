@@ -7,6 +7,13 @@ UPDATE SET count = count + excluded.count``): the database serialises the additi
 row, so parallel submissions never lose one. Rows are written in key order so that two
 submissions lock shared rows in the same order and cannot deadlock each other on PostgreSQL.
 
+The invitation counts by channel live on the campaign row (``invited_by_email``,
+``invited_by_code``): :func:`add_invitations` adds to them with an ``UPDATE … SET n = n + k``
+in the transaction that creates the invitations, so a summary never counts invitations. The
+number of invitations used needs no counter of its own: an invitation is used in exactly the
+transaction that stores its response, so it equals the response count kept below (and
+touching a shared counter row on every submission would serialise them for nothing).
+
 Nothing here changes after a campaign closes: a closed campaign accepts no response, so its
 counts are frozen with it. :func:`recompute` counts the same figures from the answers
 themselves (tests and the benchmark compare the two); :func:`rebuild` replaces a campaign's
@@ -20,9 +27,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, func, literal, select
+from sqlalchemy import Table, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -30,8 +38,11 @@ from qaportal.feedback.models import (
     NOT_STATED,
     AnswerCount,
     BreakdownCount,
+    Campaign,
     FeedbackAnswer,
+    FeedbackInvitation,
     FeedbackResponse,
+    InvitationChannel,
     ResponseCount,
 )
 
@@ -123,6 +134,58 @@ def add_response(
             for (group, option, item, value), n in sorted(breakdown.items())
         ],
     )
+
+
+def add_invitations(
+    session: Session, campaign: Campaign, channel: InvitationChannel, count: int
+) -> None:
+    """Count ``count`` new invitations of ``channel`` (in the caller's transaction).
+
+    The addition is done by the database (``SET n = COALESCE(n, 0) + k``), so two uploads at
+    once both count; the ORM reloads the attribute on its next read.
+    """
+    column = (
+        Campaign.invited_by_email
+        if channel == InvitationChannel.EMAIL
+        else Campaign.invited_by_code
+    )
+    setattr(campaign, column.key, func.coalesce(column, 0) + count)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class InvitationTotals:
+    emails: int
+    codes: int
+    used: int
+
+
+def invitation_totals(campaign: Campaign, responses: int) -> InvitationTotals:
+    """The maintained invitation counts of a campaign with ``responses`` responses."""
+    used = campaign.invitations_used if campaign.swept_at is not None else responses
+    return InvitationTotals(
+        campaign.invited_by_email or 0, campaign.invited_by_code or 0, used or 0
+    )
+
+
+def recount_invitations(
+    session: Session, campaign_ids: Iterable[int]
+) -> dict[int, InvitationTotals]:
+    """The same figures counted from the invitation rows (only while a campaign runs: a
+    closed campaign's invitations are deleted and its counts kept)."""
+    ids = list(campaign_ids)
+    counts: dict[int, Counter[str]] = {cid: Counter() for cid in ids}
+    if ids:
+        i = FeedbackInvitation
+        for cid, channel, used, n in session.execute(
+            select(i.campaign_id, i.channel, i.used, func.count())
+            .where(i.campaign_id.in_(ids))
+            .group_by(i.campaign_id, i.channel, i.used)
+        ):
+            counts[cid][InvitationChannel(channel).value] += n
+            if used:
+                counts[cid]["used"] += n
+    return {cid: InvitationTotals(c["email"], c["code"], c["used"]) for cid, c in counts.items()}
 
 
 # ----- reading ------------------------------------------------------------------------------
@@ -278,7 +341,18 @@ def recompute(session: Session, campaign_id: int) -> Counts:
 
 def rebuild(session: Session, campaign_ids: Iterable[int]) -> None:
     """Replace the campaigns' counts by a recomputation (in the caller's transaction)."""
-    for cid in campaign_ids:
+    ids = list(campaign_ids)
+    running = session.execute(
+        select(Campaign.id).where(Campaign.id.in_(ids), Campaign.swept_at.is_(None))
+    ).scalars()
+    for cid, totals in recount_invitations(session, running).items():
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == cid)
+            .values(invited_by_email=totals.emails, invited_by_code=totals.codes)
+            .execution_options(synchronize_session=False)
+        )
+    for cid in ids:
         for model, source in (
             (AnswerCount, _answer_source(cid)),
             (BreakdownCount, _breakdown_source(cid)),

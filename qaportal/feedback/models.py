@@ -59,6 +59,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qaportal.catalogue.models import Specification
@@ -119,8 +122,11 @@ class Campaign(Base):
     closed_early_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Set when the campaign has closed and its invitations were replaced by these counts.
     swept_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Kept up to date as invitations are made (``aggregates.add_invitations``), so that no
+    # page counts the invitations; recounted once more when they are swept.
     invited_by_email: Mapped[int | None] = mapped_column(Integer)
     invited_by_code: Mapped[int | None] = mapped_column(Integer)
+    # Set by the sweep; while the campaign runs it equals the response count.
     invitations_used: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -163,7 +169,9 @@ class FeedbackInvitation(Base):
     __tablename__ = "feedback_invitations"
     __table_args__ = (
         UniqueConstraint("campaign_id", "email"),
-        Index("ix_feedback_invitations_campaign_used", "campaign_id", "used"),
+        # With ``id`` last, a campaign's lowest and highest used ids are one index step each
+        # (the decoy draw in ``services._touch_decoys`` needs them on every submission).
+        Index("ix_feedback_invitations_campaign_used", "campaign_id", "used", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -218,6 +226,16 @@ class FeedbackAnswer(Base):
             "specification_id",
             "value",
             "choice",
+        ),
+        # The results page's comment sample (first N by random response id) reads this
+        # index in order and stops, instead of sorting every comment of the question.
+        Index(
+            "ix_feedback_answers_comments",
+            "campaign_id",
+            "item_code",
+            "response_id",
+            sqlite_where=sql_text("text IS NOT NULL"),
+            postgresql_where=sql_text("text IS NOT NULL"),
         ),
     )
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from qaportal.feedback import aggregates
@@ -196,6 +196,26 @@ def _means(
     return {item.code: mean_of(counts.get(item.code, {})) for item in questionnaire.likert_items}
 
 
+def comment_sample(campaign_id: int, item_code: str) -> Select[tuple[str | None]]:
+    """The comments a results page shows for one question.
+
+    Read in order from ``ix_feedback_answers_comments`` (a partial index whose condition is
+    the ``text IS NOT NULL`` below) and cut at the LIMIT, so the cost does not grow with the
+    number of comments.
+    """
+    return (
+        select(FeedbackAnswer.text)
+        .where(
+            FeedbackAnswer.campaign_id == campaign_id,
+            FeedbackAnswer.item_code == item_code,
+            FeedbackAnswer.text.is_not(None),
+        )
+        # Random ids: a sample in no meaningful order, never the order of arrival.
+        .order_by(FeedbackAnswer.response_id)
+        .limit(COMMENTS_SHOWN)
+    )
+
+
 def _comments(
     session: Session, campaign_id: int, questionnaire: qn.Questionnaire, totals: Mapping[str, int]
 ) -> list[CommentBlock]:
@@ -203,19 +223,7 @@ def _comments(
     for item in questionnaire.items:
         if not item.is_text:
             continue
-        texts = list(
-            session.execute(
-                select(FeedbackAnswer.text)
-                .where(
-                    FeedbackAnswer.campaign_id == campaign_id,
-                    FeedbackAnswer.item_code == item.code,
-                    FeedbackAnswer.text.is_not(None),
-                )
-                # Random ids: a sample in no meaningful order, never the order of arrival.
-                .order_by(FeedbackAnswer.response_id)
-                .limit(COMMENTS_SHOWN)
-            ).scalars()
-        )
+        texts = [t for t in session.execute(comment_sample(campaign_id, item.code)).scalars() if t]
         blocks.append(CommentBlock(item.code, item.prompt, totals.get(item.code, 0), texts))
     return blocks
 

@@ -18,11 +18,24 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from qaportal.audit.services import Actor, record
@@ -45,7 +58,6 @@ from qaportal.feedback.models import (
     InvitationChannel,
     new_response_id,
 )
-from qaportal.frameworks.models import FrameworkVersion
 from qaportal.notifications.sender import register_before_send
 from qaportal.notifications.services import Withdrawal, enqueue, withdraw
 from qaportal.orgs.models import Organisation
@@ -349,10 +361,11 @@ def sweep(session: Session, campaign: Campaign) -> Withdrawal:
     Invitations and reminders still in the outbox are withdrawn (their links are dead) and
     the addresses of those already sent are erased from the outbox too.
     """
-    counts = _invitation_counts(session, [campaign.id])[campaign.id]
-    campaign.invited_by_email = counts.get(("email", False), 0) + counts.get(("email", True), 0)
-    campaign.invited_by_code = counts.get(("code", False), 0) + counts.get(("code", True), 0)
-    campaign.invitations_used = counts.get(("email", True), 0) + counts.get(("code", True), 0)
+    # Counted from the rows one last time: these figures are what stays once they are gone.
+    counts = aggregates.recount_invitations(session, [campaign.id])[campaign.id]
+    campaign.invited_by_email = counts.emails
+    campaign.invited_by_code = counts.codes
+    campaign.invitations_used = counts.used
     session.execute(
         delete(FeedbackInvitation)
         .where(FeedbackInvitation.campaign_id == campaign.id)
@@ -392,26 +405,6 @@ def _sweep_before_sending(session: Session) -> None:
     sweep_closed_campaigns(session, Actor.system("mailer"))
 
 
-def _invitation_counts(
-    session: Session, campaign_ids: list[int]
-) -> dict[int, dict[tuple[str, bool], int]]:
-    counts: dict[int, dict[tuple[str, bool], int]] = {cid: {} for cid in campaign_ids}
-    for cid, channel, used, count in session.execute(
-        select(
-            FeedbackInvitation.campaign_id,
-            FeedbackInvitation.channel,
-            FeedbackInvitation.used,
-            func.count(),
-        )
-        .where(FeedbackInvitation.campaign_id.in_(campaign_ids))
-        .group_by(
-            FeedbackInvitation.campaign_id, FeedbackInvitation.channel, FeedbackInvitation.used
-        )
-    ):
-        counts[cid][(InvitationChannel(channel).value, bool(used))] = count
-    return counts
-
-
 @dataclass(frozen=True)
 class CampaignSummary:
     """A campaign as lists and overview pages show it (plain data)."""
@@ -444,8 +437,7 @@ def summaries(session: Session, campaigns: list[Campaign]) -> list[CampaignSumma
     ids = [c.id for c in campaigns]
     if not ids:
         return []
-    invites = _invitation_counts(session, [c.id for c in campaigns if c.swept_at is None])
-    # The maintained counts, not a count of the responses (see ``aggregates``).
+    # The maintained counts, not a count of the responses or invitations (see ``aggregates``).
     responses = {
         cid: sum(sizes.values()) for cid, sizes in aggregates.response_sizes(session, ids).items()
     }
@@ -455,14 +447,8 @@ def summaries(session: Session, campaigns: list[Campaign]) -> list[CampaignSumma
     now = utcnow()
     out = []
     for c in campaigns:
-        if c.swept_at is not None:  # closed: the invitations are gone, their counts stay
-            emails, codes = c.invited_by_email or 0, c.invited_by_code or 0
-            used = c.invitations_used or 0
-        else:
-            counts = invites[c.id]
-            emails = counts.get(("email", False), 0) + counts.get(("email", True), 0)
-            codes = counts.get(("code", False), 0) + counts.get(("code", True), 0)
-            used = counts.get(("email", True), 0) + counts.get(("code", True), 0)
+        invited = aggregates.invitation_totals(c, responses.get(c.id, 0))
+        emails, codes, used = invited.emails, invited.codes, invited.used
         out.append(
             CampaignSummary(
                 id=c.id,
@@ -672,7 +658,7 @@ def invite_by_email(
             organisation_id=campaign.provider_id,
             reference=mail_reference(campaign.id),
         )
-    session.flush()
+    aggregates.add_invitations(session, campaign, InvitationChannel.EMAIL, len(addresses))
     record(
         session,
         actor,
@@ -791,7 +777,7 @@ def generate_codes(
             )
         )
         codes.append(PrintedCode(display_code(token), survey_link(base_url, token)))
-    session.flush()
+    aggregates.add_invitations(session, campaign, InvitationChannel.CODE, count)
     record(
         session,
         actor,
@@ -849,23 +835,42 @@ def redeem(session: Session, token: str | None) -> FeedbackInvitation:
     return invitation
 
 
-def usable_invitation(session: Session, invitation_id: int, campaign_id: int) -> FeedbackInvitation:
-    """The invitation a survey session stands for, if it can still be answered."""
-    invitation = session.execute(
-        select(FeedbackInvitation)
-        .where(
-            FeedbackInvitation.id == invitation_id,
-            FeedbackInvitation.campaign_id == campaign_id,
-        )
-        .options(
-            joinedload(FeedbackInvitation.campaign).options(
-                joinedload(Campaign.provider),
-                # The (large) definition is read only when this version is not parsed yet.
-                joinedload(Campaign.questionnaire_version).defer(FrameworkVersion.definition),
-                selectinload(Campaign.specifications),
+_USABLE_INVITATION: Any = None
+
+
+def _usable_invitation_query() -> Any:
+    # Built once: constructing the eager loads cost more than running the query. One
+    # statement loads the invitation with everything a submission reads; the definition
+    # comes too, since the questionnaire cache key reads it on every request anyway.
+    global _USABLE_INVITATION
+    if _USABLE_INVITATION is None:
+        _USABLE_INVITATION = (
+            select(FeedbackInvitation)
+            .where(
+                FeedbackInvitation.id == bindparam("invitation_id"),
+                FeedbackInvitation.campaign_id == bindparam("campaign_id"),
+            )
+            .options(
+                joinedload(FeedbackInvitation.campaign).options(
+                    joinedload(Campaign.provider),
+                    joinedload(Campaign.questionnaire_version),
+                    joinedload(Campaign.specifications),
+                )
             )
         )
-    ).scalar_one_or_none()
+    return _USABLE_INVITATION
+
+
+def usable_invitation(session: Session, invitation_id: int, campaign_id: int) -> FeedbackInvitation:
+    """The invitation a survey session stands for, if it can still be answered."""
+    invitation = (
+        session.execute(
+            _usable_invitation_query(),
+            {"invitation_id": invitation_id, "campaign_id": campaign_id},
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if invitation is None:
         raise LinkProblem("unknown")
     if invitation.used:
@@ -1014,36 +1019,76 @@ def submit_response(session: Session, invitation: FeedbackInvitation, answers: A
     aggregates.add_response(session, campaign_id, answers.specification_id, rows)
 
 
-def _touch_decoys(session: Session, campaign_id: int, invitation_id: int) -> None:
+# Random draws a submission makes for decoys: used invitations are picked among that many
+# ids of the campaign's id range (some fall on unused or other campaigns' ids).
+DECOY_DRAWS = DECOY_TOUCHES * 4
+# Draws are taken modulo the campaign's id span in SQL; below 2^62 the bias that leaves is
+# under 2^-30 for any span this table can reach.
+_DRAW_BOUND = 2**62
+_DECOY_UPDATE: Any = None
+
+
+def _decoy_update() -> Any:
+    """One statement that picks and re-writes the decoys (built once; parameters bound).
+
+    The campaign's id range is found inside it (a MIN/MAX on the index), instead of by a
+    round trip first. The picked rows are locked in id order (``ORDER BY id … FOR UPDATE``;
+    SQLite locks the whole database and ignores the clause), so two submissions touching
+    overlapping decoys take their row locks in the same order and cannot deadlock.
+    """
+    global _DECOY_UPDATE
+    if _DECOY_UPDATE is None:
+        inv = FeedbackInvitation.__table__
+        campaign_id = bindparam("decoy_campaign", type_=Integer)
+        # The range of the campaign's used ids: one MIN and one MAX, each a single step on
+        # the (campaign, used, id) index (both in one SELECT would read every entry).
+        ranged = inv.alias("ranged")
+        of_campaign = (ranged.c.campaign_id == campaign_id, ranged.c.used.is_(True))
+        low = select(func.min(ranged.c.id)).where(*of_campaign).scalar_subquery()
+        high = select(func.max(ranged.c.id)).where(*of_campaign).scalar_subquery()
+        bounds = select(low.label("low"), (high - low + 1).label("span")).subquery("bounds")
+        # Each draw keeps its number: the first hits in draw order are the decoys, so the
+        # choice is uniform over the used invitations (the lowest ids of the hits would
+        # favour old invitations).
+        draws = union_all(
+            *(
+                select(
+                    literal(k, Integer).label("k"),
+                    bindparam(f"draw{k}", type_=BigInteger).label("draw"),
+                )
+                for k in range(DECOY_DRAWS)
+            )
+        ).subquery("draws")
+        candidates = (
+            select(draws.c.k, (bounds.c.low + draws.c.draw % bounds.c.span).label("id"))
+            .select_from(bounds.join(draws, true()))
+            .subquery("candidates")
+        )
+        hits = (
+            select(inv.c.id)
+            .join(candidates, candidates.c.id == inv.c.id)
+            .where(
+                inv.c.campaign_id == campaign_id,
+                inv.c.used.is_(True),
+                inv.c.id != bindparam("decoy_skip", type_=Integer),
+            )
+            .order_by(candidates.c.k)
+            .limit(DECOY_TOUCHES)
+        )
+        picked = select(inv.c.id).where(inv.c.id.in_(hits)).order_by(inv.c.id).with_for_update()
+        _DECOY_UPDATE = update(inv).where(inv.c.id.in_(picked)).values(used=True)
+    return _DECOY_UPDATE
+
+
+def _touch_decoys(session: Session, campaign_id: int, invitation_id: int) -> int:
     """Re-write a few other used invitations of the campaign, picked at random, so that row
-    versions (PostgreSQL ``xmin``, a row's place in the table) point to a crowd."""
-    low, high = session.execute(
-        select(func.min(FeedbackInvitation.id), func.max(FeedbackInvitation.id)).where(
-            FeedbackInvitation.campaign_id == campaign_id
-        )
-    ).one()
-    if low is None or high <= low:
-        return
-    rng = secrets.SystemRandom()
-    span = high - low + 1
-    candidates = rng.sample(range(low, high + 1), min(span, DECOY_TOUCHES * 4))
-    picked = (
-        select(FeedbackInvitation.id)
-        .where(
-            FeedbackInvitation.campaign_id == campaign_id,
-            FeedbackInvitation.used.is_(True),
-            FeedbackInvitation.id != invitation_id,
-            FeedbackInvitation.id.in_(candidates),
-        )
-        .limit(DECOY_TOUCHES)
-        .scalar_subquery()
+    versions (PostgreSQL ``xmin``, a row's place in the table) point to a crowd. Returns how
+    many were re-written."""
+    draws = {f"draw{k}": secrets.randbelow(_DRAW_BOUND) for k in range(DECOY_DRAWS)}
+    result = session.execute(
+        _decoy_update(), {"decoy_campaign": campaign_id, "decoy_skip": invitation_id, **draws}
     )
-    session.execute(
-        update(FeedbackInvitation)
-        .where(FeedbackInvitation.id.in_(picked))
-        .values(used=True)
-        .execution_options(synchronize_session=False)
-    )
+    return int(result.rowcount)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from qaportal.feedback import aggregates, services  # noqa: E402
 from qaportal.feedback import questionnaire as qn  # noqa: E402
 from qaportal.feedback.models import (  # noqa: E402
     AnswerCount,
+    Campaign,
     FeedbackAnswer,
     FeedbackInvitation,
     FeedbackKind,
@@ -51,6 +52,7 @@ from qaportal.feedback.models import (  # noqa: E402
     InvitationChannel,
     ResponseCount,
 )
+from qaportal.feedback.results import comment_sample  # noqa: E402
 from qaportal.orgs.models import Organisation  # noqa: E402
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -354,13 +356,13 @@ def _full_aggregate(app: Any, campaign_id: int) -> None:
 def _bare_aggregation(app: Any, campaign_id: int) -> None:
     """The results page's SQL, run directly: the same queries, no ORM, no page."""
     engine = app.extensions["qaportal.engine"]
-    a, i = FeedbackAnswer, FeedbackInvitation
     c, rc = AnswerCount, ResponseCount
     with engine.connect() as conn:
+        # The invitation counts are columns of the campaign row the page has loaded anyway.
         conn.execute(
-            select(i.channel, i.used, func.count())
-            .where(i.campaign_id == campaign_id)
-            .group_by(i.channel, i.used)
+            select(Campaign.invited_by_email, Campaign.invited_by_code).where(
+                Campaign.id == campaign_id
+            )
         ).all()
         conn.execute(
             select(rc.specification_key, rc.count).where(rc.campaign_id == campaign_id)
@@ -371,12 +373,7 @@ def _bare_aggregation(app: Any, campaign_id: int) -> None:
             )
         ).all()
         for code in ("comments_best", "comments_improve"):
-            conn.execute(
-                select(a.text)
-                .where(a.campaign_id == campaign_id, a.item_code == code, a.text.is_not(None))
-                .order_by(a.response_id)
-                .limit(50)
-            ).all()
+            conn.execute(comment_sample(campaign_id, code)).all()
 
 
 def bench_results(app: Any, campaign_id: int, count: int, login: tuple[str, str]) -> None:
