@@ -43,11 +43,36 @@ def language() -> Response:
     return redirect(safe_target(request.form.get("next"), url_for("web.index")))
 
 
-@bp.get("/healthz")
-def healthz() -> tuple[dict[str, str], int]:
+def _database_answers() -> None:
     from sqlalchemy import text
 
     from qaportal.db import get_session
 
     get_session().execute(text("SELECT 1"))
-    return {"status": "ok"}, 200
+
+
+def _queue_answers() -> None:
+    from qaportal.tasks import get_huey
+
+    # One LLEN on Redis, a count of the waiting rows on SQLite: reaching the store is the
+    # question, not how much waits in it.
+    get_huey().pending_count()
+
+
+_HEALTH_CHECKS = {"database": _database_answers, "queue": _queue_answers}
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, object], int]:
+    """For load balancers and the production script: unauthenticated and cheap, so it says
+    which dependency failed but never why (the reason goes to the log)."""
+    failed = []
+    for name, check in _HEALTH_CHECKS.items():
+        try:
+            check()
+        except Exception:
+            current_app.logger.exception("health check %s failed", name)
+            failed.append(name)
+    if failed:
+        return {"status": "failing", "failed": failed}, 503
+    return {"status": "ok", "checked": list(_HEALTH_CHECKS)}, 200
