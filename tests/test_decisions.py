@@ -81,8 +81,10 @@ def _decision(outcome: str = Outcome.POSITIVE, **extra: str) -> dict[str, str]:
 
 
 def _decide(client: Any, world: Any, data: dict[str, str]) -> Any:
+    """Post the decision as confirmed on the check page (tests/test_confirmations.py covers
+    the check step itself)."""
     url = f"/cases/{world.case_id}/decision"
-    return post_form(client, url, data, token_from=url)
+    return post_form(client, url, {**data, "confirm": "1"}, token_from=url)
 
 
 def _state(app: Any, world: Any) -> CaseState:
@@ -538,7 +540,7 @@ def test_two_officers_deciding_at_once_make_one_decision(app, world, demo):
 
     def run(i: int) -> None:
         barrier.wait(timeout=30)
-        data = {"csrf_token": tokens[i], **_decision(rationale=f"Officer {i}.")}
+        data = {"csrf_token": tokens[i], "confirm": "1", **_decision(rationale=f"Officer {i}.")}
         results[i] = clients[i].post(url, data=data)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]

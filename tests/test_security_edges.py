@@ -245,8 +245,14 @@ def _get_routes(app: Flask) -> list[Any]:
 def _build(rule: Any, number: int) -> str:
     values: dict[str, Any] = {}
     for name in rule.arguments:
-        kind = type(rule._converters[name]).__name__
-        values[name] = number if "Int" in kind else "1"
+        converter = rule._converters[name]
+        kind = type(converter).__name__
+        if "Int" in kind:
+            values[name] = number
+        elif kind == "AnyConverter":  # a fixed set of words: the first one
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = "1"
     _, url = rule.build(values, append_unknown=False)
     return url
 

@@ -56,10 +56,15 @@ def sign_in(user: User, actor: Actor) -> None:
         # Signing in over a live session must not leave it usable: whoever copied the old
         # cookie would otherwise stay signed in.
         services.end_session(db, previous, actor, reason="signed_in_again")
-    session.clear()  # a new session on sign-in: nothing from before survives
+    # A new session on sign-in: nothing from before survives but the language the visitor
+    # chose, which grants nothing and would otherwise switch back to the browser's.
+    language = session.get("lang")
+    session.clear()
     token = services.start_session(db, user, actor, request.user_agent.string)
     db.commit()
     session[SESSION_KEY] = token
+    if language is not None:
+        session["lang"] = language
     session.permanent = False
     login_user(user)
 
@@ -71,7 +76,10 @@ def sign_out(actor: Actor) -> None:
         services.end_session(db, token, actor)
         db.commit()
     logout_user()
+    language = session.get("lang")
     session.clear()
+    if language is not None:
+        session["lang"] = language
 
 
 def current_session_token() -> str | None:

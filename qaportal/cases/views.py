@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from qaportal.access.policy import CoreAction, authorize, can
-from qaportal.cases import assessment, deadlines, screening, services, workflow
+from qaportal.cases import assessment, consequences, deadlines, screening, services, workflow
 from qaportal.cases.access import CaseAction
 from qaportal.cases.forms import (
     ButtonForm,
@@ -373,11 +373,35 @@ def screening_page(case_id: int) -> Any:
     return redirect(url_for("cases.screening_page", case_id=case.id))
 
 
-@bp.post("/cases/<int:case_id>/transition")
+def _transition_confirmation(case: Case, action: str | None) -> str | Response:
+    """The page that says what an action will do; only the form it carries moves the case."""
+    chosen = next(
+        (t for t in workflow.available_transitions(current_user, case) if t.action == action),
+        None,
+    )
+    if chosen is None or not consequences.needs_confirmation(chosen):
+        return redirect(url_for("cases.show", case_id=case.id))
+    if chosen.action == "submit":
+        # The completeness check is the submission's confirmation page.
+        return redirect(url_for("cases.submit", case_id=case.id))
+    return render_template(
+        "web/confirm.html",
+        **consequences.confirmation(case, chosen),
+        action=url_for("cases.transition", case_id=case.id),
+        hidden=[("action", chosen.action)],
+        cancel_url=url_for("cases.show", case_id=case.id),
+        back_label=_("Back to the case"),
+    )
+
+
+@bp.route("/cases/<int:case_id>/transition", methods=["GET", "POST"])
 @login_required
 def transition(case_id: int) -> str | Response | tuple[str, int]:
+    """GET ``?action=…``: the confirmation page of a one-click action; POST: take it."""
     case = _case_or_404(case_id)
     authorize(current_user, CaseAction.CASE_TRANSITION, case)
+    if request.method == "GET":
+        return _transition_confirmation(case, request.args.get("action"))
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -397,6 +421,7 @@ def transition(case_id: int) -> str | Response | tuple[str, int]:
                 problems=_problem_links(case, exc.problems),
                 transitions=_transition_forms(case),
                 blocked=True,
+                consequences=consequences.consequences,
             ),
             409,
         )
@@ -610,6 +635,7 @@ def _specification_url(case: Case, specification_id: int) -> str | None:
 @bp.get("/cases/<int:case_id>/submit")
 @login_required
 def submit(case_id: int) -> str:
+    """The completeness check, and the confirmation page of the submission."""
     case = _case_or_404(case_id)
     _read_submission(case)
     problems = assessment.completeness_problems(get_session(), case)
@@ -619,6 +645,7 @@ def submit(case_id: int) -> str:
         problems=_problem_links(case, problems),
         transitions=_transition_forms(case),
         blocked=False,
+        consequences=consequences.consequences,
     )
 
 

@@ -289,15 +289,60 @@ def edit(org_id: int, spec_id: int) -> str | Response | tuple[str, int]:
     return page, status
 
 
-@bp.post("/orgs/<int:org_id>/catalogue/<int:spec_id>/publish")
+def _publish_confirmation(spec: Specification, version: SpecificationVersion) -> str | Response:
+    if not check_completeness(version).is_complete:
+        flash(_("Publishing is possible once nothing is missing."), "error")
+        return _redirect_show(spec)
+    previous = services.published_of(spec)
+    title = version.title or _("(untitled draft)")
+    facts = [
+        _(
+            "Version %(n)d of “%(title)s” appears in the public catalogue and its exports "
+            "for anyone to read.",
+            n=version.number,
+            title=title,
+        ),
+    ]
+    if previous is not None:
+        facts.append(
+            _(
+                "Version %(old)d is replaced: it leaves the public catalogue and stays in "
+                "the history.",
+                old=previous.number,
+            )
+        )
+    facts.append(
+        _(
+            "A published version cannot change: later changes go into a new version, "
+            "published in turn."
+        )
+    )
+    return render_template(
+        "web/confirm.html",
+        heading=_("Publish version %(n)d of “%(title)s”?", n=version.number, title=title),
+        rows=[(_("Provider"), spec.provider.display_name), (_("Version"), str(version.number))],
+        facts=facts,
+        action=url_for("catalogue.publish", org_id=spec.provider_id, spec_id=spec.id),
+        hidden=[("lock_version", str(version.lock_version))],
+        button_label=_("Publish version %(n)d", n=version.number),
+        variant="",
+        cancel_url=url_for("catalogue.show", org_id=spec.provider_id, spec_id=spec.id),
+        back_label=_("Back to the draft"),
+    )
+
+
+@bp.route("/orgs/<int:org_id>/catalogue/<int:spec_id>/publish", methods=["GET", "POST"])
 @login_required
-def publish(org_id: int, spec_id: int) -> Response:
+def publish(org_id: int, spec_id: int) -> str | Response:
+    """GET: the confirmation page, which says what will happen; POST: publish."""
     spec = _spec_or_404(org_id, spec_id)
     authorize(current_user, CatalogueAction.SPEC_EDIT, spec)
     version = services.draft_of(spec)
     if version is None or spec.retired_at is not None:
         flash(_("There is no draft to publish."), "error")
         return _redirect_show(spec)
+    if request.method == "GET":
+        return _publish_confirmation(spec, version)
     if request.form.get("lock_version") != str(version.lock_version):
         flash(_("The draft was changed since you opened it; review it and publish again."), "error")
         return _redirect_show(spec)
@@ -343,11 +388,49 @@ def new_version(org_id: int, spec_id: int) -> Response:
     return redirect(url_for("catalogue.edit", org_id=spec.provider_id, spec_id=spec.id))
 
 
-@bp.post("/orgs/<int:org_id>/catalogue/<int:spec_id>/retire")
+def _retire_confirmation(spec: Specification) -> str:
+    published = services.published_of(spec)
+    draft = services.draft_of(spec)
+    title = (published or services.latest_of(spec)).title or _("(untitled draft)")
+    facts = []
+    if published is not None:
+        facts.append(
+            _(
+                "Version %(n)d leaves the public catalogue and its exports; its public page "
+                "says it is retired.",
+                n=published.number,
+            )
+        )
+    if draft is not None:
+        facts.append(_("The draft of version %(n)d is retired unpublished.", n=draft.number))
+    facts += [
+        _("Nobody can edit, publish or start a new version of it any more."),
+        _("Retiring cannot be undone; the history and the audit trail are kept."),
+    ]
+    return render_template(
+        "web/confirm.html",
+        heading=_("Retire “%(title)s”?", title=title),
+        rows=[(_("Provider"), spec.provider.display_name)],
+        facts=facts,
+        action=url_for("catalogue.retire", org_id=spec.provider_id, spec_id=spec.id),
+        button_label=_("Retire this micro-credential"),
+        variant="warning",
+        cancel_url=url_for("catalogue.show", org_id=spec.provider_id, spec_id=spec.id),
+        back_label=_("Back to the micro-credential"),
+    )
+
+
+@bp.route("/orgs/<int:org_id>/catalogue/<int:spec_id>/retire", methods=["GET", "POST"])
 @login_required
-def retire(org_id: int, spec_id: int) -> Response:
+def retire(org_id: int, spec_id: int) -> str | Response:
+    """GET: the confirmation page, which says what will happen; POST: retire."""
     spec = _spec_or_404(org_id, spec_id)
     authorize(current_user, CatalogueAction.SPEC_RETIRE, spec)
+    if request.method == "GET":
+        if spec.retired_at is not None:
+            flash(_("This specification is already retired."), "info")
+            return _redirect_show(spec)
+        return _retire_confirmation(spec)
     db = get_session()
     try:
         services.retire(db, spec, current_actor())
@@ -425,7 +508,7 @@ def history(org_id: int, spec_id: int) -> str:
 def _filter_form() -> tuple[CatalogueFilterForm, search.SearchQuery]:
     db = get_session()
     form = CatalogueFilterForm(request.args)
-    counts = search.facet_counts(db)
+    counts = search.cached_facet_counts(db)
     form.country.choices = [choice("", _("Any country"))] + [
         choice(code, f"{region_name(code)} ({n})") for code, n in counts[FacetKind.COUNTRY]
     ]
@@ -442,6 +525,7 @@ def _filter_form() -> tuple[CatalogueFilterForm, search.SearchQuery]:
         language=(form.language.data or None) if not form.language.errors else None,
         page=request.args.get("page", 1, type=int) or 1,
         per_page=PER_PAGE,
+        after_id=_cursor(request.args.get("after")),
     )
     if form.eqf.data in {str(n) for n in EQF_LEVELS}:
         query.eqf_level = int(form.eqf.data)
@@ -459,6 +543,11 @@ def _filter_form() -> tuple[CatalogueFilterForm, search.SearchQuery]:
     ):
         query.accreditation = form.accreditation.data
     return form, query
+
+
+def _cursor(value: str | None) -> int | None:
+    """The keyset cursor of a "Next" link; anything else is ignored (the page number rules)."""
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _filter_args(form: CatalogueFilterForm) -> dict[str, str]:
@@ -533,7 +622,10 @@ def elm_credential_template(public_id: str) -> Response:
 def provider_public(org_id: int) -> str:
     provider = organisation_or_404(org_id, OrgKind.PROVIDER)
     query = search.SearchQuery(
-        provider_id=provider.id, page=request.args.get("page", 1, type=int) or 1, per_page=PER_PAGE
+        provider_id=provider.id,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=PER_PAGE,
+        after_id=_cursor(request.args.get("after")),
     )
     page = search.search(get_session(), query)
     return render_template(

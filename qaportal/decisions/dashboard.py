@@ -49,7 +49,7 @@ from qaportal.decisions.models import (
     Outcome,
 )
 from qaportal.orgs.models import Organisation
-from qaportal.web.dashboard import Item, Link, Task
+from qaportal.web.dashboard import Item, Link, Task, TaskGroup
 from qaportal.web.worklist import Formats, Kind, Tallier, Texts, shown, tallier
 
 _STATES = (
@@ -374,8 +374,11 @@ def _agency_tasks(session: Session, membership: Membership) -> list[Item]:
     }
     tasks = shown(found, kinds)
     count = decisions_this_year(session, membership.organisation_id)
+    # A count linking to the list, not a task: no status of its own
     tasks.append(
-        Task(_("Decisions this year: %(n)d", n=count), url_for("cases.index"), waiting=True)
+        TaskGroup(
+            _("Decisions this year: %(n)d", n=count), url_for("cases.index"), count, waiting=True
+        )
     )
     return tasks
 

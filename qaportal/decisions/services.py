@@ -255,6 +255,10 @@ def _validity(
     return start, data.valid_until or add_years(start, years)
 
 
+# Public for the "check your decision" page (qaportal/decisions/preview.py).
+validity = _validity
+
+
 def add_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)

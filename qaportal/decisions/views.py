@@ -17,13 +17,14 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from qaportal.access.policy import authorize, can
-from qaportal.cases import workflow
+from qaportal.cases import consequences, workflow
 from qaportal.cases.access import CaseAction
 from qaportal.cases.models import Case, CaseState
 from qaportal.db import get_session, utcnow
 from qaportal.decisions import appeals as appeal_services
 from qaportal.decisions import complaints as complaint_services
 from qaportal.decisions import followup, services
+from qaportal.decisions import preview as decision_preview
 from qaportal.decisions.access import DecisionAction
 from qaportal.decisions.forms import (
     ActionForm,
@@ -243,7 +244,7 @@ def decision(case_id: int) -> tuple[str, int]:
 
 @bp.post("/cases/<int:case_id>/decision")
 @login_required
-def record_decision(case_id: int) -> tuple[str, int] | Response:
+def record_decision(case_id: int) -> str | tuple[str, int] | Response:
     case = _authorized_case(case_id, DecisionAction.RECORD)
     form = _prepare(DecisionForm(), case)
     if form.add_row.data:
@@ -259,9 +260,19 @@ def record_decision(case_id: int) -> tuple[str, int] | Response:
                 state=workflow.state_label(case.state),
             )
         )
+    if request.form.get("change"):
+        return _page(case, form=form)  # back from the check page, everything kept
     if not form.validate_on_submit():
         return _page(case, 400, form=form)
     db = get_session()
+    if not request.form.get("confirm"):
+        # The filled form leads to the check page; only its "Record the decision" stores.
+        data = _decision_data(form)
+        today = utcnow().date()
+        errors = services.validate(db, case, data, today=today)
+        if errors:
+            return _page(case, 400, form=form, condition_error=_mark(form, errors))
+        return _check_page(case, decision_preview.preview(db, case, data, today=today))
     try:
         services.decide(db, case, _decision_data(form), current_user, current_actor())
     except services.DecisionError as exc:
@@ -275,6 +286,17 @@ def record_decision(case_id: int) -> tuple[str, int] | Response:
     db.commit()
     flash(_("The decision is recorded; the provider has been told."), "success")
     return redirect(url_for("decisions.decision", case_id=case.id))
+
+
+def _check_page(case: Case, preview: decision_preview.DecisionPreview) -> str:
+    """Check your decision: what will be stored and what follows, with what was typed
+    carried in hidden fields for "Record the decision" and "Change"."""
+    typed = [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in {"csrf_token", "confirm", "change", "add_row"}
+    ]
+    return render_template("decisions/check.html", case=case, preview=preview, hidden=typed)
 
 
 @bp.post("/cases/<int:case_id>/decision/appeal")
@@ -489,10 +511,32 @@ def _condition_step(
     return redirect(url_for("decisions.decision", case_id=case.id) + f"#condition-{condition.id}")
 
 
-@bp.post("/cases/<int:case_id>/decision/<any(start_follow_up, close):action>")
+def _act_confirmation(case: Case, action: str) -> str | Response:
+    chosen = next(
+        (t for t in workflow.available_transitions(current_user, case) if t.action == action),
+        None,
+    )
+    back = url_for("decisions.decision", case_id=case.id)
+    if chosen is None:
+        return redirect(back)
+    return render_template(
+        "web/confirm.html",
+        **consequences.confirmation(case, chosen),
+        action=url_for("decisions.act", case_id=case.id, action=chosen.action),
+        cancel_url=back,
+        back_label=_("Back to the decision page"),
+    )
+
+
+@bp.route(
+    "/cases/<int:case_id>/decision/<any(start_follow_up, close):action>", methods=["GET", "POST"]
+)
 @login_required
-def act(case_id: int, action: str) -> tuple[str, int] | Response:
+def act(case_id: int, action: str) -> str | tuple[str, int] | Response:
+    """GET: the confirmation page, which says what will happen; POST: take the step."""
     case = _authorized_case(case_id, DecisionAction.RECORD)
+    if request.method == "GET":
+        return _act_confirmation(case, action)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)

@@ -9,6 +9,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     Field,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -108,6 +109,9 @@ class CodeEntryForm(PortalForm):
         validators=[DataRequired(_l("Enter the code you were given.")), Length(max=80)],
         description=_l("The code on your slip, with or without the dashes."),
     )
+    # The language of the page that sent the respondent here (``/f?lang=``), as a link's
+    # ``?lang=``; empty: the interface language.
+    lang = HiddenField(validators=[Length(max=20)])
 
 
 class ThresholdForm(PortalForm):

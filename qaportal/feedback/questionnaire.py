@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qaportal.feedback.models import FeedbackKind
+from qaportal.frameworks.carry import CARRIED_FROM
 from qaportal.frameworks.localize import current_language, languages_of, localize
 from qaportal.frameworks.models import Framework, FrameworkKind, FrameworkVersion
 
@@ -206,7 +207,7 @@ def parse(definition: Mapping[str, Any]) -> Questionnaire:
     )
 
 
-_CACHE: dict[tuple[int, str, str], Questionnaire] = {}
+_CACHE: dict[tuple[int, str, str, str], Questionnaire] = {}
 
 
 def for_version(version: FrameworkVersion, lang: str | None = None) -> Questionnaire:
@@ -214,7 +215,9 @@ def for_version(version: FrameworkVersion, lang: str | None = None) -> Questionn
     texts are in ``lang`` (default: the current locale), each one falling back to the file's
     own language; item, level and option codes are the same in every language."""
     lang = lang if lang is not None else current_language()
-    key = (version.id, version.content_hash, lang)
+    # A version gains translations without a new hash (qaportal.frameworks.carry).
+    carried = str(version.definition.get(CARRIED_FROM) or "")
+    key = (version.id, version.content_hash, carried, lang)
     if key not in _CACHE:
         _CACHE[key] = parse(localize(version.definition, lang))
     return _CACHE[key]

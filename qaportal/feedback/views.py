@@ -28,7 +28,7 @@ from flask import (
     url_for,
 )
 from flask.cli import with_appcontext
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
@@ -55,7 +55,12 @@ from qaportal.feedback.forms import (
     ThresholdForm,
     survey_form_class,
 )
-from qaportal.feedback.models import DEFAULT_MIN_RESPONSES, Campaign, FeedbackKind
+from qaportal.feedback.models import (
+    DEFAULT_MIN_RESPONSES,
+    Campaign,
+    CampaignStatus,
+    FeedbackKind,
+)
 from qaportal.jobs import runner as job_runner
 from qaportal.jobs import services as job_services
 from qaportal.orgs import geo
@@ -209,11 +214,14 @@ def campaign(campaign_id: int) -> str:
     )
 
 
-@bp.post("/feedback/campaigns/<int:campaign_id>/close")
+@bp.route("/feedback/campaigns/<int:campaign_id>/close", methods=["GET", "POST"])
 @login_required
-def close(campaign_id: int) -> Response:
+def close(campaign_id: int) -> str | Response:
+    """GET: the confirmation page, which says what will happen; POST: close."""
     target = _campaign_or_404(campaign_id, FeedbackAction.FEEDBACK_MANAGE)
     form = ConfirmForm()
+    if request.method == "GET":
+        return _close_confirmation(target)
     if form.validate_on_submit():
         db = get_session()
         try:
@@ -225,6 +233,41 @@ def close(campaign_id: int) -> Response:
             db.commit()
             flash(_("The campaign is closed; its links and codes no longer work."), "success")
     return redirect(url_for("feedback.campaign", campaign_id=target.id))
+
+
+def _close_confirmation(target: Campaign) -> str | Response:
+    summary = services.summaries(get_session(), [target])[0]
+    back = url_for("feedback.campaign", campaign_id=target.id)
+    if summary.status == CampaignStatus.CLOSED:
+        flash(_("This campaign is already closed."), "info")
+        return redirect(back)
+    return render_template(
+        "web/confirm.html",
+        heading=_("Close the campaign “%(title)s” now?", title=target.title),
+        facts=[
+            _(
+                "Answers are no longer accepted. Links and codes not yet used stop working "
+                "at once: %(n)d.",
+                n=summary.invited - summary.used,
+            ),
+            _(
+                "The addresses of the people invited by email are erased and no more "
+                "reminders are sent. Invited by email: %(n)d.",
+                n=summary.emails,
+            ),
+            _(
+                "The answers received are kept and the results stay available. Answers "
+                "received: %(n)d.",
+                n=summary.responses,
+            ),
+            _("A closed campaign cannot be opened again."),
+        ],
+        action=url_for("feedback.close", campaign_id=target.id),
+        button_label=_("Close the campaign"),
+        variant="warning",
+        cancel_url=back,
+        back_label=_("Back to the campaign"),
+    )
 
 
 @bp.route("/feedback/campaigns/<int:campaign_id>/invitations", methods=["GET", "POST"])
@@ -590,8 +633,21 @@ def redeem(token: str) -> Response:
 def enter_code() -> Response | tuple[str, int]:
     form = CodeEntryForm()
     if form.validate_on_submit():
-        return _redeem(form.code.data)
-    return render_template("feedback/enter_code.html", form=form), 422
+        # A typed code opens the survey in the language asked for, as a link does
+        return _redeem(form.code.data, form.lang.data or str(get_locale() or ""))
+    return _code_entry_page(form, form.lang.data, 422)
+
+
+def _code_entry_page(
+    form: CodeEntryForm, requested: str | None, status: int = 200
+) -> tuple[str, int]:
+    """The entry page, in the language asked for if the portal speaks it: shown without
+    storing anything, the choice is made when a code is redeemed."""
+    requested = (requested or "").strip()[:20]
+    form.lang.data = requested
+    languages = current_app.config["LANGUAGES"]
+    with force_locale(requested if requested in languages else str(get_locale() or "en")):
+        return render_template("feedback/enter_code.html", form=form), status
 
 
 def _language_note() -> str | None:
@@ -640,7 +696,7 @@ def survey() -> str | tuple[str, int]:
         ), PROBLEM_STATUS.get(str(problem.get("reason")), 400)
     current = _current_pass()
     if current is None:
-        return render_template("feedback/enter_code.html", form=CodeEntryForm())
+        return _code_entry_page(CodeEntryForm(), request.args.get("lang"))
     db = get_session()
     try:
         invitation = services.usable_invitation(db, *current)

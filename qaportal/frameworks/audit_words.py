@@ -20,6 +20,19 @@ def register_audit_words() -> None:
         names_by_id(FrameworkVersion.id, FrameworkVersion.title),
     )
     register_actions(
-        {"framework.version_loaded": _l("%(actor)s loaded version %(number)s of %(object)s")}
+        {
+            "framework.version_loaded": _l("%(actor)s loaded version %(number)s of %(object)s"),
+            "framework.translations_carried": _l(
+                "%(actor)s gave version %(number)s of %(object)s the translations of version "
+                "%(from_number)s where its texts are unchanged"
+            ),
+        }
     )
-    register_details(labels={"code": _l("Code"), "content_hash": _l("Content fingerprint")})
+    register_details(
+        labels={
+            "code": _l("Code"),
+            "content_hash": _l("Content fingerprint"),
+            "from_number": _l("Translations from version"),
+            "languages": _l("Languages"),
+        }
+    )

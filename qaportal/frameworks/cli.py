@@ -74,7 +74,9 @@ def forms_load(paths: tuple[Path, ...]) -> None:
     """Load definition files (default: forms/ and QAPORTAL_FORMS_EXTRA_DIR) into the database.
 
     A file identical to a loaded version changes nothing; a changed file becomes a new
-    version. If any file has an error, nothing is loaded.
+    version. Older versions of a form gain its translations of every criterion, section
+    or question whose base-language text is unchanged (ongoing cases follow the language).
+    If any file has an error, nothing is loaded.
     """
     from qaportal.audit.services import Actor
     from qaportal.db import get_session
@@ -99,6 +101,11 @@ def forms_load(paths: tuple[Path, ...]) -> None:
         state = "loaded as new version" if r.created else "unchanged, version"
         size = f"{r.criteria} criteria" if r.kind == "criteria" else r.kind
         click.echo(f"{r.code:<32} {state} {r.number} ({size})  {r.source_file}")
+        if r.carried:
+            click.echo(
+                f"{'':<32} its translations given to {r.carried} older version(s) "
+                "where their texts are unchanged"
+            )
 
 
 @forms_group.command("list")

@@ -2,7 +2,9 @@
 
 Loading a file stores an immutable ``FrameworkVersion`` snapshot (the parsed definition and
 its content hash) with one ``Criterion`` row per criterion. A case keeps the exact version it
-started with; changing the file later creates a new version and never alters old ones.
+started with; changing the file later creates a new version and never alters old ones' texts.
+The one exception is translations: an older version gains a newer one's translations of texts
+it has word for word (:mod:`qaportal.frameworks.carry`), so ongoing cases follow the language.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -119,7 +122,25 @@ class FrameworkRequirement(Base):
     framework: Mapped[Framework] = relationship()
 
 
+def _only_translations_changed(target: FrameworkVersion | Criterion) -> bool:
+    """Translations are the one thing a snapshot may gain (see
+    :mod:`qaportal.frameworks.carry`): the texts a case was assessed against never change."""
+    from qaportal.frameworks.carry import without_translations
+
+    state = inspect(target)
+    changed = [a for a in state.mapper.column_attrs if state.attrs[a.key].history.has_changes()]
+    if [a.key for a in changed] != ["definition"]:
+        return False
+    history = state.attrs.definition.history
+    if len(history.deleted) != 1 or len(history.added) != 1:
+        return False  # the stored value was not loaded: nothing to compare with
+    return without_translations(history.deleted[0]) == without_translations(history.added[0])
+
+
 @event.listens_for(FrameworkVersion, "before_update")
 @event.listens_for(Criterion, "before_update")
-def _snapshots_are_immutable(_mapper: object, _conn: object, target: object) -> None:
-    raise RuntimeError(f"{type(target).__name__} {target.id} is an immutable snapshot")  # type: ignore[attr-defined]
+def _snapshots_are_immutable(
+    _mapper: object, _conn: object, target: FrameworkVersion | Criterion
+) -> None:
+    if not _only_translations_changed(target):
+        raise RuntimeError(f"{type(target).__name__} {target.id} is an immutable snapshot")

@@ -8,6 +8,7 @@ keeps exactly what it started with.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from qaportal.audit.services import Actor, record
+from qaportal.frameworks.carry import carry_translations
 from qaportal.frameworks.loader import (
     CheckedFile,
     FormError,
@@ -50,6 +52,7 @@ class LoadResult:
     created: bool  # False: the file matched an existing version
     criteria: int
     source_file: str
+    carried: int = 0  # older versions that gained this one's translations
 
 
 def _source_label(checked: CheckedFile) -> str:
@@ -147,6 +150,9 @@ def load_checked(
         )
     ).first()
     if existing is not None:
+        # Also for an unchanged file: an installation that loaded the translated files before
+        # carrying existed catches up on its next load.
+        carried = carry_to_older_versions(session, existing, actor)
         return LoadResult(
             code,
             kind.value,
@@ -157,6 +163,7 @@ def load_checked(
             False,
             len(existing.criteria),
             existing.source_file or source,
+            carried,
         )
 
     highest = session.scalar(
@@ -193,6 +200,7 @@ def load_checked(
             "criteria": len(criteria),
         },
     )
+    carried = carry_to_older_versions(session, version, actor)
     return LoadResult(
         code,
         kind.value,
@@ -203,7 +211,56 @@ def load_checked(
         True,
         len(criteria),
         source,
+        carried,
     )
+
+
+def carry_to_older_versions(session: Session, version: FrameworkVersion, actor: Actor) -> int:
+    """Give every older version of ``version``'s framework its translations of the texts both
+    have word for word (:func:`qaportal.frameworks.carry.carry_translations`), on the version
+    and on its ``Criterion`` rows; one audit event per version changed. Returns how many
+    changed. Flushes; the caller commits."""
+    if not version.definition.get("translations"):
+        return 0
+    older = session.scalars(
+        select(FrameworkVersion)
+        .where(
+            FrameworkVersion.framework_id == version.framework_id,
+            FrameworkVersion.number < version.number,
+        )
+        .options(selectinload(FrameworkVersion.criteria))
+        .order_by(FrameworkVersion.number)
+    ).all()
+    changed = 0
+    for old in older:
+        source = version.content_hash
+        carried = carry_translations(version.definition, old.definition, source=source)
+        if carried is None:
+            continue
+        definition, criteria_codes = carried
+        old.definition = definition
+        by_code = {str(item["code"]): item for item in definition.get("criteria") or []}
+        for row in old.criteria:
+            if row.code in by_code and by_code[row.code] != row.definition:
+                row.definition = copy.deepcopy(by_code[row.code])
+        session.flush()
+        changed += 1
+        record(
+            session,
+            actor,
+            "framework.translations_carried",
+            object_type="framework_version",
+            object_id=old.id,
+            organisation_id=version.framework.owner_agency_id,
+            details={
+                "code": version.framework.code,
+                "number": old.number,
+                "from_number": version.number,
+                "languages": sorted((definition.get("translations") or {}).keys()),
+                "criteria": len(criteria_codes),
+            },
+        )
+    return changed
 
 
 def _criteria_rows(definition: dict[str, Any]) -> list[Criterion]:

@@ -176,12 +176,71 @@ def _membership_or_404(org: Organisation, membership_id: int) -> Membership:
     return membership
 
 
-@bp.post("/orgs/<int:org_id>/members/<int:membership_id>/remove")
+def _member_confirmation(org: Organisation, membership: Membership, remove: bool) -> str:
+    """The page that says what removing or deactivating this person does, before it is done."""
+    user = membership.user
+    name, role = user.display_name, role_label(membership.role)
+    if remove:
+        heading = _("Remove %(name)s from %(org)s?", name=name, org=org.display_name)
+        facts = [
+            _(
+                "%(name)s loses the role “%(role)s” in %(org)s and every page of it.",
+                name=name,
+                role=role,
+                org=org.display_name,
+            ),
+            _("Open invitations of %(email)s to this role are revoked.", email=user.email),
+            _(
+                "Their account stays: they keep their other memberships and can be invited "
+                "again later."
+            ),
+        ]
+        action = url_for("orgs.remove_member", org_id=org.id, membership_id=membership.id)
+        label = _("Remove %(name)s", name=name)
+    else:
+        others = len(user.memberships)
+        heading = _("Deactivate the account of %(name)s?", name=name)
+        facts = [
+            _("%(name)s is signed out at once and can no longer sign in.", name=name),
+            _(
+                "This applies in every organisation they belong to (%(n)d), not only in %(org)s.",
+                n=others,
+                org=org.display_name,
+            ),
+            _("Their memberships and their work stay; you can reactivate them later."),
+        ]
+        action = url_for("orgs.deactivate_member", org_id=org.id, membership_id=membership.id)
+        label = _("Deactivate %(name)s", name=name)
+    return render_template(
+        "web/confirm.html",
+        heading=heading,
+        rows=[
+            (_("Name"), name),
+            (_("Email address"), user.email),
+            (_("Role"), role),
+            (_("Organisation"), org.display_name),
+        ],
+        facts=facts,
+        action=action,
+        button_label=label,
+        variant="warning",
+        cancel_url=url_for("orgs.staff", org_id=org.id),
+        back_label=_("Back to the staff page"),
+    )
+
+
+@bp.route("/orgs/<int:org_id>/members/<int:membership_id>/remove", methods=["GET", "POST"])
 @login_required
-def remove_member(org_id: int, membership_id: int) -> Response:
+def remove_member(org_id: int, membership_id: int) -> str | Response:
+    """GET: the confirmation page, which says what will happen; POST: remove."""
     org = _org_or_404(org_id)
     authorize(current_user, OrgAction.ORG_MANAGE_STAFF, org)
     membership = _membership_or_404(org, membership_id)
+    if request.method == "GET":
+        if membership.user_id == current_user.id:
+            flash(_("You cannot remove yourself."), "error")
+            return redirect(url_for("orgs.staff", org_id=org.id))
+        return _member_confirmation(org, membership, remove=True)
     db = get_session()
     try:
         staff_services.remove_membership(db, membership, current_actor())
@@ -224,9 +283,22 @@ def _set_active(org_id: int, membership_id: int, active: bool) -> Response:
     return back
 
 
-@bp.post("/orgs/<int:org_id>/members/<int:membership_id>/deactivate")
+@bp.route("/orgs/<int:org_id>/members/<int:membership_id>/deactivate", methods=["GET", "POST"])
 @login_required
-def deactivate_member(org_id: int, membership_id: int) -> Response:
+def deactivate_member(org_id: int, membership_id: int) -> str | Response:
+    """GET: the confirmation page, which says what will happen; POST: deactivate."""
+    if request.method == "GET":
+        org = _org_or_404(org_id)
+        authorize(current_user, OrgAction.ORG_MANAGE_STAFF, org)
+        membership = _membership_or_404(org, membership_id)
+        target = queries.load_user_with_memberships(get_session(), membership.user_id)
+        if target is None:
+            abort(404)
+        authorize(current_user, OrgAction.USER_SET_ACTIVE, target)
+        if membership.user_id == current_user.id:
+            flash(_("You cannot deactivate your own account."), "error")
+            return redirect(url_for("orgs.staff", org_id=org.id))
+        return _member_confirmation(org, membership, remove=False)
     return _set_active(org_id, membership_id, False)
 
 

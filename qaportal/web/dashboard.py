@@ -40,6 +40,22 @@ class Task:
     urgent: bool = False  # past its due date: highlighted
     is_group: ClassVar[bool] = False
 
+    @property
+    def status(self) -> tuple[str, str]:
+        """The line's tag: its word and tone (``tag`` in templates/macros.html)."""
+        if self.urgent:
+            return str(_STATUS["overdue"]), "red"
+        if self.waiting:
+            return str(_STATUS["waiting"]), "grey"
+        return str(_STATUS["todo"]), "blue"
+
+
+_STATUS = {
+    "overdue": _l("Overdue"),
+    "waiting": _l("Waiting for others"),
+    "todo": _l("To do"),
+}
+
 
 @dataclass(frozen=True)
 class TaskGroup:
@@ -146,23 +162,48 @@ _SCREENING = _l(
     "Nothing waits for you. When a provider submits a self-assessment, its case "
     "appears here to be screened: accepted for review or returned to the provider."
 )
+# Each role's words are sentences of their own, so that a new one can be added without
+# leaving the others untranslated meanwhile.
 _EMPTY_STATES = {
-    Role.AGENCY_ADMIN: _SCREENING,
-    Role.AGENCY_OFFICER: _SCREENING,
-    Role.REVIEWER: _l(
-        "No review yet. When an agency assigns you to a review panel, the case will "
-        "appear here, with the provider's self-assessment, its evidence and a form for "
-        "your findings on each criterion."
+    Role.AGENCY_ADMIN: (
+        _SCREENING,
+        _l(
+            "Later stages appear here as they reach your agency, each with its deadline: "
+            "panels to form, panel reports to decide on, answered conditions to assess, "
+            "appeals to handle."
+        ),
     ),
-    Role.PROVIDER_ADMIN: _l(
-        "Nothing waits for you. A self-assessment to write appears here once you apply "
-        "for accreditation, or when the agency returns one to you; open feedback "
-        "campaigns appear here with their responses."
+    Role.AGENCY_OFFICER: (
+        _SCREENING,
+        _l(
+            "Later stages appear here as they reach you, each with its deadline: panels to "
+            "form, panel reports to decide on, answered conditions to assess, appeals to "
+            "handle."
+        ),
     ),
-    Role.PROVIDER_EDITOR: _l(
-        "Nothing waits for you. A self-assessment to write appears here once your "
-        "provider's administrator applies for accreditation, or when the agency returns "
-        "one; open feedback campaigns appear here with their responses."
+    Role.REVIEWER: (
+        _l(
+            "No review yet. When an agency assigns you to a review panel, the case will "
+            "appear here, with the provider's self-assessment, its evidence and a form for "
+            "your findings on each criterion."
+        ),
+        _l("Each review shows the date your findings are due."),
+    ),
+    Role.PROVIDER_ADMIN: (
+        _l(
+            "Nothing waits for you. A self-assessment to write appears here once you apply "
+            "for accreditation, or when the agency returns one to you; open feedback "
+            "campaigns appear here with their responses."
+        ),
+        _l("Each task shows the date it is due, and each campaign the day it closes."),
+    ),
+    Role.PROVIDER_EDITOR: (
+        _l(
+            "Nothing waits for you. A self-assessment to write appears here once your "
+            "provider's administrator applies for accreditation, or when the agency returns "
+            "one; open feedback campaigns appear here with their responses."
+        ),
+        _l("Each task shows the date it is due, and each campaign the day it closes."),
     ),
 }
 
@@ -176,7 +217,7 @@ def _intro(role: Role) -> str:
 
 
 def _empty_state(role: Role) -> str:
-    return str(_EMPTY_STATES[role])
+    return " ".join(str(sentence) for sentence in _EMPTY_STATES[role])
 
 
 def _next_step(user: User, membership: Membership) -> Link | None:

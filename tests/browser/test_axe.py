@@ -11,23 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import skip_or_fail
-
-BLOCKING = {"critical", "serious"}
-
-
-def _blocking_violations(page: Any) -> list[str]:
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:  # pragma: no cover - the test extras install it
-        skip_or_fail("axe-playwright-python is not installed (pip install -e '.[test]')")
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(node["html"] for node in v["nodes"][:3])
-        for v in results.response["violations"]
-        if v["impact"] in BLOCKING
-    ]
+from tests.browser.helpers import blocking_violations as _blocking_violations
 
 
 @pytest.mark.parametrize(

@@ -12,33 +12,11 @@ from sqlalchemy import select
 from qaportal.cases.models import Case
 from qaportal.db import get_session
 from qaportal.orgs.models import Organisation
+from tests.browser.helpers import OFFENDERS
+from tests.browser.helpers import blocking_violations as _blocking_violations
+from tests.browser.helpers import sign_in as _sign_in
 
 WIDTH = 375
-
-# The elements that stick out past the right edge, outside any box that scrolls by itself:
-# what to fix when the page is too wide.
-OFFENDERS = """(width) => {
-  const inScrollBox = (el) => {
-    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-      const s = getComputedStyle(p);
-      if (['auto', 'scroll'].includes(s.overflowX) && p.scrollWidth > p.clientWidth) return true;
-    }
-    return false;
-  };
-  return [...document.querySelectorAll('body *')]
-    .filter((el) => el.getBoundingClientRect().right > width + 0.5 && !inScrollBox(el))
-    .slice(0, 8)
-    .map((el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
-      + ' right=' + Math.round(el.getBoundingClientRect().right));
-}"""
-
-
-def _sign_in(page: Any, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard")
 
 
 def _fits(page: Any, url: str) -> list[str]:
@@ -194,8 +172,6 @@ def test_the_contrast_check_can_fail():
 def test_the_components_pass_axe_on_a_phone(phone: Any, seeded: Any):
     """The error summary, banners, tags, summary lists and scrolling tables bring no serious
     or critical axe-core violation (e.g. a scroll box the keyboard cannot reach)."""
-    from tests.browser.test_axe import _blocking_violations
-
     phone.goto("/login")
     phone.get_by_role("button", name="Sign in").click()  # empty: the error summary shows
     problems = [f"/login: {v}" for v in _blocking_violations(phone)]
