@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, func, literal, select, update
+from sqlalchemy import Table, delete, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -337,6 +337,18 @@ def recompute(session: Session, campaign_id: int) -> Counts:
     }
     responses = {spec: n for _, spec, n in session.execute(_response_source(campaign_id))}
     return answers, breakdown, responses
+
+
+def refresh_statistics(session: Session) -> None:
+    """Let the planner see the rows a bulk import just wrote. Without it PostgreSQL plans
+    the recount for the tables' old, tiny sizes: 1M freshly loaded answers took over 11
+    minutes to recount, 15 s after ``ANALYZE``."""
+    tables = [m.__table__.name for m in (FeedbackInvitation, FeedbackResponse, FeedbackAnswer)]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE " + ", ".join(tables)))
+    else:
+        for name in tables:
+            session.execute(text(f"ANALYZE {name}"))
 
 
 def rebuild(session: Session, campaign_ids: Iterable[int]) -> None:

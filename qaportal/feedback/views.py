@@ -812,6 +812,7 @@ def rebuild_aggregates_command(campaign_ids: tuple[int, ...]) -> None:
 
     db = get_session()
     ids = list(campaign_ids) or list(db.execute(select(Campaign.id)).scalars())
+    aggregates.refresh_statistics(db)
     aggregates.rebuild(db, ids)
     db.commit()
     click.echo(f"{len(ids)} campaigns recounted.")
