@@ -159,9 +159,11 @@ def self_assessment(loop: Loop) -> None:
 def open_screening(loop: Loop) -> Any:
     page = loop.person("officer")
     page.goto("/dashboard")
-    page.get_by_role("link", name=re.compile(f"Screen {loop.reference}")).first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(f"Screen {loop.reference}")).first.click()
     if "/screening" not in page.url:
-        page.get_by_role("link", name=re.compile("^Screen the application")).click()
+        with page.expect_navigation():
+            page.get_by_role("link", name=re.compile("^Screen the application")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Screening of case {loop.reference}")
     return page
 
@@ -197,6 +199,7 @@ def returned_and_resubmitted(loop: Loop) -> None:
     expect(provider.locator(".return-banner")).to_have_count(0)
 
     page = open_screening(loop)
+    expect(page.locator('input[type="radio"][name^="met_"][value="yes"]').first).to_be_visible()
     for item in page.locator('input[type="radio"][name^="met_"][value="yes"]').all():
         item.check()
     click(page, "Save the checklist")

@@ -97,6 +97,7 @@ class Loop:
 
 
 def id_in_url(page: Any, pattern: str) -> int:
+    page.wait_for_url(re.compile(pattern))  # a link just clicked may still be loading
     match = re.search(pattern, page.url)
     assert match, f"{pattern} not in {page.url}"
     return int(match.group(1))
@@ -354,7 +355,8 @@ def feedback_campaigns(loop: Loop) -> None:
         responses = page.get_by_role("row", name=re.compile("^Responses"))
         expect(responses).to_contain_text(str(len(links)))
         if kind == "learner":
-            page.get_by_role("link", name="Results", exact=True).first.click()
+            with page.expect_navigation():
+                page.get_by_role("link", name="Results", exact=True).first.click()
             # Past the threshold: figures instead of the "results appear once…" note.
             expect(page.locator(".threshold-note")).to_have_count(0)
             # Answers alternate 5 and 4: three of each, a mean of 4.50.
@@ -376,6 +378,7 @@ def wait_until(page: Any, text: str, seconds: float = 90) -> None:
 def answer_every_question(form: Any, narrative: str) -> None:
     """Answer each question of a criterion's form as a careful writer would: text in every
     text box, the strongest level of every scale, a plausible figure in every number."""
+    expect(form).to_have_count(1)  # the page has loaded: the lists below do not wait
     for box in form.locator("textarea").all():
         box.fill(narrative)
     for select in form.locator("select").all():
@@ -438,7 +441,8 @@ def self_assessment(loop: Loop) -> None:
     criteria = page.locator("main table th[scope=row] a")
     count = criteria.count()
     assert count == 14, count
-    criteria.first.click()
+    with page.expect_navigation():
+        criteria.first.click()
     for i in range(count):
         answer_every_question(
             page.locator("main form").filter(has=page.locator('button[name="then"]')),
@@ -455,10 +459,14 @@ def screening_and_panel(loop: Loop) -> None:
     """The officer screens the application and forms a panel: a chair and a student."""
     page = loop.person("officer")
     page.goto("/dashboard")
-    page.get_by_role("link", name=re.compile(f"Screen {loop.reference}")).first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(f"Screen {loop.reference}")).first.click()
     if "/screening" not in page.url:
-        page.get_by_role("link", name=re.compile("^Screen the application")).click()
-    for item in page.locator('input[type="radio"][name^="met_"][value="yes"]').all():
+        with page.expect_navigation():
+            page.get_by_role("link", name=re.compile("^Screen the application")).click()
+    met = page.locator('input[type="radio"][name^="met_"][value="yes"]')
+    expect(met.first).to_be_visible()
+    for item in met.all():
         item.check()
     click(page, "Save the checklist")
     click(page, "Accept after screening")
