@@ -24,11 +24,10 @@ from tests.browser.test_whole_loop import (
     OFFICER,
     PROVIDER,
     PROVIDER_ADMIN,
-    SPEC_TITLES,
     STUDENT,
     Loop,
     accept_invitation,
-    answer_every_question,
+    answer_every_criterion,
     click,
     factual_check,
     fill,
@@ -36,10 +35,10 @@ from tests.browser.test_whole_loop import (
     flash,
     id_in_url,
     install,
+    open_case_with_evidence,
     provider_profile_and_catalogue,
     sign_in,
 )
-from tests.casekit import minimal_pdf
 
 RIVAL = "rolf@rival-college.example.org"  # declares a conflict of interest
 RETURN_REASON = "Criterion 1 does not say who on the programme board checks the outcomes."
@@ -115,44 +114,8 @@ def submit(loop: Loop) -> None:
 def self_assessment(loop: Loop) -> None:
     """The provider opens a case, uploads evidence for every criterion, answers each
     criterion and submits (the first journey's stage, without the feedback summary)."""
-    page = loop.person("provider")
-    page.goto(f"/providers/{loop.provider_id}/cases/new")
-    page.get_by_label("European principles for the design and issuance", exact=False).check()
-    for title in SPEC_TITLES:
-        page.get_by_label(title, exact=True).check()
-    click(page, "Open the case")
-    match = re.search(r"Case (\S+) is open\.", page.locator(".flash").first.inner_text())
-    assert match, page.locator("main").inner_text()[:500]
-    loop.reference = match.group(1)
-    loop.case_id = id_in_url(page, r"/cases/(\d+)")
-
-    page.goto(f"/cases/{loop.case_id}/evidence")
-    page.get_by_label("File").first.set_input_files(
-        files=[
-            {
-                "name": "qa-handbook.pdf",
-                "mimeType": "application/pdf",
-                "buffer": minimal_pdf("QA handbook"),
-            }
-        ]
-    )
-    fill(page, {"title": "Quality handbook 2026"})
-    for box in page.locator('input[name="criteria"]').all():
-        box.check()
-    click(page, "Upload")
-    expect(page.locator("main")).to_contain_text("Quality handbook 2026")
-
-    page.goto(f"/cases/{loop.case_id}/self-assessment")
-    criteria = page.locator("main table th[scope=row] a")
-    count = criteria.count()
-    assert count == 14, count
-    criteria.first.click()
-    for i in range(count):
-        answer_every_question(
-            page.locator("main form").filter(has=page.locator('button[name="then"]')),
-            f"Criterion {i + 1}: the programme board checks this every year; see the handbook.",
-        )
-        click(page, "Save and go to the next criterion")
+    page = open_case_with_evidence(loop)
+    answer_every_criterion(loop, page)
     submit(loop)
 
 

@@ -398,9 +398,9 @@ def answer_every_question(form: Any, narrative: str) -> None:
         box.check()
 
 
-def self_assessment(loop: Loop) -> None:
-    """The provider opens a case, uploads evidence for every criterion, attaches the learner
-    feedback summary (a background job), answers each criterion and submits."""
+def open_case_with_evidence(loop: Loop) -> Any:
+    """The provider opens a case under the EU principles for both micro-credentials and
+    uploads one piece of evidence linked to every criterion."""
     page = loop.person("provider")
     page.goto(f"/providers/{loop.provider_id}/cases/new")
     page.get_by_label("European principles for the design and issuance", exact=False).check()
@@ -427,16 +427,11 @@ def self_assessment(loop: Loop) -> None:
         box.check()
     click(page, "Upload")
     expect(page.locator("main")).to_contain_text("Quality handbook 2026")
+    return page
 
-    page.goto(loop.learner_campaign_url)
-    page.get_by_role("link", name="Attach the summary to a self-assessment as evidence").click()
-    case_select = page.get_by_label("Case")
-    case_select.select_option(
-        case_select.locator("option", has_text=loop.reference).get_attribute("value")
-    )
-    click(page, "Attach summary")
-    wait_until(page, f"The summary is attached to case {loop.reference} as evidence.")
 
+def answer_every_criterion(loop: Loop, page: Any) -> None:
+    """From the first criterion, answer each and go on with "Save and go to the next"."""
     page.goto(f"/cases/{loop.case_id}/self-assessment")
     criteria = page.locator("main table th[scope=row] a")
     count = criteria.count()
@@ -449,6 +444,22 @@ def self_assessment(loop: Loop) -> None:
             f"Criterion {i + 1}: the programme board checks this every year; see the handbook.",
         )
         click(page, "Save and go to the next criterion")
+
+
+def self_assessment(loop: Loop) -> None:
+    """The provider opens a case, uploads evidence for every criterion, attaches the learner
+    feedback summary (a background job), answers each criterion and submits."""
+    page = open_case_with_evidence(loop)
+    page.goto(loop.learner_campaign_url)
+    page.get_by_role("link", name="Attach the summary to a self-assessment as evidence").click()
+    case_select = page.get_by_label("Case")
+    case_select.select_option(
+        case_select.locator("option", has_text=loop.reference).get_attribute("value")
+    )
+    click(page, "Attach summary")
+    wait_until(page, f"The summary is attached to case {loop.reference} as evidence.")
+
+    answer_every_criterion(loop, page)
     page.goto(f"/cases/{loop.case_id}/submit")
     click(page, "Submit the self-assessment")
     flash(page, f"Case {loop.reference} is now submitted.")
