@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -120,12 +122,68 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "commit", _sqlite_end)
         event.listen(engine, "rollback", _sqlite_end)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _note_write)
+    for ending in ("begin", "commit", "rollback"):
+        event.listen(engine, ending, _forget_writes)
+    return engine
+
+
+# psycopg prepares a statement on the server after its fifth run on a connection, saving
+# PostgreSQL the parsing and analysis of it (a dashboard's union of work lists plans in
+# milliseconds and runs in less than one), but it forgets every prepared statement at each
+# ROLLBACK. So a request that only read ends its transaction with COMMIT, which changes
+# nothing either, and the statements stay prepared on the pooled connection.
+_WROTE = "qaportal.wrote"
+
+
+_DATA_CHANGE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def _may_write(statement: str) -> bool:
+    """False for a SELECT, or a WITH query whose parts change no data. Cached: the statements
+    are the same few strings, compiled once by SQLAlchemy, and a dashboard's is 10 kB."""
+    head = statement.lstrip()[:6].upper()
+    if head == "SELECT":
+        return False  # row locks (FOR UPDATE) end the same way at COMMIT as at ROLLBACK
+    return head[:4] != "WITH" or _DATA_CHANGE.search(statement) is not None
+
+
+def _note_write(
+    conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    if not conn.info.get(_WROTE) and _may_write(statement):
+        conn.info[_WROTE] = True
+
+
+def _forget_writes(conn: Any) -> None:
+    conn.info.pop(_WROTE, None)
+
+
+def _only_read(session: Session) -> bool:
+    """Whether the session's open transaction, on PostgreSQL, ran nothing but SELECTs and
+    holds no change waiting to be flushed."""
+    conn = session.info.get(_CONNECTION)
+    if conn is None or session.new or session.dirty or session.deleted:
+        return False
+    return (
+        session.in_transaction() and conn.dialect.name == "postgresql" and not conn.info.get(_WROTE)
+    )
+
+
+_CONNECTION = "qaportal.connection"
+
+
+def _remember_connection(session: Session, _transaction: Any, connection: Any) -> None:
+    session.info[_CONNECTION] = connection
 
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    app.extensions["qaportal.db"] = sessionmaker(bind=engine, expire_on_commit=False)
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(sessions, "after_begin", _remember_connection)
+    app.extensions["qaportal.db"] = sessions
     app.extensions["qaportal.engine"] = engine
     app.teardown_appcontext(_close_session)
 
@@ -148,5 +206,7 @@ def _close_session(exc: BaseException | None) -> None:
     try:
         if exc is not None:
             session.rollback()
+        elif _only_read(session):
+            session.commit()
     finally:
         session.close()

@@ -34,7 +34,7 @@ from qaportal import create_app
 from qaportal.audit.services import Actor
 from qaportal.cases.models import Case, CaseFramework, CaseState
 from qaportal.catalogue.cli import generate_catalogue
-from qaportal.catalogue.models import Specification
+from qaportal.catalogue.models import Specification, SpecificationVersion, VersionStatus
 from qaportal.db import get_session, utcnow
 from qaportal.demo import ACCOUNTS, seed_all
 from qaportal.feedback import aggregates, services
@@ -331,8 +331,10 @@ def main(argv: list[str] | None = None) -> None:
         decisions = list(db.execute(select(RegisterPublication.decision_id)).scalars())
         public_ids = list(
             db.execute(
+                # Only what the public catalogue shows: a draft has a public id already.
                 select(Specification.public_id)
-                .where(Specification.public_id.is_not(None))
+                .join(SpecificationVersion)
+                .where(SpecificationVersion.status == VersionStatus.PUBLISHED)
                 .order_by(func.random())
                 .limit(500)
             ).scalars()
