@@ -284,6 +284,19 @@ def load_campaign(db: Any, codes: int, started: float) -> tuple[int, list[str]]:
     return campaign.id, tokens
 
 
+def _public_ids(db: Any) -> list[str]:
+    """Specifications the public catalogue shows (a draft has a public id already)."""
+    return list(
+        db.execute(
+            select(Specification.public_id)
+            .join(SpecificationVersion)
+            .where(SpecificationVersion.status == VersionStatus.PUBLISHED)
+            .order_by(func.random())
+            .limit(500)
+        ).scalars()
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = the issue's sizes")
@@ -306,6 +319,9 @@ def main(argv: list[str] | None = None) -> None:
         # Seeded before: only fresh codes, since the last run spent its own.
         with app.app_context():
             _campaign_id, tokens = load_campaign(get_session(), args.codes, started)
+            info = json.loads(seed_file.read_text())
+            info["public_ids"] = _public_ids(get_session())
+        seed_file.write_text(json.dumps(info, indent=1))
         (out / "codes.txt").write_text("\n".join(tokens) + "\n")
         return
     marker.write_text(str(args.scale))
@@ -329,16 +345,7 @@ def main(argv: list[str] | None = None) -> None:
             select(Case.id).where(Case.provider_id != udv_id).order_by(Case.id.desc()).limit(1)
         ).scalar_one()
         decisions = list(db.execute(select(RegisterPublication.decision_id)).scalars())
-        public_ids = list(
-            db.execute(
-                # Only what the public catalogue shows: a draft has a public id already.
-                select(Specification.public_id)
-                .join(SpecificationVersion)
-                .where(SpecificationVersion.status == VersionStatus.PUBLISHED)
-                .order_by(func.random())
-                .limit(500)
-            ).scalars()
-        )
+        public_ids = _public_ids(db)
     info = {
         "password": summary.password,
         "accounts": [[email, role.value, org] for email, _n, role, org in ACCOUNTS],
