@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select, text
 
-from qaportal.db import get_session
+from qaportal.db import generic_plans, get_session
 from qaportal.orgs.models import Organisation, OrgKind
+from tests.conftest import login
 
 pytestmark = pytest.mark.postgres
 
@@ -97,3 +98,35 @@ def test_a_failed_request_ends_with_rollback(app, endings):
         get_session().execute(select(Organisation.id)).all()
         app.do_teardown_appcontext(RuntimeError("the view failed"))
     assert endings == ["rollback"]
+
+
+def test_generic_plans_hold_within_the_block_only(app, endings):
+    modes: list[str] = []
+
+    def read(db) -> None:
+        with generic_plans(db):
+            modes.append(db.execute(text("SHOW plan_cache_mode")).scalar_one())
+        modes.append(db.execute(text("SHOW plan_cache_mode")).scalar_one())
+
+    _in_request(app, read)
+    assert modes == ["force_generic_plan", "auto"]
+    assert endings == ["commit"]  # SET LOCAL changes no data: the statements stay prepared
+
+
+def test_a_dashboard_keeps_its_statements_prepared(app, demo, endings):
+    """The officer's dashboard, signed in: from the sixth view on, every work-list statement
+    runs prepared on the pooled connection, none is prepared again."""
+    client = app.test_client()
+    login(client, "officer@agency.example.org", demo.password)
+    engine = app.extensions["qaportal.engine"]
+    prepared: list[int] = []
+    event.listen(
+        engine,
+        "after_cursor_execute",
+        lambda conn, cursor, *args: prepared.append(len(cursor.connection._prepared._names)),
+    )
+    for _ in range(8):
+        assert client.get("/dashboard").status_code == 200
+    per_view = len(prepared) // 8
+    assert prepared[-1] >= per_view - 2  # all but the SET LOCALs, which are never prepared
+    assert prepared[-per_view:] == [prepared[-1]] * per_view

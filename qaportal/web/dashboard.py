@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from qaportal.auth.models import Membership, Role, User
-from qaportal.db import get_session
+from qaportal.db import generic_plans, get_session
 
 
 @dataclass
@@ -258,4 +258,5 @@ def dashboard_panels(user: User) -> list[Panel]:
     order = list(Role)
     memberships = sorted(user.memberships, key=lambda m: (order.index(m.role), m.organisation_id))
     session = get_session()
-    return [_panel(session, user, m) for m in memberships]
+    with generic_plans(session):
+        return [_panel(session, user, m) for m in memberships]
