@@ -2,11 +2,12 @@
 
 A view decorated with :func:`public_page` answers anonymous GETs from a server-side cache
 (Flask-Caching) and marks its answer cacheable by browsers and proxies (``ETag``, a short
-``Cache-Control: public``), answering ``If-None-Match`` with 304. The key holds the
-*public version*, a random token that services replace when public content changes
-(:func:`public_content_changed`, honoured after the transaction commits), so a publication
-or withdrawal is visible on the next request; the entry's timeout bounds anything else
-(a provider renaming itself) to ``PAGE_CACHE_SECONDS``.
+``Cache-Control: public``), answering ``If-None-Match`` with 304. Each entry carries the
+*public version* it was rendered under, a random token that services replace when public
+content changes (:func:`public_content_changed`, honoured after the transaction commits),
+and counts only while the token is current, so a publication or withdrawal is visible on
+the next request; the entry's timeout bounds anything else (a provider renaming itself) to
+``PAGE_CACHE_SECONDS``. The token and the entry are read together, in one round trip.
 
 What keeps one visitor's page from another:
 - a request from a signed-in session (or any session carrying a user, a login cookie, an
@@ -112,6 +113,21 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_BUMP, None)
 
 
+def _read(key: str) -> tuple[str, Any]:
+    """The current public version, and what ``key`` holds if it was stored under that
+    version (else None): one round trip to the store (a Redis MGET)."""
+    version, entry = _store().get_many(VERSION_KEY, key)
+    if version is None:
+        return public_version(), None
+    if entry is None or entry[0] != version:
+        return str(version), None
+    return str(version), entry[1]
+
+
+def _write(key: str, version: str, value: Any) -> None:
+    _store().set(key, (version, value))
+
+
 def cached_public_data(name: str, compute: Callable[[], T]) -> T:
     """``compute()``, kept under the public version: for figures drawn from public data
     only (facet counts, totals), which then cost one cache read until the next publication
@@ -120,12 +136,11 @@ def cached_public_data(name: str, compute: Callable[[], T]) -> T:
     old version and never outlives it."""
     if not has_app_context() or cache not in current_app.extensions.get("cache", {}):
         return compute()
-    store = _store()
-    key = f"data:{public_version()}:{hashlib.sha256(name.encode()).hexdigest()}"
-    value = store.get(key)
+    key = f"data:{hashlib.sha256(name.encode()).hexdigest()}"
+    version, value = _read(key)
     if value is None:
         value = compute()
-        store.set(key, value)
+        _write(key, version, value)
     return value  # type: ignore[no-any-return]
 
 
@@ -140,10 +155,10 @@ def _anonymous_request() -> bool:
     return not any(key in session for key in _PERSONAL_SESSION_KEYS)
 
 
-def _key(version: str) -> str:
+def _key() -> str:
     where = f"{request.host}|{request.path}|{request.query_string.decode('latin-1')}"
     digest = hashlib.sha256(where.encode()).hexdigest()
-    return f"page:{version}:{get_locale() or ''}:{digest}"
+    return f"page:{get_locale() or ''}:{digest}"
 
 
 def _public_headers(response: Response, etag: str) -> Response:
@@ -163,9 +178,8 @@ def public_page(view: F) -> F:
         if not _anonymous_request():
             return view(*args, **kwargs)
         g.cacheable_page = True  # templates leave out what is per visitor (base.html)
-        key = _key(public_version())
-        store = _store()
-        hit = store.get(key)
+        key = _key()
+        version, hit = _read(key)
         if hit is not None:
             body, status, mimetype, etag = hit
             response = current_app.response_class(body, status=status, mimetype=mimetype)
@@ -180,7 +194,7 @@ def public_page(view: F) -> F:
             return response
         body = response.get_data()
         etag = hashlib.sha256(body).hexdigest()[:32]
-        store.set(key, (body, response.status_code, response.mimetype, etag))
+        _write(key, version, (body, response.status_code, response.mimetype, etag))
         return _public_headers(response, etag)
 
     return wrapper  # type: ignore[return-value]
