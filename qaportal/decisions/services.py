@@ -245,18 +245,16 @@ def validate(session: Session, case: Case, data: DecisionData, *, today: dt.date
     return errors
 
 
-def _validity(
+def validity(
     session: Session, case: Case, data: DecisionData, today: dt.date
 ) -> tuple[dt.date | None, dt.date | None]:
+    """The accreditation's first and last day (None for a negative decision): also shown on
+    the "check your decision" page (qaportal/decisions/preview.py)."""
     if data.outcome == Outcome.NEGATIVE:
         return None, None  # a negative decision accredits nothing
     start = data.valid_from or today
     years = settings_for(session, case.agency_id).validity_years
     return start, data.valid_until or add_years(start, years)
-
-
-# Public for the "check your decision" page (qaportal/decisions/preview.py).
-validity = _validity
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -276,7 +274,7 @@ def new_decision(
     status: DecisionStatus,
     replaces: Decision | None = None,
 ) -> Decision:
-    start, until = _validity(session, case, data, today)
+    start, until = validity(session, case, data, today)
     decision = Decision(
         case_id=case.id,
         status=status,
