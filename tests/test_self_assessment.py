@@ -12,7 +12,7 @@ from qaportal.cases import assessment
 from qaportal.cases.models import Answer, Case
 from qaportal.db import get_session
 from tests.casekit import criterion_def, lock_version, make_world, minimal_pdf
-from tests.conftest import login, post_form
+from tests.conftest import CSRF_RE, login, post_form
 
 EDITOR = "editor@university.example.org"
 ADMIN = "admin@university.example.org"
@@ -239,6 +239,52 @@ def test_overview_query_count_does_not_grow_with_criteria(app, client, demo, cou
         with count_queries() as counter:
             assessment.overview(db, db.get(Case, large.case_id))
         assert counter.count <= 3
+
+
+def test_criterion_form_save_and_case_page_run_few_statements(app, client, demo, count_queries):
+    """The provider's busiest pages (issue 14): the criterion form, its save and the case page
+    each run a small number of SQL statements that does not grow with the criteria, and the
+    form still leads to the next unfinished criterion."""
+    small = make_world(app, criteria=[criterion_def(f"S{i}", f"Small {i}") for i in range(3)])
+    large = make_world(
+        app,
+        code="large-fw",
+        criteria=[criterion_def(f"L{i}", f"Large {i}") for i in range(40)],
+    )
+    login(client, EDITOR, demo.password)
+    counts = []
+    for world in (small, large):
+        first, second, third = list(world.criteria)[:3]
+        _save(client, world, second, {"q_narrative": "text", "q_rating": "fully"})
+        url = f"/cases/{world.case_id}/criteria/{world.criteria[first]}"
+        with count_queries() as form_counter:
+            page = client.get(url).get_data(as_text=True)
+        assert f"Next unfinished criterion: {third} " in page  # the second one is complete
+        payload = {
+            "csrf_token": CSRF_RE.search(page).group(1),
+            "lock_version": lock_version(page),
+            "q_narrative": "Our policy",
+            "q_rating": "fully",
+        }
+        with count_queries() as save_counter:
+            response = client.post(url, data=payload)
+        assert response.status_code == 302
+        with count_queries() as case_counter:
+            assert client.get(f"/cases/{world.case_id}").status_code == 200
+        counts.append((form_counter.count, save_counter.count, case_counter.count))
+    assert counts[0] == counts[1], counts
+    form, save, case_page = counts[1]
+    # Measured: 8 (session, case, criterion, answer, evidence, return, progress, the next
+    # criterion's title); 12 for a first save (session, case, criterion, the case's row lock,
+    # answer, savepoint, insert, release, and the audit chain's 4); 7. Before: 14, 17, 11.
+    assert form <= 8 and save <= 12 and case_page <= 7, counts
+    with app.app_context():
+        answer = (
+            get_session()
+            .execute(select(Answer).where(Answer.criterion_id == large.criteria["L0"]))
+            .scalar_one()
+        )
+        assert answer.narrative == "Our policy" and answer.rating == "fully"
 
 
 def test_coverage_page_shows_gaps(app, client, demo):

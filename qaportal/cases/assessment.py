@@ -16,6 +16,7 @@ frameworks of the case, then one statement over every criterion with its answer'
 from __future__ import annotations
 
 import enum
+import functools
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,12 @@ from qaportal.catalogue.models import Specification, SpecificationVersion
 from qaportal.catalogue.services import newest_version_numbers
 from qaportal.db import utcnow
 from qaportal.evidence.models import Evidence, EvidenceLink
-from qaportal.frameworks.localize import criterion_title, current_language, localized_title
+from qaportal.frameworks.localize import (
+    criterion_title,
+    current_language,
+    localized_title,
+    title_of,
+)
 from qaportal.frameworks.models import Criterion, FrameworkVersion
 
 EXCERPT_CHARS = 280
@@ -184,6 +190,17 @@ def _classify(row: CriterionRow) -> None:
         row.status = Progress.NOT_STARTED
 
 
+def _evidence_counts(case: Case) -> Any:
+    """The number of evidence items linked to each criterion of ``case``, as a subquery."""
+    return (
+        select(EvidenceLink.criterion_id, func.count(EvidenceLink.id).label("n"))
+        .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
+        .where(Evidence.case_id == case.id)
+        .group_by(EvidenceLink.criterion_id)
+        .subquery()
+    )
+
+
 def overview(session: Session, case: Case) -> Overview:
     versions = case_framework_versions(session, case)
     lang = current_language()
@@ -203,13 +220,7 @@ def overview(session: Session, case: Case) -> Overview:
     if not blocks:
         return Overview([], counts)
 
-    evidence_counts = (
-        select(EvidenceLink.criterion_id, func.count(EvidenceLink.id).label("n"))
-        .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
-        .where(Evidence.case_id == case.id)
-        .group_by(EvidenceLink.criterion_id)
-        .subquery()
-    )
+    evidence_counts = _evidence_counts(case)
     stmt = (
         select(
             Criterion.id,
@@ -261,15 +272,150 @@ def overview(session: Session, case: Case) -> Overview:
     return Overview(list(blocks.values()), counts)
 
 
-def next_unfinished(session: Session, case: Case, criterion_id: int) -> CriterionRow | None:
+# ----- progress alone ----------------------------------------------------------------------
+
+# Specs for progress, read in the file's language, by (version id, content hash, criterion
+# code): a stored version is an immutable snapshot that gains translations, never questions
+# (enforced in qaportal.frameworks.models). The case pages then fetch no definition at all: a
+# framework's holds every criterion in every language (tens of kB per request otherwise).
+_PROGRESS_SPECS: dict[tuple[int, str, str], CriterionSpec] = {}
+_PROGRESS_SPECS_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class CriterionProgress:
+    id: int
+    code: str
+    status: Progress
+
+
+@dataclass
+class Tally:
+    counts: dict[Progress, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.counts[Progress.COMPLETE] / self.total) if self.total else 0
+
+
+def _progress_specs(session: Session, keys: set[tuple[int, str, str]]) -> None:
+    """Read into the cache the specs of ``keys`` it lacks (one statement when any)."""
+    missing = keys - _PROGRESS_SPECS.keys()
+    if not missing:
+        return
+    if len(_PROGRESS_SPECS) + len(missing) > _PROGRESS_SPECS_MAX:
+        _PROGRESS_SPECS.clear()
+    rows = session.execute(
+        select(
+            FrameworkVersion.id,
+            FrameworkVersion.content_hash,
+            FrameworkVersion.definition,
+            Criterion.code,
+            Criterion.definition,
+            Criterion.description,
+        )
+        .join(Criterion, Criterion.framework_version_id == FrameworkVersion.id)
+        .where(FrameworkVersion.id.in_({fv_id for fv_id, _h, _c in missing}))
+    )
+    for fv_id, content_hash, fw_definition, code, definition, description in rows:
+        own = {k: v for k, v in (definition or {}).items() if k != "translations"}
+        _PROGRESS_SPECS[(fv_id, content_hash, code)] = read_criterion(
+            own, fw_definition, description
+        )
+
+
+def progress(session: Session, case: Case) -> list[CriterionProgress]:
+    """Each criterion's progress, in the overview's order, without its texts: what the case
+    page counts and the criterion page's "next unfinished" link need (one statement once the
+    versions' specs are cached)."""
+    evidence_counts = _evidence_counts(case)
+    rows = session.execute(
+        select(
+            Criterion.id,
+            Criterion.framework_version_id,
+            Criterion.code,
+            Criterion.title,
+            Criterion.required,
+            Criterion.evidence_required,
+            FrameworkVersion.content_hash,
+            Answer.id.label("answer_id"),
+            (func.length(func.trim(func.coalesce(Answer.narrative, ""))) > 0).label("has_text"),
+            Answer.rating,
+            Answer.values,
+            func.coalesce(evidence_counts.c.n, 0).label("evidence_count"),
+        )
+        .join(
+            CaseFramework,
+            and_(
+                CaseFramework.framework_version_id == Criterion.framework_version_id,
+                CaseFramework.case_id == case.id,
+            ),
+        )
+        .join(FrameworkVersion, FrameworkVersion.id == Criterion.framework_version_id)
+        .outerjoin(Answer, and_(Answer.criterion_id == Criterion.id, Answer.case_id == case.id))
+        .outerjoin(evidence_counts, evidence_counts.c.criterion_id == Criterion.id)
+        # The overview's order: its frameworks' (required first, by title), then position.
+        .order_by(
+            CaseFramework.required.desc(),
+            FrameworkVersion.title,
+            Criterion.framework_version_id,
+            Criterion.position,
+        )
+    ).all()
+    _progress_specs(session, {(r.framework_version_id, r.content_hash, r.code) for r in rows})
+    out = []
+    for r in rows:
+        row = CriterionRow(
+            id=r.id,
+            framework_version_id=r.framework_version_id,
+            code=r.code,
+            title=r.title,
+            required=r.required,
+            evidence_required=r.evidence_required,
+            qa_elements=[],
+            spec=_PROGRESS_SPECS[(r.framework_version_id, r.content_hash, r.code)],
+            answered=r.answer_id is not None,
+            narrative_present=bool(r.has_text),
+            rating=r.rating,
+            values=dict(r.values or {}),
+            evidence_count=int(r.evidence_count),
+            excerpt="",
+        )
+        _classify(row)
+        out.append(CriterionProgress(r.id, r.code, row.status))
+    return out
+
+
+def tally(session: Session, case: Case) -> Tally:
+    """How many criteria of the case are complete, draft, not started."""
+    counts = {p: 0 for p in Progress}
+    for row in progress(session, case):
+        counts[row.status] += 1
+    return Tally(counts)
+
+
+@dataclass(frozen=True)
+class NextCriterion:
+    id: int
+    code: str
+    title: str
+
+
+def next_unfinished(session: Session, case: Case, criterion_id: int) -> NextCriterion | None:
     """The first incomplete criterion after ``criterion_id`` in overview order, wrapping
     round to the start, so the editor is led to every gap; None when only this one (or
     none) is left and the next step is the submission page."""
-    rows = overview(session, case).rows
+    rows = progress(session, case)
     position = next((i for i, row in enumerate(rows) if row.id == criterion_id), -1)
     for row in rows[position + 1 :] + rows[: max(position, 0)]:
         if row.status != Progress.COMPLETE:
-            return row
+            following = session.get(Criterion, row.id)
+            assert following is not None  # read in the same transaction
+            return NextCriterion(row.id, row.code, title_of(following))
     return None
 
 
@@ -286,6 +432,51 @@ def criterion_of_case(session: Session, case: Case, criterion_id: int) -> Criter
         )
         .where(Criterion.id == criterion_id)
     ).scalar_one_or_none()
+
+
+# What a criterion's spec takes from its framework's definition, by (version id, content
+# hash): stored versions are immutable snapshots but for their translations, which these
+# keys do not hold. A framework's whole definition (every criterion in every language) is
+# tens of kB that the criterion page and the save would otherwise fetch and parse each time.
+_FRAMEWORK_PARTS: dict[tuple[int, str], dict[str, Any]] = {}
+_FRAMEWORK_KEYS = ("default_questions", "scales")
+
+
+def _framework_parts(session: Session, version_id: int, content_hash: str) -> dict[str, Any]:
+    key = (version_id, content_hash)
+    if key not in _FRAMEWORK_PARTS:
+        definition = session.execute(
+            select(FrameworkVersion.definition).where(FrameworkVersion.id == version_id)
+        ).scalar_one()
+        if len(_FRAMEWORK_PARTS) > 1_000:
+            _FRAMEWORK_PARTS.clear()
+        definition = definition or {}
+        _FRAMEWORK_PARTS[key] = {k: definition[k] for k in _FRAMEWORK_KEYS if k in definition}
+    return _FRAMEWORK_PARTS[key]
+
+
+def criterion_with_spec(
+    session: Session, case: Case, criterion_id: int
+) -> tuple[Criterion, CriterionSpec] | None:
+    """:func:`criterion_of_case` and :func:`criterion_spec`, in one statement once the
+    framework's parts are cached."""
+    row = session.execute(
+        select(Criterion, FrameworkVersion.content_hash)
+        .join(
+            CaseFramework,
+            and_(
+                CaseFramework.framework_version_id == Criterion.framework_version_id,
+                CaseFramework.case_id == case.id,
+            ),
+        )
+        .join(FrameworkVersion, FrameworkVersion.id == Criterion.framework_version_id)
+        .where(Criterion.id == criterion_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    criterion, content_hash = row
+    parts = _framework_parts(session, criterion.framework_version_id, content_hash)
+    return criterion, read_criterion(criterion.definition, parts, criterion.description)
 
 
 def criterion_spec(session: Session, criterion: Criterion) -> CriterionSpec:
@@ -335,6 +526,13 @@ def render_markdown(text: str) -> str:
     return str(render(text))
 
 
+@functools.lru_cache(maxsize=1024)
+def statement_html(text: str) -> str:
+    """A criterion's statement as sanitised HTML: statements are few and fixed, and Markdown
+    is the costliest step of rendering the criterion page."""
+    return render_markdown(text)
+
+
 def validate_answer(spec: CriterionSpec, data: AnswerData) -> dict[str, str]:
     """Type checks only: a draft may leave anything empty, but what it holds must fit."""
     errors: dict[str, str] = {}
@@ -366,13 +564,15 @@ def save_answer(
     expected_version: int,
     user: User,
     actor: Actor,
+    spec: CriterionSpec | None = None,
 ) -> Answer:
     """Save a draft answer; ``expected_version`` is the lock version the form was built on
-    (0 when there was no answer yet). Raises :class:`AnswerConflict` when someone else saved
-    in between, :class:`CaseLocked` after submission, :class:`InvalidAnswer` for bad values.
-    Nothing is written in any of these cases."""
+    (0 when there was no answer yet); ``spec``, the criterion's, when the caller has read it.
+    Raises :class:`AnswerConflict` when someone else saved in between, :class:`CaseLocked`
+    after submission, :class:`InvalidAnswer` for bad values. Nothing is written in any of
+    these cases."""
     ensure_editable(session, case)
-    spec = criterion_spec(session, criterion)
+    spec = spec or criterion_spec(session, criterion)
     errors = validate_answer(spec, data)
     if errors:
         raise InvalidAnswer(errors)
@@ -455,6 +655,41 @@ def evidence_by_criterion(session: Session, case: Case) -> dict[int, list[Eviden
     for criterion_id, evidence_id, title, filename in rows:
         out[criterion_id].append(EvidenceRef(evidence_id, title, filename))
     return out
+
+
+@dataclass
+class CriterionEvidence:
+    linked: list[EvidenceRef]  # the criterion's evidence, by title
+    others: list[EvidenceRef]  # the case's other evidence, newest first: what may be linked
+
+
+def criterion_evidence(session: Session, case: Case, criterion_id: int) -> CriterionEvidence:
+    """The criterion page's evidence, one statement: what is linked to it and what could be."""
+    rows = session.execute(
+        select(
+            Evidence.id,
+            Evidence.title,
+            Evidence.original_filename,
+            Evidence.uploaded_at,
+            EvidenceLink.id.label("link_id"),
+        )
+        .outerjoin(
+            EvidenceLink,
+            and_(
+                EvidenceLink.evidence_id == Evidence.id,
+                EvidenceLink.criterion_id == criterion_id,
+            ),
+        )
+        .where(Evidence.case_id == case.id)
+        .order_by(Evidence.title, Evidence.id)
+    ).all()
+    others = sorted(
+        (r for r in rows if r.link_id is None), key=lambda r: (r.uploaded_at, r.id), reverse=True
+    )
+    return CriterionEvidence(
+        [EvidenceRef(r.id, r.title, r.original_filename) for r in rows if r.link_id is not None],
+        [EvidenceRef(r.id, r.title, r.original_filename) for r in others],
+    )
 
 
 # ----- completeness for submission ---------------------------------------------------------

@@ -150,7 +150,12 @@ def read_criterion(
     description: str = "",
 ) -> CriterionSpec:
     # Texts in the current language (each falling back to the file's own); codes are shared.
-    definition = localize_criterion(definition or {}, current_language())
+    # Only read here, so the (deep) copy localising makes is needed only when there is a
+    # translation to apply: pages read every criterion of a case on each request.
+    definition = definition or {}
+    translations = definition.get("translations")
+    if isinstance(translations, Mapping) and translations.get(current_language()):
+        definition = localize_criterion(definition, current_language())
     framework_definition = framework_definition or {}
     raw_questions = definition.get("questions") or framework_definition.get("default_questions")
     if not raw_questions:

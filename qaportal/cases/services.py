@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from qaportal.audit.services import Actor, record
 from qaportal.auth.models import User
@@ -350,7 +350,8 @@ def load_case(session: Session, case_id: int) -> Case | None:
     return session.execute(
         select(Case)
         .where(Case.id == case_id)
-        .options(selectinload(Case.provider), selectinload(Case.agency))
+        # Every case page names both parties: one statement rather than three.
+        .options(joinedload(Case.provider), joinedload(Case.agency))
     ).scalar_one_or_none()
 
 
@@ -422,14 +423,20 @@ class CaseFacts:
 
 
 def case_facts(session: Session, case: Case) -> CaseFacts:
+    # Columns, not the version rows: a version's definition is tens of kB of JSON.
     frameworks = [
-        (fv.title, fv.number, fv.edition, cf.required)
-        for cf, fv in session.execute(
-            select(CaseFramework, FrameworkVersion)
+        (title, number, edition, required)
+        for title, number, edition, required in session.execute(
+            select(
+                FrameworkVersion.title,
+                FrameworkVersion.number,
+                FrameworkVersion.edition,
+                CaseFramework.required,
+            )
             .join(FrameworkVersion, FrameworkVersion.id == CaseFramework.framework_version_id)
             .where(CaseFramework.case_id == case.id)
             .order_by(CaseFramework.required.desc(), FrameworkVersion.title)
-        ).all()
+        )
     ]
     newest = newest_version_numbers()
     scope = [

@@ -47,6 +47,7 @@ def _helpers() -> dict[str, Any]:
 
     return {
         "render_markdown": lambda text: Markup(assessment.render_markdown(text or "")),  # noqa: S704 - sanitised by nh3
+        "statement_html": lambda text: Markup(assessment.statement_html(text or "")),  # noqa: S704 - sanitised by nh3
         "qa_label": lambda key: str(assessment.QA_ELEMENT_LABELS.get(key, key)),
     }
 
@@ -226,22 +227,25 @@ def _deadline_form(case: Case, formdata: Any = None) -> DeadlineForm | None:
 
 def _show_page(case: Case, deadline_form: DeadlineForm | None = None, status: int = 200) -> Any:
     db = get_session()
+    may_read = can(current_user, CaseAction.CASE_READ_SUBMISSION, case)
+    deadline_rows = deadlines.deadlines(db, case)
     return (
         render_template(
             "cases/show.html",
             case=case,
             facts=services.case_facts(db, case),
-            progress=assessment.overview(db, case),
+            # The progress is shown only to those who may read the self-assessment.
+            progress=assessment.tally(db, case) if may_read else None,
             transitions=_transition_forms(case),
             returned=screening.open_return(db, case),
-            deadline=deadlines.current_deadline(db, case),
-            deadline_rows=deadlines.deadlines(db, case),
+            deadline=next((d for d in deadline_rows if d.stage == case.state), None),
+            deadline_rows=deadline_rows,
             deadline_form=deadline_form or _deadline_form(case),
             stage_label=deadlines.stage_label,
             today=utcnow().date(),
             state_label=workflow.state_label,
             may_edit=_may_edit(case),
-            may_read=can(current_user, CaseAction.CASE_READ_SUBMISSION, case),
+            may_read=may_read,
             may_screen=can(current_user, CaseAction.CASE_SCREEN, case),
         ),
         status,
@@ -457,29 +461,24 @@ def self_assessment(case_id: int) -> str:
     )
 
 
-def _criterion_or_404(case: Case, criterion_id: int) -> Any:
-    criterion = assessment.criterion_of_case(get_session(), case, criterion_id)
-    if criterion is None:
+def _criterion_or_404(case: Case, criterion_id: int) -> tuple[Any, Any]:
+    """The criterion and its spec (questions, scale), if it is one of the case's."""
+    found = assessment.criterion_with_spec(get_session(), case, criterion_id)
+    if found is None:
         abort(404)
-    return criterion
+    return found
 
 
-def _criterion_page(case: Case, criterion: Any, form: Any, status: int = 200) -> tuple[str, int]:
+def _criterion_page(
+    case: Case, criterion: Any, spec: Any, answer: Any, form: Any, status: int = 200
+) -> tuple[str, int]:
     db = get_session()
-    spec = assessment.criterion_spec(db, criterion)
-    answer = assessment.find_answer(db, case, criterion)
-    evidence = assessment.evidence_by_criterion(db, case).get(criterion.id, [])
+    may_edit = _may_edit(case)
+    evidence = assessment.criterion_evidence(db, case, criterion.id)
     link_form = None
-    if _may_edit(case):
-        linked = {e.id for e in evidence}
-        from qaportal.evidence.services import case_evidence
-
-        choices = [
-            SelectChoice(e.id, e.title) for e in case_evidence(db, case) if e.id not in linked
-        ]
-        if choices:
-            link_form = LinkEvidenceForm(formdata=None)
-            link_form.evidence.choices = choices
+    if may_edit and evidence.others:
+        link_form = LinkEvidenceForm(formdata=None)
+        link_form.evidence.choices = [SelectChoice(e.id, e.title) for e in evidence.others]
     return (
         render_template(
             "cases/criterion.html",
@@ -487,15 +486,13 @@ def _criterion_page(case: Case, criterion: Any, form: Any, status: int = 200) ->
             criterion=criterion,
             spec=spec,
             answer=answer,
-            form=form if _may_edit(case) else None,
-            evidence=evidence,
+            form=form if may_edit else None,
+            evidence=evidence.linked,
             link_form=link_form,
             unlink_form=ButtonForm(formdata=None),
-            may_edit=_may_edit(case),
+            may_edit=may_edit,
             returned=screening.open_return(db, case),
-            next_row=assessment.next_unfinished(db, case, criterion.id)
-            if _may_edit(case)
-            else None,
+            next_row=assessment.next_unfinished(db, case, criterion.id) if may_edit else None,
         ),
         status,
     )
@@ -506,22 +503,22 @@ def _criterion_page(case: Case, criterion: Any, form: Any, status: int = 200) ->
 def criterion(case_id: int, criterion_id: int) -> str | Response | tuple[str, int]:
     case = _case_or_404(case_id)
     _read_submission(case)
-    criterion = _criterion_or_404(case, criterion_id)
+    criterion, spec = _criterion_or_404(case, criterion_id)
     db = get_session()
-    spec = assessment.criterion_spec(db, criterion)
-    answer = assessment.find_answer(db, case, criterion)
     if request.method == "GET":
+        answer = assessment.find_answer(db, case, criterion)
         form = answer_form(
             criterion, answer=answer, lock_version=answer.lock_version if answer else 0
         )
-        return _criterion_page(case, criterion, form)
+        return _criterion_page(case, criterion, spec, answer, form)
 
     authorize(current_user, CaseAction.CASE_EDIT, case)
     if not assessment.is_editable(case):
         return _locked(case)
     form = answer_form(criterion, formdata=request.form)
     if not form.validate_on_submit():
-        return _criterion_page(case, criterion, form, 400)
+        answer = assessment.find_answer(db, case, criterion)
+        return _criterion_page(case, criterion, spec, answer, form, 400)
     posted = form.answer_data()  # evidence is linked on its own, not through this form
     try:
         expected = int(form.lock_version.data or 0)
@@ -536,6 +533,7 @@ def criterion(case_id: int, criterion_id: int) -> str | Response | tuple[str, in
             expected,
             current_user,
             current_actor(),
+            spec=spec,
         )
     except assessment.CaseLocked:
         db.rollback()
@@ -546,7 +544,8 @@ def criterion(case_id: int, criterion_id: int) -> str | Response | tuple[str, in
             if field_name(code) in form:
                 bound = form[field_name(code)]
                 bound.errors = [*bound.errors, message]
-        return _criterion_page(case, criterion, form, 400)
+        answer = assessment.find_answer(db, case, criterion)
+        return _criterion_page(case, criterion, spec, answer, form, 400)
     except assessment.AnswerConflict:
         db.rollback()
         return _conflict(case, criterion, spec, posted)
