@@ -134,8 +134,9 @@ class FrameworkBlock:
 
 
 @dataclass
-class Overview:
-    frameworks: list[FrameworkBlock]
+class Tally:
+    """How many criteria of a case are complete, draft, not started."""
+
     counts: dict[Progress, int]
 
     @property
@@ -145,6 +146,11 @@ class Overview:
     @property
     def percent(self) -> int:
         return round(100 * self.counts[Progress.COMPLETE] / self.total) if self.total else 0
+
+
+@dataclass
+class Overview(Tally):
+    frameworks: list[FrameworkBlock] = field(default_factory=list)
 
     @property
     def rows(self) -> list[CriterionRow]:
@@ -218,7 +224,7 @@ def overview(session: Session, case: Case) -> Overview:
     fw_definitions = {fv.id: fv.definition for _cf, fv in versions}
     counts = {p: 0 for p in Progress}
     if not blocks:
-        return Overview([], counts)
+        return Overview(counts)
 
     evidence_counts = _evidence_counts(case)
     stmt = (
@@ -269,7 +275,7 @@ def overview(session: Session, case: Case) -> Overview:
         _classify(row)
         counts[row.status] += 1
         blocks[r.framework_version_id].criteria.append(row)
-    return Overview(list(blocks.values()), counts)
+    return Overview(counts, list(blocks.values()))
 
 
 # ----- progress alone ----------------------------------------------------------------------
@@ -287,19 +293,6 @@ class CriterionProgress:
     id: int
     code: str
     status: Progress
-
-
-@dataclass
-class Tally:
-    counts: dict[Progress, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.counts[Progress.COMPLETE] / self.total) if self.total else 0
 
 
 def _progress_specs(session: Session, keys: set[tuple[int, str, str]]) -> None:

@@ -464,7 +464,7 @@ def case_workspace(case_id: int) -> str:
         case=case,
         may_read=may_read,
         facts=case_services.case_facts(db, case),
-        progress=assessment.overview(db, case) if may_read else None,
+        progress=assessment.tally(db, case) if may_read else None,
         scope_problems=assessment.scope_problems(db, case),
         summaries=summaries,
         members=[m for m in queries.panel(db, case.id) if m.status == MemberStatus.ACTIVE],
