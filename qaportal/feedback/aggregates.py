@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, delete, func, literal, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from qaportal.feedback.models import (
@@ -51,26 +50,64 @@ BreakdownKey = tuple[str, str, str, int]  # group item, group choice, item, valu
 Counts = tuple[dict[AnswerKey, int], dict[BreakdownKey, int], dict[int, int]]
 
 
-# Built once per dialect and table: constructing ``excluded`` cost more than running the
-# statement (SQLAlchemy caches the compiled form, not the construct).
-_UPSERTS: dict[tuple[str, str], Any] = {}
+# Statements built once per table, conflict keys, columns and number of rows. They are
+# ``text``: SQLAlchemy does not cache the compiled form of a many-row ``insert().values()``
+# (compiling it on every submission cost more than all the rest), while a text statement is
+# compiled once. The syntax (``ON CONFLICT … DO UPDATE``, ``excluded``) is the same in
+# SQLite and PostgreSQL, and the values are plain strings, numbers, booleans and NULLs.
+_INSERTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], int], Any] = {}
+_INSERTS_MAX = 1024
+# Rows per statement at most (a questionnaire has a few dozen items, so a submission's rows
+# fit in one; 200 rows of 7 columns stay far below either database's parameter limit).
+MAX_VALUES_ROWS = 200
+
+
+def _insert_statement(
+    table: Table, conflict: tuple[str, ...], columns: tuple[str, ...], count: int
+) -> Any:
+    cache_key = (table.name, conflict, columns, count)
+    stmt = _INSERTS.get(cache_key)
+    if stmt is None:
+        values = ", ".join(
+            "(" + ", ".join(f":r{i}_{name}" for name in columns) + ")" for i in range(count)
+        )
+        # Names from the table's metadata and the code's own row keys, never from input.
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
+        if conflict:
+            sql += (
+                f" ON CONFLICT ({', '.join(conflict)})"
+                f" DO UPDATE SET count = {table.name}.count + excluded.count"
+            )
+        stmt = text(sql)
+        if len(_INSERTS) >= _INSERTS_MAX:
+            _INSERTS.clear()
+        _INSERTS[cache_key] = stmt
+    return stmt
+
+
+def insert_rows(
+    session: Session, table: Table, rows: list[dict[str, Any]], conflict: Sequence[str] = ()
+) -> None:
+    """Insert ``rows`` (dicts with the same keys) in one statement of many ``VALUES`` rows,
+    in their order; with ``conflict`` (the columns of a unique index, distinct among the
+    rows), a row that exists gets the new row's ``count`` added instead.
+
+    One statement rather than an executemany: PostgreSQL's driver runs an executemany as one
+    execution per row, which took longer than all the rest of a submission."""
+    if not rows:
+        return
+    connection = session.connection()
+    columns = tuple(rows[0])
+    for start in range(0, len(rows), MAX_VALUES_ROWS):
+        chunk = rows[start : start + MAX_VALUES_ROWS]
+        params = {f"r{i}_{name}": row[name] for i, row in enumerate(chunk) for name in columns}
+        connection.execute(_insert_statement(table, tuple(conflict), columns, len(chunk)), params)
 
 
 def _upsert(
     session: Session, table: Table, keys: Sequence[str], rows: list[dict[str, Any]]
 ) -> None:
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    stmt = _UPSERTS.get((dialect, table.name))
-    if stmt is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={"count": table.c["count"] + stmt.excluded["count"]}
-        )
-        _UPSERTS[(dialect, table.name)] = stmt
-    session.execute(stmt, rows)
+    insert_rows(session, table, rows, keys)
 
 
 def add_response(

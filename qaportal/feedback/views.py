@@ -31,6 +31,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from wtforms import SelectChoice
 
@@ -669,17 +670,60 @@ def _language_note() -> str | None:
     )
 
 
-def _survey_page(form: Any, context: services.SurveyContext, status: int = 200) -> tuple[str, int]:
+# The questions of an unanswered survey form, rendered, by form class and language. The form
+# class stands for one questionnaire version in one language and one list of
+# micro-credentials (see survey_form_class), so with no answers and no errors its fields
+# always render alike; rendering the 80-odd radio buttons was most of the page's time. The
+# key keeps the class alive, so its identity cannot be reused.
+_FIELDS_HTML: dict[tuple[type[Any], str], Markup] = {}
+_FIELDS_HTML_MAX = 512
+
+
+def _items_by_section(form: Any, context: services.SurveyContext) -> list[tuple[Any, list[Any]]]:
+    return [
+        (section, [form.item_field(item) for item in section.items])
+        for section in context.questionnaire.sections
+    ]
+
+
+def _fields_html(form_class: type[Any], context: services.SurveyContext) -> Markup:
+    """The rendered questions of a form nobody has filled in yet (a GET of the survey)."""
+    key = (form_class, str(get_locale() or ""))
+    html = _FIELDS_HTML.get(key)
+    if html is None:
+        form = form_class()
+        html = Markup(  # noqa: S704 - the output of an autoescaping template
+            render_template(
+                "feedback/_survey_fields.html",
+                form=form,
+                items_by_section=_items_by_section(form, context),
+            )
+        )
+        # Templates edited while the development server runs must show at once.
+        if not current_app.jinja_env.auto_reload:
+            if len(_FIELDS_HTML) >= _FIELDS_HTML_MAX:
+                _FIELDS_HTML.clear()
+            _FIELDS_HTML[key] = html
+    return html
+
+
+def _survey_page(
+    form: Any,
+    context: services.SurveyContext,
+    status: int = 200,
+    *,
+    fields_html: Markup | None = None,
+) -> tuple[str, int]:
+    """``fields_html``: the questions, already rendered (a fresh form); without it they are
+    rendered from ``form`` (its answers and errors)."""
     return (
         render_template(
             "feedback/survey.html",
             form=form,
             survey=context,
             language_note=_language_note(),
-            items_by_section=[
-                (section, [form.item_field(item) for item in section.items])
-                for section in context.questionnaire.sections
-            ],
+            fields_html=fields_html,
+            items_by_section=[] if fields_html else _items_by_section(form, context),
         ),
         status,
     )
@@ -704,8 +748,10 @@ def survey() -> str | tuple[str, int]:
         session.pop(PASS_KEY, None)
         return _problem_page(problem.reason, problem.campaign)
     context = services.survey_context(db, invitation)
-    form = survey_form_class(context.questionnaire, context.specifications)()
-    return _survey_page(form, context)
+    form_class = survey_form_class(context.questionnaire, context.specifications)
+    # The page's own form only carries the CSRF token (the same for every form of the
+    # session); the questions come rendered.
+    return _survey_page(ConfirmForm(), context, fields_html=_fields_html(form_class, context))
 
 
 @bp.post("/f")
