@@ -31,6 +31,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     delete,
     false,
     func,
@@ -251,9 +252,12 @@ class SearchQuery:
 
 @dataclass
 class SearchPage(Page[CatalogueEntry]):
-    """A page of search results with the providers' accreditation status."""
+    """A page of search results with the providers' accreditation status, and the facets
+    of each entry shown as (kind, value) pairs in value order (``entry.facets`` is not
+    loaded: the page reads these)."""
 
     accreditation: dict[int, str] = field(default_factory=dict)
+    facets: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def query_words(text_: str) -> list[str]:
@@ -343,19 +347,40 @@ def search(session: Session, query: SearchQuery) -> SearchPage:
     number = min(max(1, query.page), pages)
     order = [rank] if rank is not None else []
     order += [CatalogueEntry.title, CatalogueEntry.id]
-    paged = stmt.options(
-        contains_eager(CatalogueEntry.provider), selectinload(CatalogueEntry.facets)
-    ).order_by(*order)
+    paged = stmt.options(contains_eager(CatalogueEntry.provider)).order_by(*order)
     rows: Sequence[CatalogueEntry] = []
     if rank is None and query.after_id is not None and number > 1:
         rows = _rows(session, paged.where(_after(query.after_id)).limit(query.per_page))
     if not rows:  # no cursor, a ranked search, or a cursor whose entry has gone
         rows = _rows(session, paged.limit(query.per_page).offset((number - 1) * query.per_page))
     statuses = AccreditationFilter.status_of({e.provider_id for e in rows}, session)
-    page = SearchPage(number, query.per_page, total, list(rows), accreditation=statuses)
+    page = SearchPage(
+        number,
+        query.per_page,
+        total,
+        list(rows),
+        accreditation=statuses,
+        facets=_facets_by_entry(session, [e.id for e in rows]),
+    )
     if rank is None and rows:
         page.next_args = {"after": rows[-1].id}
     return page
+
+
+# Plain rows rather than ``selectinload``: the ORM's loader costs more than the query.
+_PAGE_FACETS = (
+    select(CatalogueFacet.entry_id, CatalogueFacet.kind, CatalogueFacet.value)
+    .where(CatalogueFacet.entry_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CatalogueFacet.entry_id, CatalogueFacet.kind, CatalogueFacet.value)
+)
+
+
+def _facets_by_entry(session: Session, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    found: dict[int, list[tuple[str, str]]] = {entry_id: [] for entry_id in ids}
+    if ids:
+        for entry_id, kind, value in session.execute(_PAGE_FACETS, {"ids": ids}):
+            found[entry_id].append((str(kind), value))
+    return found
 
 
 def _rows(session: Session, stmt: Select[Any]) -> Sequence[CatalogueEntry]:

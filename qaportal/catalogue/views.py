@@ -7,6 +7,8 @@ provider (``/orgs/<org_id>/catalogue``); a specification of another provider is 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -15,14 +17,16 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_template_attribute,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from qaportal.access.policy import authorize, can
@@ -39,9 +43,10 @@ from qaportal.catalogue.models import (
 )
 from qaportal.catalogue.validation import EQF_LEVELS, language_name, region_name
 from qaportal.db import get_session
+from qaportal.orgs import geo
 from qaportal.orgs.labels import provider_type_label
 from qaportal.orgs.models import OrgKind, ProviderType
-from qaportal.web.cache import public_page
+from qaportal.web.cache import cached_public_data, public_page
 from qaportal.web.context import current_actor
 from qaportal.web.forms import PortalForm
 from qaportal.web.loaders import organisation_or_404
@@ -506,18 +511,7 @@ def history(org_id: int, spec_id: int) -> str:
 
 
 def _filter_form() -> tuple[CatalogueFilterForm, search.SearchQuery]:
-    db = get_session()
     form = CatalogueFilterForm(request.args)
-    counts = search.cached_facet_counts(db)
-    form.country.choices = [choice("", _("Any country"))] + [
-        choice(code, f"{region_name(code)} ({n})") for code, n in counts[FacetKind.COUNTRY]
-    ]
-    form.language.choices = [choice("", _("Any language"))] + [
-        choice(code, f"{language_name(code)} ({n})") for code, n in counts[FacetKind.LANGUAGE]
-    ]
-    form.provider_type.choices = [choice("", _("Any type"))] + [
-        choice(t.value, provider_type_label(t)) for t in ProviderType
-    ]
     form.validate()
     query = search.SearchQuery(
         text=(form.q.data or "") if not form.q.errors else "",
@@ -545,6 +539,140 @@ def _filter_form() -> tuple[CatalogueFilterForm, search.SearchQuery]:
     return form, query
 
 
+# Display labels of result rows, per (locale, kind, value): a result page shows 20 rows that
+# mostly repeat a few dozen countries, languages and types, and each lookup through the
+# template filters (pycountry, gettext) costs more than printing the row.
+_LABELS: dict[tuple[str, str, Any], str] = {}
+_LABEL_LOOKUPS: dict[str, Any] = {
+    "country": geo.country_name,
+    "language": geo.language_name,
+    "provider_type": provider_type_label,
+    "participation_form": lambda value: services.display_value("participation_form", value),
+    "eqf": lambda n: _("EQF %(n)d", n=n),
+    "ects": lambda ects: _("%(n)s ECTS", n=_ects(ects)),
+    "hours": lambda n: ngettext("%(num)d hour", "%(num)d hours", n),
+}
+LABELS_KEPT = 20_000  # distinct values are few (codes, levels, workloads): a bound, not a size
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _label(locale: str, kind: str, value: Any) -> str:
+    key = (locale, kind, value)
+    found = _LABELS.get(key)
+    if found is None:
+        if len(_LABELS) >= LABELS_KEPT:
+            _LABELS.clear()
+        found = _LABELS[key] = str(_LABEL_LOOKUPS[kind](value))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One result as the results macro prints it: every string prepared once, in Python.
+
+    The template escapes every one of them, translations included (its own ``_()`` would
+    have trusted them; none holds markup)."""
+
+    url: str
+    title: str
+    provider_url: str
+    provider_name: str
+    provider_type: str
+    countries: str
+    eqf: str | None
+    workload: str | None
+    participation: str
+    languages: str
+    accreditation: str
+
+
+def _result_rows(page: search.SearchPage) -> list[ResultRow]:
+    locale = str(get_locale() or "")
+    # One url_for per page, the id put in its place: ids are [A-Za-z0-9_-] (checked, else
+    # url_for), which a path keeps as they are.
+    detail = url_for("catalogue.public_detail", public_id="0").rsplit("/", 1)[0] + "/"
+    provider = url_for("catalogue.provider_public", org_id=0).split("/0/", 1)
+    accredited = _("Provider accredited")
+    not_yet = _("Provider not yet accredited")
+    rows = []
+    for e in page.items:
+        facets = page.facets.get(e.id, [])
+        countries = [value for kind, value in facets if kind == "country"]
+        languages = [value for kind, value in facets if kind == "language"]
+        if e.ects is not None:
+            workload: str | None = _label(locale, "ects", e.ects)
+        elif e.hours:
+            workload = _label(locale, "hours", e.hours)
+        else:
+            workload = None
+        rows.append(
+            ResultRow(
+                url=detail + e.public_id
+                if _SAFE_ID.fullmatch(e.public_id)
+                else url_for("catalogue.public_detail", public_id=e.public_id),
+                title=e.title,
+                provider_url=f"{provider[0]}/{e.provider.id}/{provider[1]}",
+                provider_name=e.provider.display_name,
+                provider_type=_label(locale, "provider_type", e.provider.provider_type),
+                countries=", ".join(_label(locale, "country", c) for c in countries),
+                eqf=_label(locale, "eqf", e.eqf_level) if e.eqf_level else None,
+                workload=workload,
+                participation=_label(locale, "participation_form", e.participation_form)
+                if e.participation_form
+                else "",
+                languages=", ".join(_label(locale, "language", c) for c in languages),
+                accreditation=accredited
+                if page.accreditation.get(e.provider_id) == "accredited"
+                else not_yet,
+            )
+        )
+    return rows
+
+
+def _set_choices(form: CatalogueFilterForm) -> None:
+    """The choices drawn from the catalogue: only the rendering reads them (the filters'
+    values are checked where the query is built, ``validate_choice=False``)."""
+    counts = search.cached_facet_counts(get_session())
+    form.country.choices = [choice("", _("Any country"))] + [
+        choice(code, f"{region_name(code)} ({n})") for code, n in counts[FacetKind.COUNTRY]
+    ]
+    form.language.choices = [choice("", _("Any language"))] + [
+        choice(code, f"{language_name(code)} ({n})") for code, n in counts[FacetKind.LANGUAGE]
+    ]
+    form.provider_type.choices = [choice("", _("Any type"))] + [
+        choice(t.value, provider_type_label(t)) for t in ProviderType
+    ]
+
+
+FILTER_FIELDS = (
+    "country",
+    "eqf",
+    "ects_min",
+    "ects_max",
+    "form",
+    "language",
+    "provider_type",
+    "accreditation",
+)
+
+
+def _filters_html(form: CatalogueFilterForm) -> Markup:
+    """The filter fieldset (some 180 options). Without any filter in the address it is the
+    same for every visitor of a locale until the next publication (its counts change), so
+    it is kept under the public version; with filters it echoes the visitor's values and
+    is rendered each time (the cache would grow with every combination)."""
+
+    def render() -> Markup:
+        _set_choices(form)
+        # The macro's output is Markup: the fields escape the visitor's values.
+        html: Markup = get_template_attribute("catalogue/_filters.html", "filters")(form)
+        return html
+
+    if any(name in request.args for name in FILTER_FIELDS):
+        return render()
+    return cached_public_data(f"catalogue-filters:{get_locale() or ''}", render)
+
+
 def _cursor(value: str | None) -> int | None:
     """The keyset cursor of a "Next" link; anything else is ignored (the page number rules)."""
     return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None
@@ -563,6 +691,8 @@ def public_index() -> str:
         "catalogue/public_index.html",
         form=form,
         page=page,
+        filters_html=_filters_html(form),
+        rows=_result_rows(page),
         args=_filter_args(form),
         searched=bool(request.args),
     )
@@ -632,5 +762,6 @@ def provider_public(org_id: int) -> str:
         "catalogue/provider_public.html",
         provider=provider,
         page=page,
+        rows=_result_rows(page),
         accreditation=search.AccreditationFilter.status_of([provider.id])[provider.id],
     )
