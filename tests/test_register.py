@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, url_for
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from qaportal.audit.models import AuditEvent
 from qaportal.audit.services import Actor
@@ -626,6 +626,40 @@ def test_search_reads_the_full_text_index_by_word_prefix(app: Flask, decided: De
             ).scalars()
             assert "ix_register_publications_search" in "\n".join(plan)
         db.rollback()
+
+
+def test_a_search_on_sqlite_never_probes_publications_once_per_match(
+    app: Flask, decided: Decided
+) -> None:
+    """SQLite would otherwise look each full-text match up in the (decision, id) index for
+    every decision, so a word found in every publication took seconds at 5,000 decisions
+    (tests/benchmarks/bench_register.py): the plan of each statement of a search page checks
+    the decisions against the list of matches instead."""
+    _seed(app, decided, 2)
+    engine = app.extensions["qaportal.engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's planner only")
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, *_a: Any) -> None:
+        if "register_fts" in statement:
+            statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert app.test_client().get("/register?q=bulk").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert statements
+    with engine.connect() as conn:
+        for statement, params in statements:
+            plan = [
+                row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            ]
+            probes = [
+                step for step in plan if "register_publications" in step and "rowid=?" in step
+            ]
+            assert probes == [], plan
 
 
 def test_a_nul_byte_in_the_search_is_a_clear_refusal_not_an_error(

@@ -494,8 +494,11 @@ def _matches_words_postgresql(element: matches_words, compiler: Any, **kw: Any) 
 @compiles(matches_words, "sqlite")
 def _matches_words_sqlite(element: matches_words, compiler: Any, **kw: Any) -> str:
     column, words = (compiler.process(clause, **kw) for clause in element.clauses)
-    # Both parts are compiled SQL (a column and a bound parameter), never user text.
-    return f"{column} IN (SELECT rowid FROM register_fts WHERE register_fts MATCH {words})"  # noqa: S608
+    # Both parts are compiled SQL (a column and a bound parameter), never user text. The
+    # unary + keeps SQLite from probing the (decision_id, id) index once per matching id for
+    # every decision: with 5,000 publications matching, 25 million probes and 4 s, against
+    # 3 ms for a pass over the decisions checked against the list of matches.
+    return f"+{column} IN (SELECT rowid FROM register_fts WHERE register_fts MATCH {words})"  # noqa: S608
 
 
 _WORDS = bindparam("words", type_=SearchWords())

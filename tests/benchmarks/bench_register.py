@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import sys
 import tempfile
 import time
@@ -208,10 +209,13 @@ def main() -> None:
         )
         engine = app.extensions["qaportal.engine"]
         client = app.test_client()
+        serial = itertools.count()
         for name, path in PAGES.items():
 
             def page(path: str = path) -> None:
-                response = client.get(path)
+                # A distinct dummy argument each time: the page cache (on, as in production)
+                # would otherwise answer every request after the first, with no query.
+                response = client.get(f"{path}{'&' if '?' in path else '?'}n={next(serial)}")
                 assert response.status_code == 200, (path, response.status_code)
                 response.get_data()
 
