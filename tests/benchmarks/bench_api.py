@@ -135,7 +135,7 @@ def main() -> None:
             print(
                 f"{name:<17} {items:>5} {rows:>5} {counts[0]:>4} {counts[1]:>5} "
                 f"{api_ms:>7.1f} {bare_ms:>8.1f} {flask_ms:>9.1f} "
-                f"{api_ms / bare_ms:>7.1f} {api_ms / flask_ms:>8.1f}"
+                f"{api_ms / bare_ms:>6.1f}× {api_ms / flask_ms:>7.1f}×"
             )
 
 

@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         q = "/".join(str(n) for n in sorted(queries))
         print(
             f"{label:<34} {page_ms:>9.1f} {plain_ms:>8.1f} {bare_ms:>8.1f} "
-            f"{page_ms / plain_ms:>6.2f} {page_ms / bare_ms:>6.2f} {q:>7}  {rows}"
+            f"{page_ms / plain_ms:>5.2f}× {page_ms / bare_ms:>5.2f}× {q:>7}  {rows}"
         )
     engine.dispose()
     if not args.keep:

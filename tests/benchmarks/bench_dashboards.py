@@ -193,7 +193,7 @@ def main() -> None:
             page_ms, base_ms = _medians(dashboard, baseline, args.requests)
             print(
                 f"{persona:<16} {open_cases:>5} {count:>5} {counter.count:>8} {page_ms:>10.1f} "
-                f"{base_ms:>12.1f} {page_ms / base_ms:>6.1f}"
+                f"{base_ms:>12.1f} {page_ms / base_ms:>5.1f}×"
             )
 
 

@@ -238,7 +238,7 @@ def main() -> None:
             page_ms, base_ms = _medians(page, baseline, args.requests)
             print(
                 f"{name:<10} {count:>5} {counter.count:>8} {page_ms:>10.1f} {base_ms:>12.1f} "
-                f"{page_ms / base_ms:>6.1f}"
+                f"{page_ms / base_ms:>5.1f}×"
             )
 
 

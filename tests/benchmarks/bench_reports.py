@@ -365,8 +365,8 @@ def main() -> None:
                 report, archival, plain = measure(request, reports, args.repeat)
                 print(
                     f"{label:<20} {count:>8} {row(report)} |         {row(archival)} | "
-                    f"      {row(plain)} | {report.cpu / archival.cpu:>5.2f} "
-                    f"{report.cpu / plain.cpu:>6.2f}",
+                    f"      {row(plain)} | {report.cpu / archival.cpu:>4.2f}× "
+                    f"{report.cpu / plain.cpu:>5.2f}×",
                     flush=True,
                 )
     print("goal: report / plain A <= 1.3 and peak memory < 300 MB")
