@@ -196,14 +196,27 @@ def _classify(row: CriterionRow) -> None:
         row.status = Progress.NOT_STARTED
 
 
-def _evidence_counts(case: Case) -> Any:
-    """The number of evidence items linked to each criterion of ``case``, as a subquery."""
-    return (
+def _with_status(query: Any, case: Case) -> Any:
+    """``query`` over criteria, with what each one's progress is judged on: the case's
+    answer (whether there is one, with text, its rating and values) and the number of
+    evidence items linked to it."""
+    evidence_counts = (
         select(EvidenceLink.criterion_id, func.count(EvidenceLink.id).label("n"))
         .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
         .where(Evidence.case_id == case.id)
         .group_by(EvidenceLink.criterion_id)
         .subquery()
+    )
+    return (
+        query.add_columns(
+            Answer.id.label("answer_id"),
+            (func.length(func.trim(func.coalesce(Answer.narrative, ""))) > 0).label("has_text"),
+            Answer.rating,
+            Answer.values,
+            func.coalesce(evidence_counts.c.n, 0).label("evidence_count"),
+        )
+        .outerjoin(Answer, and_(Answer.criterion_id == Criterion.id, Answer.case_id == case.id))
+        .outerjoin(evidence_counts, evidence_counts.c.criterion_id == Criterion.id)
     )
 
 
@@ -226,27 +239,22 @@ def overview(session: Session, case: Case) -> Overview:
     if not blocks:
         return Overview(counts)
 
-    evidence_counts = _evidence_counts(case)
     stmt = (
-        select(
-            Criterion.id,
-            Criterion.framework_version_id,
-            Criterion.code,
-            Criterion.title,
-            Criterion.required,
-            Criterion.evidence_required,
-            Criterion.qa_elements,
-            Criterion.definition,
-            Criterion.description,
-            Answer.id.label("answer_id"),
-            (func.length(func.trim(func.coalesce(Answer.narrative, ""))) > 0).label("has_text"),
-            func.substr(Answer.narrative, 1, EXCERPT_CHARS + 1).label("excerpt"),
-            Answer.rating,
-            Answer.values,
-            func.coalesce(evidence_counts.c.n, 0).label("evidence_count"),
+        _with_status(
+            select(
+                Criterion.id,
+                Criterion.framework_version_id,
+                Criterion.code,
+                Criterion.title,
+                Criterion.required,
+                Criterion.evidence_required,
+                Criterion.qa_elements,
+                Criterion.definition,
+                Criterion.description,
+            ),
+            case,
         )
-        .outerjoin(Answer, and_(Answer.criterion_id == Criterion.id, Answer.case_id == case.id))
-        .outerjoin(evidence_counts, evidence_counts.c.criterion_id == Criterion.id)
+        .add_columns(func.substr(Answer.narrative, 1, EXCERPT_CHARS + 1).label("excerpt"))
         .where(Criterion.framework_version_id.in_(list(blocks)))
         .order_by(Criterion.framework_version_id, Criterion.position)
     )
@@ -325,8 +333,7 @@ def progress(session: Session, case: Case) -> list[CriterionProgress]:
     """Each criterion's progress, in the overview's order, without its texts: what the case
     page counts and the criterion page's "next unfinished" link need (one statement once the
     versions' specs are cached)."""
-    evidence_counts = _evidence_counts(case)
-    rows = session.execute(
+    criteria = (
         select(
             Criterion.id,
             Criterion.framework_version_id,
@@ -335,11 +342,6 @@ def progress(session: Session, case: Case) -> list[CriterionProgress]:
             Criterion.required,
             Criterion.evidence_required,
             FrameworkVersion.content_hash,
-            Answer.id.label("answer_id"),
-            (func.length(func.trim(func.coalesce(Answer.narrative, ""))) > 0).label("has_text"),
-            Answer.rating,
-            Answer.values,
-            func.coalesce(evidence_counts.c.n, 0).label("evidence_count"),
         )
         .join(
             CaseFramework,
@@ -349,8 +351,9 @@ def progress(session: Session, case: Case) -> list[CriterionProgress]:
             ),
         )
         .join(FrameworkVersion, FrameworkVersion.id == Criterion.framework_version_id)
-        .outerjoin(Answer, and_(Answer.criterion_id == Criterion.id, Answer.case_id == case.id))
-        .outerjoin(evidence_counts, evidence_counts.c.criterion_id == Criterion.id)
+    )
+    rows = session.execute(
+        _with_status(criteria, case)
         # The overview's order: its frameworks' (required first, by title), then position.
         .order_by(
             CaseFramework.required.desc(),
