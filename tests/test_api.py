@@ -219,6 +219,16 @@ def test_pagination_walks_every_published_specification_once_in_a_stable_order(
     assert "Secret draft" not in titles and "Retired course" not in titles
     first = client.get(f"{API}/specifications?limit=3")
     assert first.headers["Link"] == f'<{first.get_json()["next"]}>; rel="next"'
+    # The list without filters has a statement of its own: the same items as the filtered
+    # one's, provider by provider.
+    by_provider = [
+        item
+        for provider_id in sorted({item["provider"]["id"] for item in items})
+        for item in walk(client, f"{API}/specifications?provider={provider_id}&limit=2")
+    ]
+    assert sorted(by_provider, key=lambda item: item["id"]) == sorted(
+        items, key=lambda item: item["id"]
+    )
 
 
 def test_a_full_last_page_has_no_next_link(app: Flask, client: Any, specs: list[str]) -> None:
@@ -518,6 +528,9 @@ def test_published_decisions_providers_and_reports(app: Flask, client: Any, demo
     spec_answer = client.get(f"{API}/specifications/{public_id}").get_json()
     assert spec_answer["accredited_under"] == first["url"]
     assert spec_answer["accreditation"] == "accredited"
+    listed = {item["id"]: item["accreditation"] for item in walk(client, f"{API}/specifications")}
+    assert listed[public_id] == "accredited"
+    assert set(listed.values()) == {"accredited", "not_accredited"}
 
     assert walk(client, f"{API}/decisions?decision=negative") == []
     assert len(walk(client, f"{API}/decisions?validity=valid&country=de&provider_type=hei")) == 2

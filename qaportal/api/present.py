@@ -9,12 +9,14 @@ in Python cost more than the rest of a page's answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import url_for
 
 from qaportal.api.rows import Facets
 from qaportal.catalogue.models import SpecificationVersion
+from qaportal.catalogue.search import AccreditationFilter
 from qaportal.catalogue.validation import country_of
 from qaportal.register.queries import PublishedDecision, RegisterProvider
 from qaportal.web.worklist import Formats
@@ -51,25 +53,38 @@ def _summary_fields(urls: Formats, public_id: str, provider: JSON, status: str) 
     }
 
 
-def specification_summary(urls: Formats, row: Any, facets: Facets, status: str) -> JSON:
-    """A row of :func:`qaportal.api.rows.specification_page`."""
-    provider = {
-        "id": row.provider_id,
-        "name": _name(row.provider_legal_name, row.provider_acronym),
-        "country": row.provider_country,
-        "provider_type": row.provider_type,
-    }
-    return {
-        **_summary_fields(urls, row.public_id, provider, status),
-        "title": row.title,
-        "eqf_level": row.eqf_level,
-        "ects": float(row.ects) if row.ects is not None else None,
-        "hours": row.hours,
-        "participation_form": row.participation_form,
-        "countries": facets.countries.get(row.id, []),
-        "languages": facets.languages.get(row.id, []),
-        "published_at": row.published_at,
-    }
+def specification_summaries(urls: Formats, rows: Sequence[Any], facets: Facets) -> list[JSON]:
+    """The rows of :func:`qaportal.api.rows.specification_page`, as list items. A provider
+    listed on several rows is described once and shared by its items."""
+    providers: dict[int, JSON] = {}
+    items = []
+    for row in rows:
+        provider = providers.get(row.provider_id)
+        if provider is None:
+            provider = providers[row.provider_id] = {
+                "id": row.provider_id,
+                "name": _name(row.provider_legal_name, row.provider_acronym),
+                "country": row.provider_country,
+                "provider_type": row.provider_type,
+            }
+        items.append(
+            {
+                **_summary_fields(urls, row.public_id, provider, _status(row.accredited)),
+                "title": row.title,
+                "eqf_level": row.eqf_level,
+                "ects": float(row.ects) if row.ects is not None else None,
+                "hours": row.hours,
+                "participation_form": row.participation_form,
+                "countries": facets.countries.get(row.id, []),
+                "languages": facets.languages.get(row.id, []),
+                "published_at": row.published_at,
+            }
+        )
+    return items
+
+
+def _status(accredited: bool) -> str:
+    return AccreditationFilter.ACCREDITED if accredited else AccreditationFilter.NOT_YET
 
 
 def specification_detail(

@@ -2,7 +2,9 @@
 
 The filters and the keyset are the catalogue's own (:func:`qaportal.catalogue.search.
 filtered_after`); only the columns the answer shows are read, as tuples, then the page's
-countries and languages in one more statement: no ORM object is built per row.
+countries and languages in one more statement: no ORM object is built per row. Whether
+each provider is accredited now is a column of the first statement (the catalogue's own
+accreditation condition), not a third statement.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, bindparam, select, type_coerce
+from sqlalchemy import Date, Integer, String, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from qaportal.catalogue import search
 from qaportal.catalogue.models import CatalogueEntry, CatalogueFacet, FacetKind
+from qaportal.db import utcnow
 from qaportal.orgs.models import Organisation
-from qaportal.register.queries import IdList, in_ids
+from qaportal.register.queries import IdList, accredits_now, in_ids
 
 _COLUMNS = (
     CatalogueEntry.id.label("id"),
@@ -33,6 +36,8 @@ _COLUMNS = (
     Organisation.acronym.label("provider_acronym"),
     Organisation.country.label("provider_country"),
     Organisation.provider_type.label("provider_type"),
+    # Built once: the EXISTS is a tree that cost more to build per request than to run.
+    accredits_now(CatalogueEntry.provider_id, bindparam("today", type_=Date)).label("accredited"),
 )
 # The countries and languages of a page's entries (regions are not shown), built once.
 # The kind is read as the stored text: turning each of a page's facets (over a hundred)
@@ -47,6 +52,19 @@ _FACETS_OF = (
 )
 
 
+# The list without filters, the most asked for, built once: building a statement and its
+# cache key per request cost more than running it. The same rows as ``filtered_after`` of
+# a query without filters (``tests/test_api.py`` pages through both).
+_NO_FILTERS = search.SearchQuery()
+_ALL_AFTER = (
+    select(*_COLUMNS)
+    .join_from(CatalogueEntry, Organisation, Organisation.id == CatalogueEntry.provider_id)
+    .where(CatalogueEntry.id > bindparam("after_id", type_=Integer))
+    .order_by(CatalogueEntry.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 @dataclass
 class Facets:
     countries: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -56,15 +74,21 @@ class Facets:
 def specification_page(
     session: Session, query: search.SearchQuery, *, after_id: int | None, limit: int
 ) -> tuple[list[Any], Facets]:
-    """Up to ``limit`` entries after ``after_id`` in id order, and their facets by entry id
-    (each list sorted). Two statements whatever ``limit``."""
-    stmt = (
-        search.filtered_after(session, query, after_id=after_id)
-        .with_only_columns(*_COLUMNS)
-        .order_by(CatalogueEntry.id)
-        .limit(limit)
-    )
-    rows = session.connection().execute(stmt).all()
+    """Up to ``limit`` entries after ``after_id`` in id order (each with ``accredited``,
+    true when its provider holds an accreditation now), and their facets by entry id (each
+    list sorted). Two statements whatever ``limit``."""
+    params: dict[str, Any] = {"today": utcnow().date()}
+    if query == _NO_FILTERS:
+        stmt = _ALL_AFTER
+        params |= {"after_id": after_id or 0, "limit": limit}
+    else:
+        stmt = (
+            search.filtered_after(session, query, after_id=after_id)
+            .with_only_columns(*_COLUMNS)
+            .order_by(CatalogueEntry.id)
+            .limit(limit)
+        )
+    rows = session.connection().execute(stmt, params).all()
     facets = Facets()
     if not rows:
         return rows, facets

@@ -212,9 +212,7 @@ def _specification_items(db: Session, params: SpecificationQuery, after: int | N
     )
     more = len(rows) > params.limit
     rows = rows[: params.limit]
-    statuses = search.AccreditationFilter.status_of({e.provider_id for e in rows})
-    urls = Formats()
-    items = [present.specification_summary(urls, e, facets, statuses[e.provider_id]) for e in rows]
+    items = present.specification_summaries(Formats(), rows, facets)
     return items, rows[-1].id if more else None
 
 

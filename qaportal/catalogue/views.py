@@ -30,7 +30,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from qaportal.access.policy import authorize, can
-from qaportal.catalogue import cli, search, services
+from qaportal.catalogue import cli, public_reads, search, services
 from qaportal.catalogue.access import CatalogueAction
 from qaportal.catalogue.completeness import ISSUED_CREDENTIAL_ELEMENTS, check_completeness
 from qaportal.catalogue.forms import CatalogueFilterForm, SpecificationForm, choice
@@ -698,25 +698,49 @@ def public_index() -> str:
     )
 
 
+def _facts_html(session: Any, found: public_reads.PublishedSpecification) -> Markup:
+    """The Annex I elements, the note and the download links of a published version. A
+    published version never changes (a change is a new version), and none of this names the
+    provider, its accreditation or the visitor: rendered once per language and version."""
+
+    def render() -> Markup:
+        html: Markup = get_template_attribute("catalogue/_public_facts.html", "public_facts")(
+            public_reads.with_outcomes(session, found), found.public_id, ISSUED_CREDENTIAL_ELEMENTS
+        )
+        return html
+
+    return cached_public_data(
+        f"catalogue-facts:{get_locale() or ''}:{found.version_id}:{found.public_id}", render
+    )
+
+
 @bp.get("/catalogue/<public_id>")
 @public_page
 def public_detail(public_id: str) -> str:
     if len(public_id) > 36:
         abort(404)
-    version = services.published_by_public_id(get_session(), public_id)
-    if version is None:
+    db = get_session()
+    found = public_reads.published(db, public_id)
+    if found is None:
         abort(404)
-    provider = version.specification.provider
+    accreditation = search.AccreditationFilter.status_of([found.provider_id])[found.provider_id]
+    # A case's scope holds only its provider's specifications (cases.services.open_case),
+    # so a specification is offered under a current accreditation only if its provider is
+    # accredited now: the register is asked only then.
+    offered_under = (
+        search.AccreditationFilter.for_specs([found.specification_id]).get(found.specification_id)
+        if accreditation == search.AccreditationFilter.ACCREDITED
+        else None
+    )
     return render_template(
         "catalogue/public_detail.html",
-        version=version,
-        spec=version.specification,
-        provider=provider,
-        accreditation=search.AccreditationFilter.status_of([provider.id])[provider.id],
-        offered_under=search.AccreditationFilter.for_specs([version.specification_id]).get(
-            version.specification_id
-        ),
-        issued_elements=ISSUED_CREDENTIAL_ELEMENTS,
+        version=found.version,
+        provider_id=found.provider_id,
+        provider_name=found.provider_name,
+        provider_type=found.provider_type,
+        accreditation=accreditation,
+        offered_under=offered_under,
+        facts_html=_facts_html(db, found),
     )
 
 
@@ -750,7 +774,9 @@ def elm_credential_template(public_id: str) -> Response:
 @bp.get("/providers/<int:org_id>/catalogue")
 @public_page
 def provider_public(org_id: int) -> str:
-    provider = organisation_or_404(org_id, OrgKind.PROVIDER)
+    provider = public_reads.provider(get_session(), org_id)
+    if provider is None:
+        abort(404)
     query = search.SearchQuery(
         provider_id=provider.id,
         page=request.args.get("page", 1, type=int) or 1,
@@ -758,10 +784,14 @@ def provider_public(org_id: int) -> str:
         after_id=_cursor(request.args.get("after")),
     )
     page = search.search(get_session(), query)
+    # The page's rows are all this provider's: their statuses already hold its own.
+    accreditation = page.accreditation.get(provider.id)
+    if accreditation is None:
+        accreditation = search.AccreditationFilter.status_of([provider.id])[provider.id]
     return render_template(
         "catalogue/provider_public.html",
         provider=provider,
         page=page,
         rows=_result_rows(page),
-        accreditation=search.AccreditationFilter.status_of([provider.id])[provider.id],
+        accreditation=accreditation,
     )

@@ -763,7 +763,9 @@ def register_countries(session: Session) -> list[str]:
     return list(session.execute(stmt).scalars())
 
 
-def _accredits_now(provider_id: Any, today: Any) -> ColumnElement[bool]:
+def accredits_now(provider_id: Any, today: Any) -> ColumnElement[bool]:
+    """EXISTS: the provider (a column) holds a published decision that accredits it on
+    ``today`` (a date or a bound parameter)."""
     return exists(
         select(RegisterPublication.id)
         .join(Decision, Decision.id == RegisterPublication.decision_id)
@@ -779,14 +781,14 @@ def _accredits_now(provider_id: Any, today: Any) -> ColumnElement[bool]:
 
 def accredited_providers_condition(provider_id: Any) -> ColumnElement[bool]:
     """EXISTS: the provider (a column) holds a published decision that accredits it now."""
-    return _accredits_now(provider_id, utcnow().date())
+    return accredits_now(provider_id, utcnow().date())
 
 
 @functools.cache
 def _accredited_among() -> Select[Any]:
     return select(Organisation.id).where(
         in_ids(Organisation.id, _PROVIDER_IDS),
-        _accredits_now(Organisation.id, bindparam("today", type_=Date)),
+        accredits_now(Organisation.id, bindparam("today", type_=Date)),
     )
 
 
