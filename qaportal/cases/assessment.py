@@ -43,6 +43,7 @@ from qaportal.frameworks.localize import (
     title_of,
 )
 from qaportal.frameworks.models import Criterion, FrameworkVersion
+from qaportal.memo import Memo
 
 EXCERPT_CHARS = 280
 
@@ -292,8 +293,7 @@ def overview(session: Session, case: Case) -> Overview:
 # code): a stored version is an immutable snapshot that gains translations, never questions
 # (enforced in qaportal.frameworks.models). The case pages then fetch no definition at all: a
 # framework's holds every criterion in every language (tens of kB per request otherwise).
-_PROGRESS_SPECS: dict[tuple[int, str, str], CriterionSpec] = {}
-_PROGRESS_SPECS_MAX = 20_000
+_PROGRESS_SPECS: Memo[tuple[int, str, str], CriterionSpec] = Memo(20_000)
 
 
 @dataclass(frozen=True)
@@ -308,8 +308,7 @@ def _progress_specs(session: Session, keys: set[tuple[int, str, str]]) -> None:
     missing = keys - _PROGRESS_SPECS.keys()
     if not missing:
         return
-    if len(_PROGRESS_SPECS) + len(missing) > _PROGRESS_SPECS_MAX:
-        _PROGRESS_SPECS.clear()
+    _PROGRESS_SPECS.make_room(len(missing))
     rows = session.execute(
         select(
             FrameworkVersion.id,
@@ -434,7 +433,7 @@ def criterion_of_case(session: Session, case: Case, criterion_id: int) -> Criter
 # hash): stored versions are immutable snapshots but for their translations, which these
 # keys do not hold. A framework's whole definition (every criterion in every language) is
 # tens of kB that the criterion page and the save would otherwise fetch and parse each time.
-_FRAMEWORK_PARTS: dict[tuple[int, str], dict[str, Any]] = {}
+_FRAMEWORK_PARTS: Memo[tuple[int, str], dict[str, Any]] = Memo(1_000)
 _FRAMEWORK_KEYS = ("default_questions", "scales")
 
 
@@ -444,10 +443,8 @@ def _framework_parts(session: Session, version_id: int, content_hash: str) -> di
         definition = session.execute(
             select(FrameworkVersion.definition).where(FrameworkVersion.id == version_id)
         ).scalar_one()
-        if len(_FRAMEWORK_PARTS) > 1_000:
-            _FRAMEWORK_PARTS.clear()
         definition = definition or {}
-        _FRAMEWORK_PARTS[key] = {k: definition[k] for k in _FRAMEWORK_KEYS if k in definition}
+        _FRAMEWORK_PARTS.put(key, {k: definition[k] for k in _FRAMEWORK_KEYS if k in definition})
     return _FRAMEWORK_PARTS[key]
 
 

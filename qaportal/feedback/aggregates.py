@@ -44,6 +44,7 @@ from qaportal.feedback.models import (
     InvitationChannel,
     ResponseCount,
 )
+from qaportal.memo import Memo
 
 AnswerKey = tuple[str, int, bool, int, str]  # item, specification key, is value, value, choice
 BreakdownKey = tuple[str, str, str, int]  # group item, group choice, item, value
@@ -55,8 +56,7 @@ Counts = tuple[dict[AnswerKey, int], dict[BreakdownKey, int], dict[int, int]]
 # (compiling it on every submission cost more than all the rest), while a text statement is
 # compiled once. The syntax (``ON CONFLICT … DO UPDATE``, ``excluded``) is the same in
 # SQLite and PostgreSQL, and the values are plain strings, numbers, booleans and NULLs.
-_INSERTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], int], Any] = {}
-_INSERTS_MAX = 1024
+_INSERTS: Memo[tuple[str, tuple[str, ...], tuple[str, ...], int], Any] = Memo(1024)
 # Rows per statement at most (a questionnaire has a few dozen items, so a submission's rows
 # fit in one; 200 rows of 7 columns stay far below either database's parameter limit).
 MAX_VALUES_ROWS = 200
@@ -79,9 +79,7 @@ def _insert_statement(
                 f" DO UPDATE SET count = {table.name}.count + excluded.count"
             )
         stmt = text(sql)
-        if len(_INSERTS) >= _INSERTS_MAX:
-            _INSERTS.clear()
-        _INSERTS[cache_key] = stmt
+        _INSERTS.put(cache_key, stmt)
     return stmt
 
 

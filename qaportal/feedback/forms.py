@@ -30,6 +30,7 @@ from qaportal.feedback.services import (
     Answers,
     SpecificationChoice,
 )
+from qaportal.memo import Memo
 from qaportal.web.forms import PortalForm
 
 FIELD_PREFIX = "q_"
@@ -197,8 +198,7 @@ def _required(item: qn.Item) -> list[Any]:
 # ``qn.for_version``) and list of micro-credentials: building the class cost more than
 # validating a submission. Keyed by identity because the questionnaire is not hashable; the
 # entry keeps it alive so the id cannot be reused by another object.
-_FORM_CLASSES: dict[tuple[int, tuple[SpecificationChoice, ...]], tuple[Any, type[Any]]] = {}
-_FORM_CLASSES_MAX = 512
+_FORM_CLASSES: Memo[tuple[int, tuple[SpecificationChoice, ...]], tuple[Any, type[Any]]] = Memo(512)
 
 
 def survey_form_class(
@@ -209,10 +209,8 @@ def survey_form_class(
     cached = _FORM_CLASSES.get(key)
     if cached is not None and cached[0] is questionnaire:
         return cached[1]
-    if len(_FORM_CLASSES) >= _FORM_CLASSES_MAX:
-        _FORM_CLASSES.clear()
     form_class = _build_survey_form_class(questionnaire, specifications)
-    _FORM_CLASSES[key] = (questionnaire, form_class)
+    _FORM_CLASSES.put(key, (questionnaire, form_class))
     return form_class
 
 

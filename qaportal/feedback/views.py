@@ -64,6 +64,7 @@ from qaportal.feedback.models import (
 )
 from qaportal.jobs import runner as job_runner
 from qaportal.jobs import services as job_services
+from qaportal.memo import Memo
 from qaportal.orgs import geo
 from qaportal.web.context import current_actor
 from qaportal.web.loaders import organisation_or_404
@@ -675,8 +676,7 @@ def _language_note() -> str | None:
 # micro-credentials (see survey_form_class), so with no answers and no errors its fields
 # always render alike; rendering the 80-odd radio buttons was most of the page's time. The
 # key keeps the class alive, so its identity cannot be reused.
-_FIELDS_HTML: dict[tuple[type[Any], str], Markup] = {}
-_FIELDS_HTML_MAX = 512
+_FIELDS_HTML: Memo[tuple[type[Any], str], Markup] = Memo(512)
 
 
 def _items_by_section(form: Any, context: services.SurveyContext) -> list[tuple[Any, list[Any]]]:
@@ -701,9 +701,7 @@ def _fields_html(form_class: type[Any], context: services.SurveyContext) -> Mark
         )
         # Templates edited while the development server runs must show at once.
         if not current_app.jinja_env.auto_reload:
-            if len(_FIELDS_HTML) >= _FIELDS_HTML_MAX:
-                _FIELDS_HTML.clear()
-            _FIELDS_HTML[key] = html
+            _FIELDS_HTML.put(key, html)
     return html
 
 

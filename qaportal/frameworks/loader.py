@@ -35,6 +35,7 @@ from qaportal.frameworks.translations import (
     normalise_translations,
     translation_errors,
 )
+from qaportal.memo import Memo
 from qaportal.paths import FORMS_DIR
 
 if TYPE_CHECKING:
@@ -664,8 +665,7 @@ def display_name(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-_OK_CACHE: dict[tuple[str, str, bool | None], CheckedFile] = {}
-_OK_CACHE_SIZE = 64
+_OK_CACHE: Memo[tuple[str, str, bool | None], CheckedFile] = Memo(64)
 
 
 def _check_text(text: str, name: str, owner_rule: bool | None) -> CheckedFile:
@@ -722,9 +722,7 @@ def check_text(text: str, name: str, *, owner_rule: bool | None = None) -> Check
         return cached
     checked = _check_text(text, name, owner_rule)
     if checked.ok:
-        if len(_OK_CACHE) >= _OK_CACHE_SIZE:
-            _OK_CACHE.clear()
-        _OK_CACHE[key] = checked
+        _OK_CACHE.put(key, checked)
     return checked
 
 
