@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -193,6 +194,18 @@ class AccreditationFilter:
         if status == AccreditationFilter.NOT_YET:
             return ~exists(CatalogueEntry.provider_id)
         return None
+
+    @staticmethod
+    def accredited_column(provider_id: Any) -> ColumnElement[bool]:
+        """Whether the provider (a column) is accredited now, as a column to select. The
+        register's condition binds today's date: a statement holding it is good for a day."""
+        exists = AccreditationFilter._exists
+        return false() if exists is None else exists(provider_id)
+
+    @staticmethod
+    def status(accredited: Any) -> str:
+        """The status named by :meth:`accredited_column`'s value."""
+        return AccreditationFilter.ACCREDITED if accredited else AccreditationFilter.NOT_YET
 
     @staticmethod
     def status_of(provider_ids: Iterable[int], session: Session | None = None) -> dict[int, str]:
@@ -378,7 +391,7 @@ _PAGE_FACETS = (
 def _facets_by_entry(session: Session, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     found: dict[int, list[tuple[str, str]]] = {entry_id: [] for entry_id in ids}
     if ids:
-        for entry_id, kind, value in session.execute(_PAGE_FACETS, {"ids": ids}):
+        for entry_id, kind, value in session.connection().execute(_PAGE_FACETS, {"ids": ids}):
             found[entry_id].append((str(kind), value))
     return found
 
@@ -395,6 +408,74 @@ def _after(entry_id: int) -> ColumnElement[bool]:
         CatalogueEntry.title >= title,
         or_(CatalogueEntry.title > title, CatalogueEntry.id > entry_id),
     )
+
+
+# One provider's entries in title order (its public catalogue page): plain columns, the
+# statements built once. The same rows, order and paging as :func:`search` with only
+# ``provider_id`` set, whose cached total they share.
+_ENTRY_COLUMNS = (
+    CatalogueEntry.id,
+    CatalogueEntry.public_id,
+    CatalogueEntry.title,
+    CatalogueEntry.eqf_level,
+    CatalogueEntry.ects,
+    CatalogueEntry.hours,
+    CatalogueEntry.participation_form,
+    CatalogueEntry.provider_id,
+)
+_OF_PROVIDER = CatalogueEntry.provider_id == bindparam("provider_id")
+_PROVIDER_TOTAL = select(func.count(CatalogueEntry.id)).where(_OF_PROVIDER)
+_PROVIDER_ROWS = (
+    select(*_ENTRY_COLUMNS)
+    .where(_OF_PROVIDER)
+    .order_by(CatalogueEntry.title, CatalogueEntry.id)
+    .limit(bindparam("limit"))
+)
+_PROVIDER_ROWS_AT = _PROVIDER_ROWS.offset(bindparam("offset"))
+_PROVIDER_ROWS_AFTER = _PROVIDER_ROWS.where(_after(bindparam("after_id")))
+
+
+def provider_page(
+    session: Session,
+    provider: Any,
+    accreditation: str,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    after_id: int | None = None,
+) -> SearchPage:
+    """A page of ``provider``'s entries (title order, keyset after a "Next" link), as
+    :func:`search` would give it for ``SearchQuery(provider_id=provider.id)``, but with
+    plain rows: each carries ``provider`` (the object given), and the provider's
+    ``accreditation`` is known to the caller, so two statements read the page."""
+    query = SearchQuery(provider_id=provider.id, per_page=per_page)
+    total = cached_public_data(
+        "catalogue-total:" + query.filters_key(),
+        lambda: (
+            session.connection().execute(_PROVIDER_TOTAL, {"provider_id": provider.id}).scalar_one()
+        ),
+    )
+    number = min(max(1, page), max(1, math.ceil(total / per_page)))
+    params: dict[str, Any] = {"provider_id": provider.id, "limit": per_page}
+    connection = session.connection()
+    rows: list[Any] = []
+    if after_id is not None and number > 1:
+        rows = list(connection.execute(_PROVIDER_ROWS_AFTER, {**params, "after_id": after_id}))
+    if not rows:  # no cursor, or a cursor whose entry has gone
+        offset = (number - 1) * per_page
+        rows = list(connection.execute(_PROVIDER_ROWS_AT, {**params, "offset": offset}))
+    items = [SimpleNamespace(**row._mapping, provider=provider) for row in rows]
+    result = SearchPage(
+        number,
+        per_page,
+        total,
+        items,
+        accreditation={provider.id: accreditation} if items else {},
+        facets=_facets_by_entry(session, [e.id for e in items]),
+    )
+    if items:
+        result.next_args = {"after": items[-1].id}
+    return result
 
 
 def cached_facet_counts(session: Session) -> dict[FacetKind, list[tuple[str, int]]]:

@@ -705,7 +705,7 @@ def _facts_html(session: Any, found: public_reads.PublishedSpecification) -> Mar
 
     def render() -> Markup:
         html: Markup = get_template_attribute("catalogue/_public_facts.html", "public_facts")(
-            public_reads.with_outcomes(session, found), found.public_id, ISSUED_CREDENTIAL_ELEMENTS
+            public_reads.full_version(session, found), found.public_id, ISSUED_CREDENTIAL_ELEMENTS
         )
         return html
 
@@ -723,13 +723,12 @@ def public_detail(public_id: str) -> str:
     found = public_reads.published(db, public_id)
     if found is None:
         abort(404)
-    accreditation = search.AccreditationFilter.status_of([found.provider_id])[found.provider_id]
     # A case's scope holds only its provider's specifications (cases.services.open_case),
     # so a specification is offered under a current accreditation only if its provider is
     # accredited now: the register is asked only then.
     offered_under = (
         search.AccreditationFilter.for_specs([found.specification_id]).get(found.specification_id)
-        if accreditation == search.AccreditationFilter.ACCREDITED
+        if found.accreditation == search.AccreditationFilter.ACCREDITED
         else None
     )
     return render_template(
@@ -738,7 +737,7 @@ def public_detail(public_id: str) -> str:
         provider_id=found.provider_id,
         provider_name=found.provider_name,
         provider_type=found.provider_type,
-        accreditation=accreditation,
+        accreditation=found.accreditation,
         offered_under=offered_under,
         facts_html=_facts_html(db, found),
     )
@@ -777,21 +776,18 @@ def provider_public(org_id: int) -> str:
     provider = public_reads.provider(get_session(), org_id)
     if provider is None:
         abort(404)
-    query = search.SearchQuery(
-        provider_id=provider.id,
+    page = search.provider_page(
+        get_session(),
+        provider,
+        provider.accreditation,
         page=request.args.get("page", 1, type=int) or 1,
         per_page=PER_PAGE,
         after_id=_cursor(request.args.get("after")),
     )
-    page = search.search(get_session(), query)
-    # The page's rows are all this provider's: their statuses already hold its own.
-    accreditation = page.accreditation.get(provider.id)
-    if accreditation is None:
-        accreditation = search.AccreditationFilter.status_of([provider.id])[provider.id]
     return render_template(
         "catalogue/provider_public.html",
         provider=provider,
         page=page,
         rows=_result_rows(page),
-        accreditation=accreditation,
+        accreditation=provider.accreditation,
     )
