@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import jsonschema
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from qaportal.api import rows as api_rows
 from qaportal.audit.services import Actor
 from qaportal.cases import services as case_services
 from qaportal.catalogue import services as catalogue_services
@@ -27,6 +28,7 @@ from qaportal.decisions.models import (
     Outcome,
 )
 from qaportal.frameworks.models import Framework, FrameworkVersion
+from qaportal.register import queries as register_queries
 from qaportal.register import services as register_services
 from qaportal.register.models import RegisterPublication
 from qaportal.reporting.models import GeneratedDocument
@@ -536,6 +538,39 @@ def test_published_decisions_providers_and_reports(app: Flask, client: Any, demo
     assert len(walk(client, f"{API}/decisions?validity=valid&country=de&provider_type=hei")) == 2
     assert walk(client, f"{API}/decisions?validity=expired") == []
     assert len(walk(client, f"{API}/decisions?framework=api-fw&q=register")) == 2
+
+
+def test_the_accreditation_filter_follows_the_register_day_by_day(
+    app: Flask, client: Any, demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = publish_decisions(app, 1)
+    decision = client.get(f"{API}/decisions/{published.decision_ids[0]}").get_json()
+    with app.app_context():
+        db = get_session()
+        spec = db.get(Specification, decision["specification_ids"][0])
+        catalogue_services.publish(db, spec.versions[-1], Actor.system("test"))
+        today = dt.datetime.now(dt.UTC).date()
+        db.execute(
+            update(Decision)
+            .where(Decision.id == published.decision_ids[0])
+            .values(valid_until=today)
+        )
+        db.commit()
+        public_id = spec.public_id
+
+    def accredited() -> set[str]:
+        return {i["id"] for i in walk(client, f"{API}/specifications?accreditation=accredited")}
+
+    def status() -> str:
+        listed = walk(client, f"{API}/specifications?provider={published.provider_id}&limit=2")
+        return next(item["accreditation"] for item in listed if item["id"] == public_id)
+
+    assert public_id in accredited() and status() == "accredited"
+    # The next day the decision has expired: the lists' kept statements are not reused.
+    tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    monkeypatch.setattr(api_rows, "utcnow", lambda: tomorrow)
+    monkeypatch.setattr(register_queries, "utcnow", lambda: tomorrow)
+    assert public_id not in accredited() and status() == "not_accredited"
 
 
 def test_withdrawn_decisions_leave_every_list(app: Flask, client: Any, demo: Any) -> None:

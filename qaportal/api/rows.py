@@ -13,12 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, bindparam, select, type_coerce
+from sqlalchemy import Date, Integer, Select, String, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from qaportal.catalogue import search
 from qaportal.catalogue.models import CatalogueEntry, CatalogueFacet, FacetKind
 from qaportal.db import utcnow
+from qaportal.memo import Memo
 from qaportal.orgs.models import Organisation
 from qaportal.register.queries import IdList, accredits_now, in_ids
 
@@ -52,17 +53,27 @@ _FACETS_OF = (
 )
 
 
-# The list without filters, the most asked for, built once: building a statement and its
-# cache key per request cost more than running it. The same rows as ``filtered_after`` of
-# a query without filters (``tests/test_api.py`` pages through both).
-_NO_FILTERS = search.SearchQuery()
-_ALL_AFTER = (
-    select(*_COLUMNS)
-    .join_from(CatalogueEntry, Organisation, Organisation.id == CatalogueEntry.provider_id)
-    .where(CatalogueEntry.id > bindparam("after_id", type_=Integer))
-    .order_by(CatalogueEntry.id)
-    .limit(bindparam("limit", type_=Integer))
-)
+# A list's statement, built once per set of filters and kept: building a statement and its
+# cache key per request cost more than running it. The filters' values are in it; the
+# page's place (``after_id``, ``limit``) and the day are bound at execution, so a client
+# walking the pages of one list reuses one statement. The catalogue's accreditation
+# filter compares with the day it is built on: the day is part of its key.
+_PAGE_STATEMENTS: Memo[tuple[str, str, Any], Select[Any]] = Memo(256)
+
+
+def _page_statement(session: Session, query: search.SearchQuery) -> Select[Any]:
+    dialect = session.get_bind().dialect.name
+    day = utcnow().date() if query.accreditation else None
+    return _PAGE_STATEMENTS.get_or_make(
+        (dialect, query.filters_key(), day),
+        lambda: (
+            search.filtered_after(session, query)
+            .with_only_columns(*_COLUMNS)
+            .where(CatalogueEntry.id > bindparam("after_id", type_=Integer))
+            .order_by(CatalogueEntry.id)
+            .limit(bindparam("limit", type_=Integer))
+        ),
+    )
 
 
 @dataclass
@@ -77,18 +88,8 @@ def specification_page(
     """Up to ``limit`` entries after ``after_id`` in id order (each with ``accredited``,
     true when its provider holds an accreditation now), and their facets by entry id (each
     list sorted). Two statements whatever ``limit``."""
-    params: dict[str, Any] = {"today": utcnow().date()}
-    if query == _NO_FILTERS:
-        stmt = _ALL_AFTER
-        params |= {"after_id": after_id or 0, "limit": limit}
-    else:
-        stmt = (
-            search.filtered_after(session, query, after_id=after_id)
-            .with_only_columns(*_COLUMNS)
-            .order_by(CatalogueEntry.id)
-            .limit(limit)
-        )
-    rows = session.connection().execute(stmt, params).all()
+    params = {"today": utcnow().date(), "after_id": after_id or 0, "limit": limit}
+    rows = session.connection().execute(_page_statement(session, query), params).all()
     facets = Facets()
     if not rows:
         return rows, facets
