@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from qaportal.audit.services import Actor, record, record_repeated
@@ -112,6 +112,18 @@ def start_session(session: Session, user: User, actor: Actor, user_agent: str | 
     return token
 
 
+# Built once: building it (the loader options) cost more per request than running it.
+_LIVE_SESSION = (
+    select(UserSession)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(
+        joinedload(UserSession.user, innerjoin=True)
+        .joinedload(User.memberships)
+        .joinedload(Membership.organisation, innerjoin=True)
+    )
+)
+
+
 def resume_session(session: Session, token: str, limits: SessionLimits) -> User | None:
     """The user of a live session, or None (and the session is ended) if it lapsed.
 
@@ -119,15 +131,7 @@ def resume_session(session: Session, token: str, limits: SessionLimits) -> User 
     user, the user's memberships and their organisations, which the access policy and the
     navigation read on every page."""
     row = (
-        session.execute(
-            select(UserSession)
-            .where(UserSession.token_hash == session_token_hash(token))
-            .options(
-                joinedload(UserSession.user, innerjoin=True)
-                .joinedload(User.memberships)
-                .joinedload(Membership.organisation, innerjoin=True)
-            )
-        )
+        session.execute(_LIVE_SESSION, {"token_hash": session_token_hash(token)})
         .unique()
         .scalar_one_or_none()
     )

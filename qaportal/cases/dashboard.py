@@ -221,16 +221,17 @@ def case_tasks(session: Session, user: User, membership: Membership) -> list[Ite
         if row.state not in builders:
             builders[row.state] = lines.builder(row.state)
         items.append(builders[row.state](row))
+    url = lines.formats.url  # the case list filtered by state, built once
     for state in sorted(found.groups, key=_ORDER.index):
         count, overdue = found.groups[state]
         items.append(
             TaskGroup(
                 _group_label(state, count, agency_side),
-                url_for("cases.index", state=state.value),
+                url("cases.index", "state", state.value),
                 count,
                 overdue,
                 waiting=state != todo,
-                overdue_url=url_for("cases.index", state=state.value, overdue=1) if overdue else "",
+                overdue_url=url("cases.index", "state", state.value, overdue=1) if overdue else "",
             )
         )
     return items

@@ -480,16 +480,18 @@ def summaries(session: Session, campaigns: list[Campaign]) -> list[CampaignSumma
     return out
 
 
+# Built once: every provider dashboard reads it.
+_PROVIDER_CAMPAIGNS = (
+    select(Campaign)
+    .where(Campaign.provider_id == bindparam("provider_id"))
+    .options(selectinload(Campaign.specifications))
+    .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+)
+
+
 def provider_campaigns(session: Session, provider_id: int) -> list[CampaignSummary]:
-    campaigns = list(
-        session.execute(
-            select(Campaign)
-            .where(Campaign.provider_id == provider_id)
-            .options(selectinload(Campaign.specifications))
-            .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
-        ).scalars()
-    )
-    return summaries(session, campaigns)
+    found = session.execute(_PROVIDER_CAMPAIGNS, {"provider_id": provider_id})
+    return summaries(session, list(found.scalars()))
 
 
 # ----- invitations by email ----------------------------------------------------------------

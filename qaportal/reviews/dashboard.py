@@ -150,30 +150,31 @@ def _assignments() -> Tallier:
     )
 
 
+_INVITE = _l("Answer the invitation to the panel of %(reference)s (%(provider)s)")
+_DECLARE = _l("As %(role)s. Declare any conflict of interest first: the case opens once you have.")
+_REVIEW, _SEAT = _l("Review %(reference)s (%(provider)s)"), _l("You sit on the panel as %(role)s.")
+
+
 def _reviewer_tasks(session: Session, user: User, membership: Membership) -> list[Item]:
     lines = _Lines()
     found = _assignments()(
         session, user_id=user.id, agency_id=membership.organisation_id, today=lines.today
     )
-    invite = _("Answer the invitation to the panel of %(reference)s (%(provider)s)")
-    declare = _(
-        "As %(role)s. Declare any conflict of interest first: the case opens once you have."
-    )
-    review, seat = _("Review %(reference)s (%(provider)s)"), _("You sit on the panel as %(role)s.")
-    roles = {role: role_label(role) for role in PanelRole}
+    # Each text translated at its first line (most dashboards show one kind, or none).
+    texts, role = lines.texts, cache(role_label)
 
     def invitation(r: Any) -> Task:
         return Task(
-            invite % {"reference": r.reference, "provider": r.provider},
+            texts(_INVITE) % {"reference": r.reference, "provider": r.provider},
             lines.formats.url("reviews.invitation", "member_id", r.member_id),
-            declare % {"role": roles[r.role]},
+            texts(_DECLARE) % {"role": role(r.role)},
         )
 
     def panel(r: Any) -> Task:
         task = Task(
-            review % {"reference": r.reference, "provider": r.provider},
+            texts(_REVIEW) % {"reference": r.reference, "provider": r.provider},
             lines.formats.url("reviews.case_workspace", "case_id", r.case_id),
-            seat % {"role": roles[r.role]},
+            texts(_SEAT) % {"role": role(r.role)},
         )
         return lines.dated(task, r.due_on)
 

@@ -68,27 +68,27 @@ def navigation() -> list[NavItem]:
     The organisations' pages come first, organisation by organisation, then the others."""
     if not current_user.is_authenticated:
         return []
+    # The user itself, not the proxy: the policy reads it a few times per entry.
+    user = current_user._get_current_object()
     items = [NavItem(_("Dashboard"), url_for("web.dashboard"), "web.dashboard")]
-    organisations = list(
-        {m.organisation_id: m.organisation for m in current_user.memberships}.values()
-    )
+    organisations = list({m.organisation_id: m.organisation for m in user.memberships}.values())
     for org in organisations:
         for _order, link in _NAV_LINKS:
             if link.id_arg is None or link.action is None:
                 continue
-            if (org.is_provider or not link.providers_only) and can(current_user, link.action, org):
+            if (org.is_provider or not link.providers_only) and can(user, link.action, org):
                 url = url_for(link.endpoint, **{link.id_arg: org.id})
                 items.append(NavItem(str(link.label), url, link.endpoint))
     for _order, link in _NAV_LINKS:
-        if link.id_arg is None and _shown_once(link, organisations):
+        if link.id_arg is None and _shown_once(user, link, organisations):
             items.append(NavItem(str(link.label), url_for(link.endpoint), link.endpoint))
     return items
 
 
-def _shown_once(link: NavLink, organisations: list[Any]) -> bool:
+def _shown_once(user: Any, link: NavLink, organisations: list[Any]) -> bool:
     if link.action is not None:
-        return any(can(current_user, link.action, org) for org in organisations)
-    return link.role is not None and current_user.has_role(link.role)
+        return any(can(user, link.action, org) for org in organisations)
+    return link.role is not None and user.has_role(link.role)
 
 
 def link_settings() -> LinkSettings:

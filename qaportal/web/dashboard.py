@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from flask import url_for
+from flask import current_app, get_template_attribute, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from qaportal.auth.models import Membership, Role, User
@@ -41,20 +43,58 @@ class Task:
     is_group: ClassVar[bool] = False
 
     @property
-    def status(self) -> tuple[str, str]:
-        """The line's tag: its word and tone (``tag`` in templates/macros.html)."""
+    def status_key(self) -> str:
+        """Which of :data:`STATUSES` the line's tag shows (printed from :func:`fixed_html`)."""
         if self.urgent:
-            return str(_STATUS["overdue"]), "red"
+            return "overdue"
         if self.waiting:
-            return str(_STATUS["waiting"]), "grey"
-        return str(_STATUS["todo"]), "blue"
+            return "waiting"
+        return "todo"
 
 
-_STATUS = {
-    "overdue": _l("Overdue"),
-    "waiting": _l("Waiting for others"),
-    "todo": _l("To do"),
+# A task line's status tag: its word and tone (``tag`` in templates/macros.html).
+STATUSES = {
+    "overdue": (_l("Overdue"), "red"),
+    "waiting": (_l("Waiting for others"), "grey"),
+    "todo": (_l("To do"), "blue"),
 }
+# The headings of templates/web/dashboard.html.
+WORDS = {
+    "dashboard": _l("Dashboard"),
+    "to_do": _l("To do"),
+    "under_way": _l("Under way"),
+    "pages": _l("Pages"),
+}
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """What every dashboard in one language prints the same, made once per language:
+    ``tags``, each of STATUSES as templates/macros.html's ``tag`` prints it, and ``words``,
+    each of WORDS as the template's own ``_()`` would print it."""
+
+    tags: dict[str, Markup]
+    words: dict[str, Markup]
+
+
+_FIXED: dict[str, Fixed] = {}
+
+
+def fixed_html() -> Fixed:
+    """The request's language's :class:`Fixed`."""
+    locale = str(get_locale() or "")
+    fixed = _FIXED.get(locale)
+    if fixed is None:
+        tag = get_template_attribute("macros.html", "tag")
+        fixed = Fixed(
+            tags={key: tag(str(word), tone) for key, (word, tone) in STATUSES.items()},
+            # As Jinja's ``_()`` does: the translation trusted, then formatted.
+            words={key: Markup(str(word)) % {} for key, word in WORDS.items()},  # noqa: S704
+        )
+        # Templates edited while the development server runs must show at once.
+        if not current_app.jinja_env.auto_reload:
+            _FIXED[locale] = fixed
+    return fixed
 
 
 @dataclass(frozen=True)
@@ -238,15 +278,29 @@ def _links(user: User, membership: Membership) -> list[Link]:
     return [link for _order, source in _LINK_SOURCES for link in source(user, membership)]
 
 
+# Per (language, role): a panel's label, intro and empty state, translated once (flask-babel
+# keeps a process's catalogues for good too); each lookup costs more than printing it.
+_PANEL_TEXTS: dict[tuple[str, Role], tuple[str, str, str]] = {}
+
+
+def _panel_texts(role: Role) -> tuple[str, str, str]:
+    key = (str(get_locale() or ""), role)
+    texts = _PANEL_TEXTS.get(key)
+    if texts is None:
+        texts = _PANEL_TEXTS[key] = (role_label(role), _intro(role), _empty_state(role))
+    return texts
+
+
 def _panel(session: Session, user: User, m: Membership) -> Panel:
+    label, intro, empty = _panel_texts(m.role)
     panel = Panel(
         role=m.role.value,
-        role_label=role_label(m.role),
+        role_label=label,
         organisation=m.organisation.display_name,
-        intro=_intro(m.role),
+        intro=intro,
         links=_links(user, m),
         tasks=_tasks(session, user, m),
-        empty=_empty_state(m.role),
+        empty=empty,
     )
     # A first step is suggested only where nothing waits: not worth its checks otherwise.
     if not panel.todo:

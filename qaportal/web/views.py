@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from qaportal.access.policy import CoreAction, authorize
-from qaportal.web.dashboard import dashboard_panels
+from qaportal.web.dashboard import dashboard_panels, fixed_html
 from qaportal.web.forms import LanguageForm
 from qaportal.web.redirects import safe_target
 
@@ -25,7 +25,9 @@ def index() -> str | Response:
 @login_required
 def dashboard() -> str:
     authorize(current_user, CoreAction.VIEW_DASHBOARD)
-    return render_template("web/dashboard.html", panels=dashboard_panels(current_user))
+    # The user itself, not the proxy: the panels read it a few dozen times.
+    user = current_user._get_current_object()
+    return render_template("web/dashboard.html", panels=dashboard_panels(user), fixed=fixed_html())
 
 
 @bp.route("/language", methods=["GET", "POST"])

@@ -1,21 +1,25 @@
 """The dashboard's work lists, however many cases: a source's work counted per group and its
 most urgent few rows cut by the database (:func:`tallier`, one prepared statement per
-source), shown as a few task lines and counted groups (:func:`shown`), with each text
-translated, date formatted and URL built once per panel (:class:`Texts`, :class:`Formats`);
+source, its constants written into its SQL), shown as a few task lines and counted groups
+(:func:`shown`), with each text translated, date formatted and URL built once per panel, or
+once per language (:class:`Texts`, :class:`Formats`);
 windows whose length is a column compared in SQL (:class:`plus_days`). Imports no domain;
 the domains' ``dashboard.py`` use it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
+from flask_babel.speaklater import LazyString
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Integer,
     Select,
@@ -31,8 +35,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.sqltypes import NullType
+from sqlalchemy.sql.visitors import InternalTraversal, replacement_traverse
 
 from qaportal.db import UTCDateTime
+from qaportal.memo import Memo
 from qaportal.web.dashboard import Item, Task, TaskGroup
 
 # A panel lists this many of a source's most urgent tasks, or of each kind of a source's
@@ -122,7 +128,54 @@ def tallier(
     ]
     both = union_all(counts, *first).subquery()
     statement = select(both).order_by(both.c.tally_part, *order_by(both.c))
-    return Tallier(statement, key.name)
+    return Tallier(_written_in(statement), key.name)
+
+
+class _Constant(ColumnElement[Any]):
+    """A constant of a statement written into its SQL text rather than sent as a parameter,
+    in the dialect's own literal syntax (``compiler.render_literal_value``)."""
+
+    __visit_name__ = "qaportal_constant"
+    inherit_cache = True
+    _traverse_internals = [
+        ("value", InternalTraversal.dp_plain_obj),
+        ("type", InternalTraversal.dp_type),
+    ]
+
+    def __init__(self, value: Any, type_: Any) -> None:
+        self.value, self.type = value, type_
+
+
+@compiles(_Constant)
+def _render_constant(element: _Constant, compiler: Any, **kw: Any) -> str:
+    if isinstance(element.value, tuple):  # the right side of an IN
+        values = ", ".join(compiler.render_literal_value(v, element.type) for v in element.value)
+        return f"({values})"
+    return compiler.render_literal_value(element.value, element.type)
+
+
+def _constant(value: Any) -> bool:
+    return isinstance(value, (int, str, enum.Enum)) and not isinstance(value, bool)
+
+
+def _written_in(statement: Select[Any]) -> Select[Any]:
+    """``statement`` with its constants (the states, roles and numbers the domains compare
+    with, not the request's ``bindparam``s) written into its SQL text. A work list has a few
+    dozen of them: each would be type-processed, and each IN list expanded into the SQL
+    text, on every run. Integers, strings and enumerations only: their literal syntax is
+    the same on every dialect we run on."""
+
+    def replace(element: Any) -> Any:
+        if not isinstance(element, BindParameter) or not element.unique or element.callable:
+            return None
+        value = element.value
+        if element.expanding:
+            if isinstance(value, (list, tuple)) and value and all(map(_constant, value)):
+                return _Constant(tuple(value), element.type)
+            return None
+        return _Constant(value, element.type) if _constant(value) else None
+
+    return replacement_traverse(statement, {}, replace)
 
 
 def _empty(column: Any) -> Any:
@@ -153,54 +206,103 @@ def shown(found: Tally, kinds: dict[Any, Kind], key: str = "kind") -> list[Item]
     return items
 
 
+# Per language, lazy texts as translated: flask-babel keeps its catalogues for the process,
+# so a translation does not change between requests. Keyed by what the text is (its
+# function and arguments), not by the object: domains also make lazy texts per call. A
+# bound, not a size: the texts are the code's own.
+_TRANSLATED: Memo[tuple[Any, ...], str] = Memo(20_000)
+
+
 class Texts:
     """A panel's lazily translated texts, each translated at its first use and reused by
-    the lines after it (a translation lookup per line adds up on a long list)."""
+    the lines after it and by later requests (a translation lookup per line adds up on a
+    long list)."""
 
     def __init__(self) -> None:
         self._done: dict[int, str] = {}
+        self._locale: str | None = None
 
     def __call__(self, text: Any) -> str:
         if isinstance(text, str):
             return text
         done = self._done.get(id(text))
         if done is None:
-            done = self._done[id(text)] = str(text)
+            done = self._done[id(text)] = self._translate(text)
         return done
+
+    def _translate(self, text: Any) -> str:
+        if not isinstance(text, LazyString):
+            return str(text)
+        if self._locale is None:
+            self._locale = str(get_locale() or "")
+        key = (self._locale, text._func, text._args, tuple(text._kwargs.items()))
+        try:
+            found = _TRANSLATED.get(key)
+        except TypeError:  # an unhashable argument
+            return str(text)
+        if found is None:
+            found = _TRANSLATED.put(key, str(text))
+        return found
 
 
 # Values that URL converters put in a path as they are (anything else may be quoted).
 _UNQUOTED = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+# Per (language, day): a due date as format_date writes it. Due dates are days, and the same
+# few recur on every dashboard, request after request. A bound, not a size.
+_DAYS: Memo[tuple[str, dt.date], str] = Memo(20_000)
+
+
 class Formats:
     """A panel's dates and URLs, each formatted or built once per distinct value: a line
-    reuses what the lines before it computed."""
+    reuses what the lines before it computed (a day, what any request before it did)."""
 
     _SENTINEL = 987654321
 
     def __init__(self) -> None:
         self._dates: dict[dt.date, str] = {}
-        self._patterns: dict[tuple[str, str, bool | None], str] = {}
+        self._patterns: dict[tuple[Any, ...], str] = {}
+        self._locale: str | None = None
 
     def date(self, value: dt.date | dt.datetime | None) -> str:
         if value is None:
             return ""
-        if value not in self._dates:
-            self._dates[value] = format_date(value)
-        return self._dates[value]
+        found = self._dates.get(value)
+        if found is None:
+            found = self._dates[value] = self._format(value)
+        return found
+
+    def _format(self, value: dt.date | dt.datetime) -> str:
+        if isinstance(value, dt.datetime):  # a moment: shown in the visitor's time zone
+            return format_date(value)
+        if self._locale is None:
+            self._locale = str(get_locale() or "")
+        key = (self._locale, value)
+        found = _DAYS.get(key)
+        if found is None:
+            found = _DAYS.put(key, format_date(value))
+        return found
 
     def url(
-        self, endpoint: str, key: str, value: int | str, *, external: bool | None = None
+        self,
+        endpoint: str,
+        key: str,
+        value: int | str,
+        *,
+        external: bool | None = None,
+        **fixed: int | str,
     ) -> str:
-        """``url_for(endpoint, _external=external, **{key: value})`` for an integer
-        ``value`` or a string no converter quotes, the route built once per endpoint."""
+        """``url_for(endpoint, _external=external, **{key: value}, **fixed)`` for an integer
+        ``value`` or a string no converter quotes (in the path or the query string), the
+        address built once per endpoint and ``fixed`` arguments."""
         if isinstance(value, str) and not _UNQUOTED.fullmatch(value):
-            return url_for(endpoint, _external=external, **{key: value})
-        pattern = self._patterns.get((endpoint, key, external))
+            return url_for(endpoint, _external=external, **{key: value}, **fixed)
+        shape = (endpoint, key, external, *fixed.items())
+        pattern = self._patterns.get(shape)
         if pattern is None:
-            pattern = url_for(endpoint, _external=external, **{key: self._SENTINEL})
-            self._patterns[(endpoint, key, external)] = pattern
+            pattern = url_for(endpoint, _external=external, **{key: self._SENTINEL}, **fixed)
+            self._patterns[shape] = pattern
         return pattern.replace(str(self._SENTINEL), str(value), 1)
 
 
