@@ -262,7 +262,7 @@ class Formats:
 
     def __init__(self) -> None:
         self._dates: dict[dt.date, str] = {}
-        self._patterns: dict[tuple[Any, ...], str] = {}
+        self._patterns: dict[tuple[Any, ...], tuple[str, str]] = {}
         self._locale: str | None = None
 
     def date(self, value: dt.date | dt.datetime | None) -> str:
@@ -299,11 +299,12 @@ class Formats:
         if isinstance(value, str) and not _UNQUOTED.fullmatch(value):
             return url_for(endpoint, _external=external, **{key: value}, **fixed)
         shape = (endpoint, key, external, *fixed.items())
-        pattern = self._patterns.get(shape)
-        if pattern is None:
+        around = self._patterns.get(shape)
+        if around is None:
             pattern = url_for(endpoint, _external=external, **{key: self._SENTINEL}, **fixed)
-            self._patterns[shape] = pattern
-        return pattern.replace(str(self._SENTINEL), str(value), 1)
+            head, _sentinel, tail = pattern.partition(str(self._SENTINEL))
+            around = self._patterns[shape] = (head, tail)
+        return f"{around[0]}{value}{around[1]}"
 
 
 class plus_days(FunctionElement[Any]):
