@@ -44,6 +44,7 @@ from qaportal.catalogue.models import (
 )
 from qaportal.catalogue.validation import EQF_LEVELS, language_name, region_name
 from qaportal.db import get_session
+from qaportal.memo import Memo
 from qaportal.orgs import geo
 from qaportal.orgs.labels import provider_type_label
 from qaportal.orgs.models import OrgKind, ProviderType
@@ -544,7 +545,8 @@ def _filter_form() -> tuple[CatalogueFilterForm, search.SearchQuery]:
 # Display labels of result rows, per (locale, kind, value): a result page shows 20 rows that
 # mostly repeat a few dozen countries, languages and types, and each lookup through the
 # template filters (pycountry, gettext) costs more than printing the row.
-_LABELS: dict[tuple[str, str, Any], str] = {}
+# A bound, not a size: distinct values are few (codes, levels, workloads).
+_LABELS: Memo[tuple[str, str, Any], str] = Memo(20_000)
 _LABEL_LOOKUPS: dict[str, Any] = {
     "country": geo.country_name,
     "language": geo.language_name,
@@ -554,7 +556,6 @@ _LABEL_LOOKUPS: dict[str, Any] = {
     "ects": lambda ects: _("%(n)s ECTS", n=_ects(ects)),
     "hours": lambda n: ngettext("%(num)d hour", "%(num)d hours", n),
 }
-LABELS_KEPT = 20_000  # distinct values are few (codes, levels, workloads): a bound, not a size
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -562,9 +563,7 @@ def _label(locale: str, kind: str, value: Any) -> str:
     key = (locale, kind, value)
     found = _LABELS.get(key)
     if found is None:
-        if len(_LABELS) >= LABELS_KEPT:
-            _LABELS.clear()
-        found = _LABELS[key] = str(_LABEL_LOOKUPS[kind](value))
+        found = _LABELS.put(key, str(_LABEL_LOOKUPS[kind](value)))
     return found
 
 
