@@ -192,3 +192,51 @@ def test_the_version_changes_only_when_the_transaction_commits(app):
         assert page_cache.public_version() == start  # not before the commit
         db.commit()
         assert page_cache.public_version() != start
+
+
+def test_api_lists_are_kept_until_a_publication_a_withdrawal_or_the_next_day(
+    app, demo, count_queries, monkeypatch
+):
+    import datetime as dt
+
+    from qaportal.api import http as api_http
+
+    make_spec(app, "UDV", complete_data(title="Api Cache Spec One"))
+    make_spec(app, "UDV", complete_data(title="Api Cache Spec Two"))
+    d: Decided = decide_case(app)
+    client = app.test_client()
+    lists = ["/api/v1/decisions", "/api/v1/providers", "/api/v1/reports?limit=5"]
+    assert all(client.get(url).get_json()["items"] == [] for url in lists)  # kept, empty
+
+    _publish(app, demo, d)
+    first = {url: client.get(url) for url in lists}
+    assert [item["id"] for item in first["/api/v1/decisions"].get_json()["items"]] == [
+        d.decision_id
+    ]
+    page = client.get("/api/v1/specifications?limit=1")
+    assert page.headers["Link"].endswith('; rel="next"')
+    with count_queries() as counter:
+        again = client.get("/api/v1/specifications?limit=1")
+        for url in lists:
+            assert client.get(url).get_data() == first[url].get_data()
+    assert counter.count == 0, f"{counter.count} statements for kept answers"
+    assert again.get_data() == page.get_data()
+    for header in ("ETag", "Link", "Cache-Control", "Access-Control-Allow-Origin"):
+        assert again.headers[header] == page.headers[header], header
+
+    etag = first["/api/v1/decisions"].headers["ETag"]
+    assert _get(client, "/api/v1/decisions", **{"If-None-Match": etag}).status_code == 304
+    garbage = _get(client, "/api/v1/decisions", **{"If-None-Match": "garbage"})
+    assert garbage.status_code == 400 and garbage.get_json()["error"]["code"] == "invalid_header"
+
+    officer = app.test_client()
+    login(officer, OFFICER, demo.password)
+    url = f"/cases/{d.case_id}/register/withdraw"
+    assert post_form(officer, url, {"reason": "By mistake"}, token_from=url).status_code == 302
+    assert all(client.get(url).get_json()["items"] == [] for url in lists)
+
+    tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    monkeypatch.setattr(api_http, "utcnow", lambda: tomorrow)
+    with count_queries() as counter:
+        client.get("/api/v1/specifications?limit=1")
+    assert counter.count > 0, "yesterday's answer served the next day"

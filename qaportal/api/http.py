@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, current_app, request
@@ -17,6 +18,8 @@ from itsdangerous import BadData, URLSafeSerializer
 from pydantic import BaseModel, ValidationError
 
 from qaportal.api.schemas import ErrorBody, ErrorDetail
+from qaportal.db import utcnow
+from qaportal.web import cache as page_cache
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -165,6 +168,11 @@ def answer(
     wanted = _if_none_match()
     body = model.__pydantic_serializer__.to_json(model.model_validate(data))
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    link = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items()) if links else None
+    return _respond(body, etag, link, wanted)
+
+
+def _respond(body: bytes, etag: str, link: str | None, wanted: list[str] | None) -> Response:
     # Weak comparison, as RFC 9110 asks for If-None-Match.
     if wanted is not None and ("*" in wanted or etag in wanted):
         response = Response(status=304)
@@ -173,9 +181,37 @@ def answer(
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     response.vary.add("Accept-Encoding")
-    if links:
-        response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items())
+    if link:
+        response.headers["Link"] = link
     return response
+
+
+def kept_for_everyone(view: Callable[[], Response]) -> Callable[[], Response]:
+    """Answers of a list kept in the public-page cache (:mod:`qaportal.web.cache`) under
+    the public version, which every publication or withdrawal replaces, and the day (what
+    is accredited or valid now changes at midnight): a list asked again costs one cache
+    read, not its statements, its validation and its serialisation. The key is the
+    address as asked (scheme, host, path, query string), which the answer's absolute links
+    and signed cursors depend on, and nothing of the visitor; as for pages, a signed-in
+    visitor's request neither reads nor fills the cache."""
+
+    @functools.wraps(view)
+    def wrapper() -> Response:
+        if not page_cache.anonymous_request():
+            return view()
+        wanted = _if_none_match()  # a malformed header is refused, cached answer or not
+        where = f"{request.scheme}|{request.host}|{request.path}|{request.query_string!r}"
+        key = f"api:{utcnow().date()}:{hashlib.sha256(where.encode()).hexdigest()}"
+        version, kept = page_cache.read_entry(key)
+        if kept is not None:
+            return _respond(*kept, wanted)
+        response = view()
+        if page_cache.storable(response):
+            kept = (response.get_data(), response.headers["ETag"], response.headers.get("Link"))
+            page_cache.write_entry(key, version, kept)
+        return response
+
+    return wrapper
 
 
 def cors(response: Response) -> Response:

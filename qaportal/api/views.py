@@ -327,4 +327,4 @@ for _listing in LISTS:
         query=_listing.query,
         summary=_listing.summary,
         tag=_listing.tag,
-    )(_list_view(_listing))
+    )(http.kept_for_everyone(_list_view(_listing)))

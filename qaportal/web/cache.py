@@ -113,7 +113,7 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_BUMP, None)
 
 
-def _read(key: str) -> tuple[str, Any]:
+def read_entry(key: str) -> tuple[str, Any]:
     """The current public version, and what ``key`` holds if it was stored under that
     version (else None): one round trip to the store (a Redis MGET)."""
     version, entry = _store().get_many(VERSION_KEY, key)
@@ -124,7 +124,7 @@ def _read(key: str) -> tuple[str, Any]:
     return str(version), entry[1]
 
 
-def _write(key: str, version: str, value: Any) -> None:
+def write_entry(key: str, version: str, value: Any) -> None:
     _store().set(key, (version, value))
 
 
@@ -137,17 +137,19 @@ def cached_public_data(name: str, compute: Callable[[], T]) -> T:
     if not has_app_context() or cache not in current_app.extensions.get("cache", {}):
         return compute()
     key = f"data:{hashlib.sha256(name.encode()).hexdigest()}"
-    version, value = _read(key)
+    version, value = read_entry(key)
     if value is None:
         value = compute()
-        _write(key, version, value)
+        write_entry(key, version, value)
     return value  # type: ignore[no-any-return]
 
 
 # ----- pages ---------------------------------------------------------------------------------
 
 
-def _anonymous_request() -> bool:
+def anonymous_request() -> bool:
+    """Whether the request may read and fill the cache: a GET or HEAD from nobody signed
+    in (see the module's docstring)."""
     if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
         return False
     if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
@@ -169,32 +171,38 @@ def _public_headers(response: Response, etag: str) -> Response:
     return response.make_conditional(request)
 
 
+def storable(response: Response) -> bool:
+    """Whether an answer may be kept for everyone: complete, and rendering it left the
+    session untouched and set no cookie."""
+    return not (
+        response.status_code != 200
+        or response.direct_passthrough
+        or session.modified
+        or "Set-Cookie" in response.headers
+    )
+
+
 def public_page(view: F) -> F:
     """Cache an anonymous page that depends only on the address, the language and the
     public version (see the module's docstring for what keeps visitors apart)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not _anonymous_request():
+        if not anonymous_request():
             return view(*args, **kwargs)
         g.cacheable_page = True  # templates leave out what is per visitor (base.html)
         key = _key()
-        version, hit = _read(key)
+        version, hit = read_entry(key)
         if hit is not None:
             body, status, mimetype, etag = hit
             response = current_app.response_class(body, status=status, mimetype=mimetype)
             return _public_headers(response, etag)
         response = make_response(view(*args, **kwargs))
-        if (
-            response.status_code != 200
-            or response.direct_passthrough
-            or session.modified
-            or "Set-Cookie" in response.headers
-        ):
+        if not storable(response):
             return response
         body = response.get_data()
         etag = hashlib.sha256(body).hexdigest()[:32]
-        _write(key, version, (body, response.status_code, response.mimetype, etag))
+        write_entry(key, version, (body, response.status_code, response.mimetype, etag))
         return _public_headers(response, etag)
 
     return wrapper  # type: ignore[return-value]

@@ -55,7 +55,7 @@ PLAIN = Environment(autoescape=True).from_string(
 )
 
 
-def _app(url: str, instance: Path) -> Any:
+def _app(url: str, instance: Path, **config: Any) -> Any:
     from qaportal.migrate import upgrade
 
     upgrade("head", url=url)
@@ -66,6 +66,7 @@ def _app(url: str, instance: Path) -> Any:
             "SECRET_KEY": "bench-" + "x" * 40,
             "RATELIMIT_ENABLED": False,
             "BASE_URL": "http://localhost",
+            **config,
         }
     )
 
