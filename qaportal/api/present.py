@@ -57,27 +57,50 @@ def specification_summaries(urls: Formats, rows: Sequence[Any], facets: Facets) 
     """The rows of :func:`qaportal.api.rows.specification_page`, as list items. A provider
     listed on several rows is described once and shared by its items."""
     providers: dict[int, JSON] = {}
+    statuses = {True: _status(True), False: _status(False)}
+    no_values: list[str] = []
     items = []
-    for row in rows:
-        provider = providers.get(row.provider_id)
+    # Unpacked in the order of rows.COLUMNS: reading a row's fields by name cost more than
+    # the rest of an item.
+    for (
+        entry_id,
+        public_id,
+        title,
+        eqf_level,
+        ects,
+        hours,
+        participation_form,
+        published_at,
+        provider_id,
+        legal_name,
+        acronym,
+        country,
+        provider_type,
+        accredited,
+    ) in rows:
+        provider = providers.get(provider_id)
         if provider is None:
-            provider = providers[row.provider_id] = {
-                "id": row.provider_id,
-                "name": _name(row.provider_legal_name, row.provider_acronym),
-                "country": row.provider_country,
-                "provider_type": row.provider_type,
+            provider = providers[provider_id] = {
+                "id": provider_id,
+                "name": _name(legal_name, acronym),
+                "country": country,
+                "provider_type": provider_type,
             }
         items.append(
             {
-                **_summary_fields(urls, row.public_id, provider, _status(row.accredited)),
-                "title": row.title,
-                "eqf_level": row.eqf_level,
-                "ects": float(row.ects) if row.ects is not None else None,
-                "hours": row.hours,
-                "participation_form": row.participation_form,
-                "countries": facets.countries.get(row.id, []),
-                "languages": facets.languages.get(row.id, []),
-                "published_at": row.published_at,
+                "id": public_id,
+                "provider": provider,
+                "accreditation": statuses[bool(accredited)],
+                "url": link(urls, "api.specification", "public_id", public_id),
+                "html_url": link(urls, "catalogue.public_detail", "public_id", public_id),
+                "title": title,
+                "eqf_level": eqf_level,
+                "ects": float(ects) if ects is not None else None,
+                "hours": hours,
+                "participation_form": participation_form,
+                "countries": facets.countries.get(entry_id, no_values),
+                "languages": facets.languages.get(entry_id, no_values),
+                "published_at": published_at,
             }
         )
     return items

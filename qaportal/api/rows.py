@@ -23,7 +23,8 @@ from qaportal.memo import Memo
 from qaportal.orgs.models import Organisation
 from qaportal.register.queries import IdList, accredits_now, in_ids
 
-_COLUMNS = (
+# The order is the one present.specification_summaries unpacks.
+COLUMNS = (
     CatalogueEntry.id.label("id"),
     CatalogueEntry.public_id.label("public_id"),
     CatalogueEntry.title.label("title"),
@@ -68,7 +69,7 @@ def _page_statement(session: Session, query: search.SearchQuery) -> Select[Any]:
         (dialect, query.filters_key(), day),
         lambda: (
             search.filtered_after(session, query)
-            .with_only_columns(*_COLUMNS)
+            .with_only_columns(*COLUMNS)
             .where(CatalogueEntry.id > bindparam("after_id", type_=Integer))
             .order_by(CatalogueEntry.id)
             .limit(bindparam("limit", type_=Integer))
@@ -97,7 +98,7 @@ def specification_page(
         FacetKind.COUNTRY.value: facets.countries,
         FacetKind.LANGUAGE.value: facets.languages,
     }
-    found = session.connection().execute(_FACETS_OF, {"entry_ids": [row.id for row in rows]})
+    found = session.connection().execute(_FACETS_OF, {"entry_ids": [row[0] for row in rows]})
     for entry_id, kind, value in found.all():
         into[kind][entry_id].append(value)
     return rows, facets
