@@ -240,3 +240,10 @@ def test_api_lists_are_kept_until_a_publication_a_withdrawal_or_the_next_day(
     with count_queries() as counter:
         client.get("/api/v1/specifications?limit=1")
     assert counter.count > 0, "yesterday's answer served the next day"
+
+    # An answer larger than the bound is served but never kept.
+    monkeypatch.setattr(api_http, "MAX_KEPT_BYTES", len(page.get_data()) - 1)
+    client.get("/api/v1/specifications?limit=1&q=")
+    with count_queries() as counter:
+        client.get("/api/v1/specifications?limit=1&q=")
+    assert counter.count > 0, "an answer over the bound was kept"

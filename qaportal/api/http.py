@@ -24,6 +24,10 @@ from qaportal.web import cache as page_cache
 M = TypeVar("M", bound=BaseModel)
 
 MAX_AGE = 60
+# The largest answer kept in the cache of public answers: every default page fits (a page of
+# providers with their decisions is about 250 kB); the largest pages (up to a MB) are not
+# worth a slot, and anyone asking for many distinct ones cannot fill the store with them.
+MAX_KEPT_BYTES = 320 * 1024
 PAGINATION_PARAMS = frozenset({"cursor", "limit"})
 _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
 _IF_NONE_MATCH_RE = re.compile(rf"^\s*(?:\*|{_ENTITY_TAG}(?:\s*,\s*{_ENTITY_TAG})*)\s*$")
@@ -206,7 +210,7 @@ def kept_for_everyone(view: Callable[[], Response]) -> Callable[[], Response]:
         if kept is not None:
             return _respond(*kept, wanted)
         response = view()
-        if page_cache.storable(response):
+        if page_cache.storable(response) and response.content_length <= MAX_KEPT_BYTES:
             kept = (response.get_data(), response.headers["ETag"], response.headers.get("Link"))
             page_cache.write_entry(key, version, kept)
         return response
