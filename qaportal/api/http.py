@@ -210,7 +210,7 @@ def kept_for_everyone(view: Callable[[], Response]) -> Callable[[], Response]:
         if kept is not None:
             return _respond(*kept, wanted)
         response = view()
-        if page_cache.storable(response) and response.content_length <= MAX_KEPT_BYTES:
+        if page_cache.storable(response) and (response.content_length or 0) <= MAX_KEPT_BYTES:
             kept = (response.get_data(), response.headers["ETag"], response.headers.get("Link"))
             page_cache.write_entry(key, version, kept)
         return response
