@@ -51,7 +51,7 @@ def test_survey_page_runs_two_statements_and_sends_the_same_questions(app, demo,
     assert csrf_of(other.get("/f")) != csrf_of(again)
 
 
-def test_submission_runs_eight_statements(app, demo, count_queries):
+def test_submission_runs_eight_statements_five_on_postgresql(app, demo, count_queries):
     campaign_id = make_campaign(app, [make_specification(app, "Data literacy")])
     (token,) = make_codes(app, campaign_id, 1)
     client = app.test_client()
@@ -67,8 +67,11 @@ def test_submission_runs_eight_statements(app, demo, count_queries):
     with count_queries() as counter:
         response = client.post("/f", data=data)
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
-    # load the invitation; use it up; re-write decoys; the response; its answers; three counts
-    assert counter.count == 8
+    # load the invitation; use it up; re-write decoys; the response; its answers; three
+    # counts (on PostgreSQL the answers and the counts are one statement)
+    with app.app_context():
+        postgresql = get_session().get_bind().dialect.name == "postgresql"
+    assert counter.count == (5 if postgresql else 8)
     assert count_responses(app, campaign_id) == 1
 
 

@@ -51,26 +51,30 @@ BreakdownKey = tuple[str, str, str, int]  # group item, group choice, item, valu
 Counts = tuple[dict[AnswerKey, int], dict[BreakdownKey, int], dict[int, int]]
 
 
-# Statements built once per table, conflict keys, columns and number of rows. They are
-# ``text``: SQLAlchemy does not cache the compiled form of a many-row ``insert().values()``
-# (compiling it on every submission cost more than all the rest), while a text statement is
-# compiled once. The syntax (``ON CONFLICT … DO UPDATE``, ``excluded``) is the same in
-# SQLite and PostgreSQL, and the values are plain strings, numbers, booleans and NULLs.
-_INSERTS: Memo[tuple[str, tuple[str, ...], tuple[str, ...], int], Any] = Memo(1024)
+# The SQL of a many-row INSERT, built once per table, conflict keys, columns, number of rows
+# and placeholder, and run with ``exec_driver_sql``: the driver gets the text and a flat tuple
+# of values as they are. Through ``text()`` SQLAlchemy turned a dict of a hundred-odd named
+# parameters into the driver's positional form on every execution, which cost more than
+# the database's own work (a many-row ``insert().values()`` is not even cached compiled).
+# The syntax (``ON CONFLICT … DO UPDATE``, ``excluded``) is the same in SQLite and
+# PostgreSQL, and the values are plain strings, numbers, booleans and NULLs.
+_INSERTS: Memo[tuple[str, tuple[str, ...], tuple[str, ...], int, str], str] = Memo(1024)
 # Rows per statement at most (a questionnaire has a few dozen items, so a submission's rows
 # fit in one; 200 rows of 7 columns stay far below either database's parameter limit).
 MAX_VALUES_ROWS = 200
+# The positional placeholder of each driver parameter style the portal's databases use
+# (sqlite3: qmark; psycopg: pyformat, which takes ``%s`` too).
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
-def _insert_statement(
-    table: Table, conflict: tuple[str, ...], columns: tuple[str, ...], count: int
-) -> Any:
-    cache_key = (table.name, conflict, columns, count)
-    stmt = _INSERTS.get(cache_key)
-    if stmt is None:
-        values = ", ".join(
-            "(" + ", ".join(f":r{i}_{name}" for name in columns) + ")" for i in range(count)
-        )
+def _insert_sql(
+    table: Table, conflict: tuple[str, ...], columns: tuple[str, ...], count: int, mark: str
+) -> str:
+    cache_key = (table.name, conflict, columns, count, mark)
+    sql = _INSERTS.get(cache_key)
+    if sql is None:
+        row = "(" + ", ".join(mark for _ in columns) + ")"
+        values = ", ".join(row for _ in range(count))
         # Names from the table's metadata and the code's own row keys, never from input.
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
         if conflict:
@@ -78,9 +82,8 @@ def _insert_statement(
                 f" ON CONFLICT ({', '.join(conflict)})"
                 f" DO UPDATE SET count = {table.name}.count + excluded.count"
             )
-        stmt = text(sql)
-        _INSERTS.put(cache_key, stmt)
-    return stmt
+        _INSERTS.put(cache_key, sql)
+    return sql
 
 
 def insert_rows(
@@ -95,17 +98,81 @@ def insert_rows(
     if not rows:
         return
     connection = session.connection()
+    mark = _PLACEHOLDERS[connection.dialect.paramstyle]
     columns = tuple(rows[0])
     for start in range(0, len(rows), MAX_VALUES_ROWS):
         chunk = rows[start : start + MAX_VALUES_ROWS]
-        params = {f"r{i}_{name}": row[name] for i, row in enumerate(chunk) for name in columns}
-        connection.execute(_insert_statement(table, tuple(conflict), columns, len(chunk)), params)
+        values = tuple(row[name] for row in chunk for name in columns)
+        sql = _insert_sql(table, tuple(conflict), columns, len(chunk), mark)
+        connection.exec_driver_sql(sql, values)
 
 
-def _upsert(
-    session: Session, table: Table, keys: Sequence[str], rows: list[dict[str, Any]]
-) -> None:
-    insert_rows(session, table, rows, keys)
+@dataclass(frozen=True)
+class Rows:
+    """Rows for :func:`insert_rows` (``conflict``: the unique columns of an upsert)."""
+
+    table: Table
+    rows: list[dict[str, Any]]
+    conflict: tuple[str, ...] = ()
+
+
+# PostgreSQL statements of :func:`write`, by the parts' tables, conflict keys and columns.
+_WRITES: Memo[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], str] = Memo(64)
+
+
+def _unnest_sql(
+    table: Table, conflict: tuple[str, ...], columns: tuple[str, ...], dialect: Any
+) -> str:
+    """An INSERT of the rows given as one array per column, in the arrays' order (so an
+    upsert still locks its rows in key order)."""
+    names = ", ".join(columns)
+    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]" for name in columns)
+    # Names from the table's metadata and the code's own row keys, never from input.
+    sql = (
+        f"INSERT INTO {table.name} ({names}) SELECT {names}"  # noqa: S608
+        f" FROM unnest({arrays}) WITH ORDINALITY AS given ({names}, given_order)"
+        " ORDER BY given_order"
+    )
+    if conflict:
+        sql += (
+            f" ON CONFLICT ({', '.join(conflict)})"
+            f" DO UPDATE SET count = {table.name}.count + excluded.count"
+        )
+    return sql
+
+
+def write(session: Session, parts: Sequence[Rows]) -> None:
+    """Insert (or upsert) each part's rows, in order.
+
+    On PostgreSQL the parts go as one statement, all but the last as data-modifying ``WITH``
+    clauses, each part's rows as one array per column: one round trip instead of one per
+    table, and the same text whatever the number of rows, so the driver parses it once and
+    the server plans it once (prepared); many-row ``VALUES`` cost more than the inserts.
+    Every submission sends the same clauses in the same order, so concurrent ones still lock
+    shared count rows in one order. SQLite, in the process, runs them one by one."""
+    parts = [part for part in parts if part.rows]
+    if not parts:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        for part in parts:
+            insert_rows(session, part.table, part.rows, part.conflict)
+        return
+    shapes = tuple((part.table.name, part.conflict, tuple(part.rows[0])) for part in parts)
+    sql = _WRITES.get(shapes)
+    if sql is None:
+        statements = [
+            _unnest_sql(part.table, part.conflict, columns, connection.dialect)
+            for part, (_, _, columns) in zip(parts, shapes, strict=True)
+        ]
+        clauses = ", ".join(f"part{i} AS ({part})" for i, part in enumerate(statements[:-1]))
+        sql = _WRITES.put(shapes, f"WITH {clauses} {statements[-1]}" if clauses else statements[0])
+    values = [
+        [row[name] for row in part.rows]
+        for part, (_, _, columns) in zip(parts, shapes, strict=True)
+        for name in columns
+    ]
+    connection.exec_driver_sql(sql, tuple(values))
 
 
 def add_response(
@@ -115,6 +182,15 @@ def add_response(
     answers: Iterable[Mapping[str, Any]],
 ) -> None:
     """Count one stored response whose answer rows are ``answers`` (as inserted)."""
+    write(session, response_counts(campaign_id, specification_id, answers))
+
+
+def response_counts(
+    campaign_id: int,
+    specification_id: int | None,
+    answers: Iterable[Mapping[str, Any]],
+) -> list[Rows]:
+    """The upserts that count one response whose answer rows are ``answers``."""
     spec = specification_id or NOT_STATED
     answer_rows: dict[AnswerKey, int] = Counter()
     likert: list[tuple[str, int]] = []
@@ -130,45 +206,44 @@ def add_response(
     breakdown: dict[BreakdownKey, int] = Counter(
         (group, option, code, value) for group, option in chosen for code, value in likert
     )
-    _upsert(
-        session,
-        ResponseCount.__table__,
-        ("campaign_id", "specification_key"),
-        [{"campaign_id": campaign_id, "specification_key": spec, "count": 1}],
-    )
-    _upsert(
-        session,
-        AnswerCount.__table__,
-        ("campaign_id", "item_code", "specification_key", "value", "choice"),
-        [
-            {
-                "campaign_id": campaign_id,
-                "item_code": item,
-                "specification_key": s,
-                "is_value": is_value,
-                "value": value,
-                "choice": choice,
-                "count": n,
-            }
-            for (item, s, is_value, value, choice), n in sorted(answer_rows.items())
-        ],
-    )
-    _upsert(
-        session,
-        BreakdownCount.__table__,
-        ("campaign_id", "group_item", "group_choice", "item_code", "value"),
-        [
-            {
-                "campaign_id": campaign_id,
-                "group_item": group,
-                "group_choice": option,
-                "item_code": item,
-                "value": value,
-                "count": n,
-            }
-            for (group, option, item, value), n in sorted(breakdown.items())
-        ],
-    )
+    return [
+        Rows(
+            ResponseCount.__table__,
+            [{"campaign_id": campaign_id, "specification_key": spec, "count": 1}],
+            ("campaign_id", "specification_key"),
+        ),
+        Rows(
+            AnswerCount.__table__,
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "item_code": item,
+                    "specification_key": s,
+                    "is_value": is_value,
+                    "value": value,
+                    "choice": choice,
+                    "count": n,
+                }
+                for (item, s, is_value, value, choice), n in sorted(answer_rows.items())
+            ],
+            ("campaign_id", "item_code", "specification_key", "value", "choice"),
+        ),
+        Rows(
+            BreakdownCount.__table__,
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "group_item": group,
+                    "group_choice": option,
+                    "item_code": item,
+                    "value": value,
+                    "count": n,
+                }
+                for (group, option, item, value), n in sorted(breakdown.items())
+            ],
+            ("campaign_id", "group_item", "group_choice", "item_code", "value"),
+        ),
+    ]
 
 
 def add_invitations(

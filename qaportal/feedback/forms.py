@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     DateField,
     Field,
@@ -31,7 +33,7 @@ from qaportal.feedback.services import (
     SpecificationChoice,
 )
 from qaportal.memo import Memo
-from qaportal.web.forms import PortalForm
+from qaportal.web.forms import PortalForm, has_control_characters
 
 FIELD_PREFIX = "q_"
 
@@ -157,9 +159,38 @@ class OptionalCheckboxField(CheckboxListField):
             raise ValidationError(str(_l("Choose among the answers offered.")))
 
 
+@dataclass(frozen=True)
+class _PlainPlan:
+    """What :meth:`SurveyFormBase.plain_answers` checks, per field: the values offered."""
+
+    names: frozenset[str]
+    fields: tuple[tuple[str, qn.Item, frozenset[str]], ...]
+    spec_values: frozenset[str] | None  # None: a single micro-credential, no such field
+
+    @classmethod
+    def of(cls, questionnaire: qn.Questionnaire, spec_ids: list[int]) -> _PlainPlan:
+        # The same values as the choices of the fields built below.
+        fields = tuple(
+            (
+                FIELD_PREFIX + item.code,
+                item,
+                frozenset(str(lv.value) for lv in item.levels)
+                if item.is_likert
+                else frozenset(o.code for o in item.options),
+            )
+            for item in questionnaire.items
+        )
+        return cls(
+            names=frozenset(name for name, _, _ in fields),
+            fields=fields,
+            spec_values=frozenset(str(s) for s in spec_ids) if len(spec_ids) > 1 else None,
+        )
+
+
 class SurveyFormBase(PortalForm):
     questionnaire: qn.Questionnaire
     spec_ids: list[int]
+    _plain: _PlainPlan
 
     def item_field(self, item: qn.Item) -> Field:
         return self[FIELD_PREFIX + item.code]
@@ -171,6 +202,61 @@ class SurveyFormBase(PortalForm):
             for name in posted
             if name.startswith(FIELD_PREFIX) and name not in known
         )
+
+    @classmethod
+    def plain_answers(cls, formdata: MultiDict[str, str]) -> Answers | None:
+        """The answers this form would read from ``formdata`` if it found nothing wrong with
+        them, read without building the form: binding and validating its fields cost more
+        than storing the answers. ``None`` if the form would refuse anything (an unknown
+        question, a value not offered, a required answer missing, a comment too long or
+        with control characters): the caller then builds the form, which says what.
+
+        The checks are the form's own, rule for rule (``tests/test_feedback_plain_answers.py``
+        compares the two on random submissions); the CSRF token is the caller's to check."""
+        plan = cls._plain_plan()
+        if any(name.startswith(FIELD_PREFIX) and name not in plan.names for name in formdata):
+            return None
+        result = Answers()
+        if plan.spec_values is not None:
+            # A SelectField without choice validation; ``_spec_ok`` allows empty or listed.
+            chosen = formdata.getlist("specification")
+            if chosen and chosen[0]:
+                if chosen[0] not in plan.spec_values:
+                    return None
+                result.specification_id = int(chosen[0])
+        for name, item, allowed in plan.fields:
+            given = formdata.getlist(name)
+            first = given[0] if given else ""
+            if item.required and not first:  # InputRequired
+                return None
+            if item.is_text:
+                # Length(max) and the multi-line control-character guard of PortalForm
+                if len(first) > item.max_length or has_control_characters(first, multi_line=True):
+                    return None
+                if first.strip():
+                    result.texts[item.code] = first
+            elif item.type == qn.MULTIPLE:
+                if any(value not in allowed for value in given):
+                    return None
+                if given:
+                    result.choices[item.code] = list(given)
+            elif first:  # a radio group reads its first value; empty is no answer
+                if first not in allowed:
+                    return None
+                if item.is_likert:
+                    result.likert[item.code] = int(first)
+                else:
+                    result.choices[item.code] = [first]
+        return result
+
+    @classmethod
+    def _plain_plan(cls) -> _PlainPlan:
+        # Kept on the class itself (classes are built once per questionnaire, see below).
+        plan = cls.__dict__.get("_plain")
+        if plan is None:
+            plan = _PlainPlan.of(cls.questionnaire, cls.spec_ids)
+            cls._plain = plan
+        return plan
 
     def answers(self) -> Answers:
         result = Answers()

@@ -13,7 +13,7 @@ plain dataclasses: sections of items with stable codes, each one of
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from qaportal.feedback.models import FeedbackKind
 from qaportal.frameworks.carry import CARRIED_FROM
 from qaportal.frameworks.localize import current_language, languages_of, localize
 from qaportal.frameworks.models import Framework, FrameworkKind, FrameworkVersion
+from qaportal.memo import Memo
 
 LIKERT = "rating"
 SINGLE = "single_choice"
@@ -207,20 +208,36 @@ def parse(definition: Mapping[str, Any]) -> Questionnaire:
     )
 
 
-_CACHE: dict[tuple[int, str, str, str], Questionnaire] = {}
+# Parsed questionnaires by version id, content hash, carried marker and language, in the
+# shared bounded memo (parsing the ~23 kB definition cost most of a submission's own time).
+_PARSED: Memo[tuple[int, str, str, str], Questionnaire] = Memo(256)
 
 
 def for_version(version: FrameworkVersion, lang: str | None = None) -> Questionnaire:
     """Parsed once per stored version and language (versions are immutable snapshots). The
     texts are in ``lang`` (default: the current locale), each one falling back to the file's
     own language; item, level and option codes are the same in every language."""
-    lang = lang if lang is not None else current_language()
     # A version gains translations without a new hash (qaportal.frameworks.carry).
     carried = str(version.definition.get(CARRIED_FROM) or "")
-    key = (version.id, version.content_hash, carried, lang)
-    if key not in _CACHE:
-        _CACHE[key] = parse(localize(version.definition, lang))
-    return _CACHE[key]
+    return for_stored(version.id, version.content_hash, carried, lambda: version.definition, lang)
+
+
+def for_stored(
+    version_id: int,
+    content_hash: str,
+    carried: str,
+    definition: Callable[[], Mapping[str, Any]],
+    lang: str | None = None,
+) -> Questionnaire:
+    """As :func:`for_version`, from the version's key columns and its ``CARRIED_FROM`` marker
+    (``""`` if none); ``definition`` is called only when the memo lacks the questionnaire, so
+    a caller that read the key columns alone need not load the definition at all."""
+    lang = lang if lang is not None else current_language()
+    key = (version_id, content_hash, carried, lang)
+    found = _PARSED.get(key)
+    if found is None:
+        found = _PARSED.put(key, parse(localize(definition(), lang)))
+    return found
 
 
 def languages(version: FrameworkVersion) -> list[str]:

@@ -58,6 +58,8 @@ from qaportal.feedback.models import (
     InvitationChannel,
     new_response_id,
 )
+from qaportal.frameworks.carry import CARRIED_FROM
+from qaportal.frameworks.models import FrameworkVersion
 from qaportal.notifications.sender import register_before_send
 from qaportal.notifications.services import Withdrawal, enqueue, withdraw
 from qaportal.orgs.models import Organisation
@@ -893,6 +895,96 @@ def usable_invitation(session: Session, invitation_id: int, campaign_id: int) ->
     return invitation
 
 
+@dataclass(frozen=True)
+class SubmissionTarget:
+    """What storing a response needs of its invitation, read as plain columns: a submission
+    that goes through never needs the ORM objects (loading the invitation with its campaign,
+    provider, questionnaire version and micro-credentials cost a quarter of a submission)."""
+
+    invitation_id: int
+    campaign_id: int
+    questionnaire_version_id: int
+    questionnaire: qn.Questionnaire
+    specification_ids: tuple[int, ...]
+
+
+_SUBMISSION_TARGET: Any = None
+
+
+def _submission_target_query() -> Any:
+    """The invitation's state, its campaign's dates and questionnaire key, one row per
+    micro-credential (built once; parameters bound). The definition itself stays in the
+    database: only its carried-translations marker is read, for the questionnaire's key."""
+    global _SUBMISSION_TARGET
+    if _SUBMISSION_TARGET is None:
+        inv, link, version = FeedbackInvitation, CampaignSpecification, FrameworkVersion
+        _SUBMISSION_TARGET = (
+            select(
+                inv.used,
+                Campaign.opens_at,
+                Campaign.closes_at,
+                Campaign.questionnaire_version_id,
+                version.content_hash,
+                version.definition[CARRIED_FROM].as_string().label("carried"),
+                link.specification_id,
+            )
+            .select_from(inv)
+            .join(Campaign, Campaign.id == inv.campaign_id)
+            .join(version, version.id == Campaign.questionnaire_version_id)
+            .outerjoin(link, link.campaign_id == Campaign.id)
+            .where(
+                inv.id == bindparam("invitation_id", type_=Integer),
+                inv.campaign_id == bindparam("campaign_id", type_=Integer),
+            )
+        )
+    return _SUBMISSION_TARGET
+
+
+def _definition(session: Session, version_id: int) -> dict[str, Any]:
+    return dict(
+        session.execute(
+            select(FrameworkVersion.definition).where(FrameworkVersion.id == version_id)
+        ).scalar_one()
+    )
+
+
+def submission_target(session: Session, invitation_id: int, campaign_id: int) -> SubmissionTarget:
+    """:func:`usable_invitation` for a submission: the same checks and ``LinkProblem``s,
+    the invitation read as :class:`SubmissionTarget`."""
+    rows = (
+        session.connection()
+        .execute(
+            _submission_target_query(),
+            {"invitation_id": invitation_id, "campaign_id": campaign_id},
+        )
+        .all()
+    )
+    if not rows:
+        raise LinkProblem("unknown")
+    first = rows[0]
+    now = utcnow()
+    if first.used or not first.opens_at <= now < first.closes_at:
+        # Seldom: the campaign is loaded only for the page that says why.
+        campaign = session.get(Campaign, campaign_id)
+        if first.used:
+            raise LinkProblem("used", campaign)
+        _check_campaign(campaign, now)
+    version_id = first.questionnaire_version_id
+    questionnaire = qn.for_stored(
+        version_id,
+        first.content_hash,
+        str(first.carried or ""),
+        lambda: _definition(session, version_id),
+    )
+    return SubmissionTarget(
+        invitation_id=invitation_id,
+        campaign_id=campaign_id,
+        questionnaire_version_id=version_id,
+        questionnaire=questionnaire,
+        specification_ids=tuple(r.specification_id for r in rows if r.specification_id is not None),
+    )
+
+
 @dataclass
 class Answers:
     """What a respondent submitted, by item code (already read from the form)."""
@@ -1006,10 +1098,29 @@ def submit_response(session: Session, invitation: FeedbackInvitation, answers: A
     the first stores anything; the second raises ``LinkProblem("used")``. Nothing about the
     invitation reaches the response, and nothing is audited (see the module docstring).
     """
-    invitation_id, campaign_id = invitation.id, invitation.campaign_id
     campaign = invitation.campaign
-    questionnaire = qn.for_version(campaign.questionnaire_version)
-    spec_ids = campaign.specification_ids
+    target = SubmissionTarget(
+        invitation_id=invitation.id,
+        campaign_id=invitation.campaign_id,
+        questionnaire_version_id=campaign.questionnaire_version_id,
+        questionnaire=qn.for_version(campaign.questionnaire_version),
+        specification_ids=tuple(campaign.specification_ids),
+    )
+    store_response(session, target, answers, campaign)
+
+
+def store_response(
+    session: Session,
+    target: SubmissionTarget,
+    answers: Answers,
+    campaign: Campaign | None = None,
+) -> None:
+    """:func:`submit_response` for an invitation read by :func:`submission_target` (the
+    same statements). ``campaign``, if loaded, goes with ``LinkProblem("used")``; without
+    it, the campaign is loaded for that page only when it happens."""
+    invitation_id, campaign_id = target.invitation_id, target.campaign_id
+    questionnaire = target.questionnaire
+    spec_ids = list(target.specification_ids)
     if answers.specification_id is None and len(spec_ids) == 1:
         answers.specification_id = spec_ids[0]
     check_answers(questionnaire, spec_ids, answers)
@@ -1022,7 +1133,7 @@ def submit_response(session: Session, invitation: FeedbackInvitation, answers: A
         {"consume_id": invitation_id, "consume_campaign": campaign_id, "consume_now": now},
     )
     if consumed.rowcount != 1:
-        raise LinkProblem("used", campaign)
+        raise LinkProblem("used", campaign or session.get(Campaign, campaign_id))
     _touch_decoys(session, campaign_id, invitation_id)
     # Core inserts, not ORM objects: nothing reads the response back, and a unit-of-work
     # flush per submission cost more than the statements themselves.
@@ -1032,7 +1143,7 @@ def submit_response(session: Session, invitation: FeedbackInvitation, answers: A
         {
             "id": response_id,
             "campaign_id": campaign_id,
-            "questionnaire_version_id": campaign.questionnaire_version_id,
+            "questionnaire_version_id": target.questionnaire_version_id,
             "specification_id": answers.specification_id,
             "submitted_on": now.date(),
         },
@@ -1053,9 +1164,13 @@ def submit_response(session: Session, invitation: FeedbackInvitation, answers: A
             rows.append(
                 {**base, "item_code": code, "choice": "", "value": None, "text": text.strip()}
             )
-    if rows:
-        aggregates.insert_rows(session, FeedbackAnswer.__table__, rows)
-    aggregates.add_response(session, campaign_id, answers.specification_id, rows)
+    aggregates.write(
+        session,
+        [
+            aggregates.Rows(FeedbackAnswer.__table__, rows),
+            *aggregates.response_counts(campaign_id, answers.specification_id, rows),
+        ],
+    )
 
 
 # Random draws a submission makes for decoys: used invitations are picked among that many
@@ -1149,17 +1264,27 @@ class SurveyContext:
     specifications: list[SpecificationChoice]
 
 
-def survey_context(
-    session: Session, invitation: FeedbackInvitation, *, titles: bool = True
-) -> SurveyContext:
-    """What the survey page shows. ``titles=False`` skips looking up the micro-credentials'
-    titles when there is only one (a submission that goes through never shows them)."""
-    campaign = invitation.campaign
-    ids = campaign.specification_ids
+def specification_choices(
+    session: Session, specification_ids: Iterable[int], *, titles: bool = True
+) -> list[SpecificationChoice]:
+    """The micro-credentials a survey asks about, by title. ``titles=False`` skips looking
+    up the titles when there is only one (a submission that goes through never shows them)."""
+    ids = list(specification_ids)
     if titles or len(ids) > 1:
         names = specification_titles(session, ids)
     else:
         names = {sid: "" for sid in ids}
+    return sorted(
+        (SpecificationChoice(sid, t) for sid, t in names.items()),
+        key=lambda c: (c.title.casefold(), c.id),
+    )
+
+
+def survey_context(
+    session: Session, invitation: FeedbackInvitation, *, titles: bool = True
+) -> SurveyContext:
+    """What the survey page shows (``titles``: see :func:`specification_choices`)."""
+    campaign = invitation.campaign
     return SurveyContext(
         campaign_id=campaign.id,
         title=campaign.title,
@@ -1167,10 +1292,7 @@ def survey_context(
         kind=campaign.kind,
         closes_on=_last_day(campaign),
         questionnaire=qn.for_version(campaign.questionnaire_version),
-        specifications=sorted(
-            (SpecificationChoice(sid, t) for sid, t in names.items()),
-            key=lambda c: (c.title.casefold(), c.id),
-        ),
+        specifications=specification_choices(session, campaign.specification_ids, titles=titles),
     )
 
 

@@ -20,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -53,6 +54,7 @@ from qaportal.feedback.forms import (
     CodeEntryForm,
     CodesForm,
     ConfirmForm,
+    SurveyFormBase,
     ThresholdForm,
     survey_form_class,
 )
@@ -752,6 +754,17 @@ def survey() -> str | tuple[str, int]:
     return _survey_page(ConfirmForm(), context, fields_html=_fields_html(form_class, context))
 
 
+def _plain_answers(form_class: type[SurveyFormBase]) -> services.Answers | None:
+    """The answers of a submission the survey form would accept, read without building it
+    (see ``SurveyFormBase.plain_answers``); ``None``: build the form. Only where the form
+    would read ``request.form`` alone (Flask-WTF reads files, or a JSON body, instead) and
+    CSRFProtect has checked the token, as the form's own check then relies on too
+    (``g.csrf_valid``)."""
+    if request.files or not request.form or not g.get("csrf_valid", False):
+        return None
+    return form_class.plain_answers(request.form)
+
+
 @bp.post("/f")
 @limiter.limit(_submit_limit)
 def submit() -> Response | tuple[str, int]:
@@ -760,12 +773,40 @@ def submit() -> Response | tuple[str, int]:
         return _problem_page("no_pass")
     db = get_session()
     try:
-        invitation = services.usable_invitation(db, *current)
+        # Plain columns, not the invitation with its campaign as ORM objects: only a
+        # submission that fails shows a page that needs them.
+        target = services.submission_target(db, *current)
     except services.LinkProblem as problem:
         session.pop(PASS_KEY, None)
         return _problem_page(problem.reason, problem.campaign)
-    context = services.survey_context(db, invitation, titles=False)
-    form = survey_form_class(context.questionnaire, context.specifications)()
+    specifications = services.specification_choices(db, target.specification_ids, titles=False)
+    form_class = survey_form_class(target.questionnaire, specifications)
+    form = None
+    answers = _plain_answers(form_class)
+    if answers is None:
+        form, answers = _checked_form(form_class)
+        if answers is None:
+            return _refused(db, current, form)
+    try:
+        services.store_response(db, target, answers)
+    except services.LinkProblem as problem:
+        db.rollback()
+        session.pop(PASS_KEY, None)
+        return _problem_page(problem.reason, problem.campaign)
+    except services.SubmissionError as exc:
+        db.rollback()
+        form = form or _checked_form(form_class)[0]  # the page shows what was typed
+        form.form_errors.append(exc.message)
+        return _refused(db, current, form)
+    db.commit()
+    session.pop(PASS_KEY, None)
+    session.pop(LANGUAGE_NOTE_KEY, None)
+    return redirect(url_for("feedback.thanks"), code=303)
+
+
+def _checked_form(form_class: type[SurveyFormBase]) -> tuple[SurveyFormBase, Any]:
+    """The survey form read from the request, and its answers if it accepts them."""
+    form = form_class()
     unknown = form.unknown_fields(list(request.form.keys()))
     valid = form.validate_on_submit()
     if unknown:
@@ -776,21 +817,17 @@ def submit() -> Response | tuple[str, int]:
                 codes=", ".join(unknown)[:200],
             )
         )
-    elif valid:
-        try:
-            services.submit_response(db, invitation, form.answers())
-        except services.LinkProblem as problem:
-            db.rollback()
-            session.pop(PASS_KEY, None)
-            return _problem_page(problem.reason, problem.campaign)
-        except services.SubmissionError as exc:
-            db.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.commit()
-            session.pop(PASS_KEY, None)
-            session.pop(LANGUAGE_NOTE_KEY, None)
-            return redirect(url_for("feedback.thanks"), code=303)
+        return form, None
+    return form, form.answers() if valid else None
+
+
+def _refused(db: Any, current: tuple[int, int], form: SurveyFormBase) -> tuple[str, int]:
+    """The survey again, with what was typed and what is wrong; it needs the campaign."""
+    try:
+        invitation = services.usable_invitation(db, *current)
+    except services.LinkProblem as problem:  # used meanwhile, in another tab
+        session.pop(PASS_KEY, None)
+        return _problem_page(problem.reason, problem.campaign)
     return _survey_page(form, services.survey_context(db, invitation), 422)
 
 
