@@ -94,6 +94,20 @@ def _server_cpu(run_dir: Path) -> dict[str, float]:
     return used
 
 
+def _ensure_locust() -> None:
+    """Installs ``qaportal[load]`` (locust, and psutil with it) into this interpreter's
+    environment when it lacks them, as the shape script installs ``[production]``: the load
+    test runs on a fresh machine from its own files."""
+    try:
+        import locust  # noqa: F401
+        import psutil  # noqa: F401
+    except ImportError:
+        print("==> installing qaportal[load]", flush=True)
+        subprocess.run(
+            [PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[load]"], check=True
+        )
+
+
 def _seconds(spec: str) -> int:
     match = re.fullmatch(r"(\d+)([smh]?)", spec)
     if not match:
@@ -118,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seconds = _seconds(args.time)
 
+    _ensure_locust()
     if not args.no_start:
         subprocess.run(["bash", str(SHAPE), "start"], check=True)
     env = _shape_env()
