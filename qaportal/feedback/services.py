@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from qaportal import precompiled
 from qaportal.audit.services import Actor, record
 from qaportal.auth.tokens import hash_token
 from qaportal.catalogue.models import Specification, SpecificationVersion
@@ -912,17 +913,19 @@ _SUBMISSION_TARGET: Any = None
 
 
 def _submission_target_query() -> Any:
-    """The invitation's state, its campaign's dates and questionnaire key, one row per
-    micro-credential (built once; parameters bound). The definition itself stays in the
-    database: only its carried-translations marker is read, for the questionnaire's key."""
+    """The invitation's state, whether its campaign is open, its questionnaire key, one row
+    per micro-credential (built once; parameters bound). The definition itself stays in the
+    database: only its carried-translations marker is read, for the questionnaire's key.
+    Every column is a plain value as the driver returns it (the campaign's dates are compared
+    in SQL), so the statement runs through :mod:`qaportal.precompiled`."""
     global _SUBMISSION_TARGET
     if _SUBMISSION_TARGET is None:
         inv, link, version = FeedbackInvitation, CampaignSpecification, FrameworkVersion
+        now = bindparam("now", type_=Campaign.__table__.c.opens_at.type)
         _SUBMISSION_TARGET = (
             select(
                 inv.used,
-                Campaign.opens_at,
-                Campaign.closes_at,
+                and_(Campaign.opens_at <= now, now < Campaign.closes_at).label("open_now"),
                 Campaign.questionnaire_version_id,
                 version.content_hash,
                 version.definition[CARRIED_FROM].as_string().label("carried"),
@@ -951,19 +954,16 @@ def _definition(session: Session, version_id: int) -> dict[str, Any]:
 def submission_target(session: Session, invitation_id: int, campaign_id: int) -> SubmissionTarget:
     """:func:`usable_invitation` for a submission: the same checks and ``LinkProblem``s,
     the invitation read as :class:`SubmissionTarget`."""
-    rows = (
-        session.connection()
-        .execute(
-            _submission_target_query(),
-            {"invitation_id": invitation_id, "campaign_id": campaign_id},
-        )
-        .all()
-    )
+    now = utcnow()
+    rows = precompiled.execute(
+        session.connection(),
+        _submission_target_query(),
+        {"invitation_id": invitation_id, "campaign_id": campaign_id, "now": now},
+    ).all()
     if not rows:
         raise LinkProblem("unknown")
     first = rows[0]
-    now = utcnow()
-    if first.used or not first.opens_at <= now < first.closes_at:
+    if first.used or not first.open_now:
         # Seldom: the campaign is loaded only for the page that says why.
         campaign = session.get(Campaign, campaign_id)
         if first.used:
@@ -1128,7 +1128,8 @@ def store_response(
     # Core statements on the session's connection (same transaction): the ORM layer of
     # Session.execute added a tenth of a millisecond to each, for nothing to track.
     connection = session.connection()
-    consumed = connection.execute(
+    consumed = precompiled.execute(
+        connection,
         _consume_statement(),
         {"consume_id": invitation_id, "consume_campaign": campaign_id, "consume_now": now},
     )
@@ -1138,7 +1139,8 @@ def store_response(
     # Core inserts, not ORM objects: nothing reads the response back, and a unit-of-work
     # flush per submission cost more than the statements themselves.
     response_id = new_response_id()
-    connection.execute(
+    precompiled.execute(
+        connection,
         _INSERT_RESPONSE,
         {
             "id": response_id,
@@ -1245,8 +1247,10 @@ def _touch_decoys(session: Session, campaign_id: int, invitation_id: int) -> int
         f"draw{k}": int.from_bytes(pool[8 * k : 8 * k + 8], "big") >> (64 - _DRAW_BITS)
         for k in range(DECOY_DRAWS)
     }
-    result = session.connection().execute(
-        _decoy_update(), {"decoy_campaign": campaign_id, "decoy_skip": invitation_id, **draws}
+    result = precompiled.execute(
+        session.connection(),
+        _decoy_update(),
+        {"decoy_campaign": campaign_id, "decoy_skip": invitation_id, **draws},
     )
     return int(result.rowcount)
 
