@@ -20,7 +20,6 @@ where they are text, and no JSON to decode).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +27,19 @@ from typing import Any
 from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.sql.base import Executable
 
+from qaportal.memo import Memo
+
 # Driver parameter styles that take a sequence in the statement's order; the others
 # (``named``, ``pyformat``) take a mapping by name.
 _POSITIONAL = frozenset({"qmark", "numeric", "format"})
+# The one placeholder of each driver parameter style whose drivers take a plain sequence of
+# values for it (sqlite3: qmark; psycopg: pyformat, which takes ``%s`` too).
+_SEQUENCE_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def sequence_placeholder(dialect: Dialect) -> str:
+    """The placeholder for SQL text built by hand and run with a flat sequence of values."""
+    return _SEQUENCE_PLACEHOLDERS[dialect.paramstyle]
 
 
 @dataclass(frozen=True)
@@ -58,10 +67,19 @@ class NotPrecompilable(ValueError):
     pass
 
 
-@functools.lru_cache(maxsize=128)
+# Kept by the statement itself: they are module-level constants, so a few dozen at most.
+_COMPILED: Memo[tuple[Executable, Dialect, tuple[str, ...]], DriverStatement] = Memo(128)
+
+
 def compile_for(statement: Executable, dialect: Dialect, names: tuple[str, ...]) -> DriverStatement:
     """``statement`` compiled for ``dialect`` with the parameters ``names`` (the columns an
-    INSERT without ``values()`` sets). Kept: the statements are module-level constants."""
+    INSERT without ``values()`` sets), once."""
+    return _COMPILED.get_or_make(
+        (statement, dialect, names), lambda: _compile(statement, dialect, names)
+    )
+
+
+def _compile(statement: Executable, dialect: Dialect, names: tuple[str, ...]) -> DriverStatement:
     compiled: Any = statement.compile(dialect=dialect, column_keys=list(names))
     problem = None
     if (
@@ -74,6 +92,8 @@ def compile_for(statement: Executable, dialect: Dialect, names: tuple[str, ...])
         problem = "Python-side column defaults or onupdate values"
     elif compiled.effective_returning:
         problem = "RETURNING"
+    elif getattr(statement, "_for_update_arg", None) is not None:
+        problem = "FOR UPDATE"
     if problem:
         raise NotPrecompilable(f"{problem}: {compiled.string[:80]!r}")
     processors: dict[str, Callable[[Any], Any]] = {}

@@ -121,6 +121,11 @@ def test_the_engine_events_see_each_statement(app: Flask, connection: Connection
             "IN",
         ),
         (things.insert().returning(things.c.id), {"id": 1}, "RETURNING"),
+        (
+            select(things.c.note).where(things.c.id == bindparam("id")).with_for_update(),
+            {"id": 1},
+            "FOR UPDATE",
+        ),
     ],
 )
 def test_refuses_what_is_not_complete_at_compile_time(

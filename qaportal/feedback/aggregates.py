@@ -45,6 +45,7 @@ from qaportal.feedback.models import (
     ResponseCount,
 )
 from qaportal.memo import Memo
+from qaportal.precompiled import sequence_placeholder
 
 AnswerKey = tuple[str, int, bool, int, str]  # item, specification key, is value, value, choice
 BreakdownKey = tuple[str, str, str, int]  # group item, group choice, item, value
@@ -62,9 +63,6 @@ _INSERTS: Memo[tuple[str, tuple[str, ...], tuple[str, ...], int, str], str] = Me
 # Rows per statement at most (a questionnaire has a few dozen items, so a submission's rows
 # fit in one; 200 rows of 7 columns stay far below either database's parameter limit).
 MAX_VALUES_ROWS = 200
-# The positional placeholder of each driver parameter style the portal's databases use
-# (sqlite3: qmark; psycopg: pyformat, which takes ``%s`` too).
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def _insert_sql(
@@ -98,7 +96,7 @@ def insert_rows(
     if not rows:
         return
     connection = session.connection()
-    mark = _PLACEHOLDERS[connection.dialect.paramstyle]
+    mark = sequence_placeholder(connection.dialect)
     columns = tuple(rows[0])
     for start in range(0, len(rows), MAX_VALUES_ROWS):
         chunk = rows[start : start + MAX_VALUES_ROWS]
