@@ -101,19 +101,23 @@ def test_hundreds_of_wrong_passwords_make_a_bounded_number_of_events(app, demo):
 
 def test_failures_without_the_rate_limit_do_not_flood_either(app, demo):
     limiter.enabled = False
+    started = utcnow()
     try:
         statuses = _hammer(app, 200)
     finally:
         limiter.enabled = True
     assert statuses == [200] * 200
-    assert len(_events(app, "auth.login_failed")) == 1
+    # A slow run (200 password hashes) may cross a window's end: the window that ended is
+    # then written as one event beside the burst's first.
+    windows_spanned = 1 + int((window_start(utcnow()) - window_start(started)) / THROTTLE_WINDOW)
+    assert 1 <= len(_events(app, "auth.login_failed")) <= windows_spanned
     _age_windows(app, THROTTLE_WINDOW * 2)
     with app.app_context():
         db = get_session()
         assert close_windows(db) >= 1
         db.commit()
     events = _events(app, "auth.login_failed")
-    assert len(events) <= 3
+    assert len(events) <= 2 + windows_spanned
     assert sum(_count(e) for e in events) == 200
 
 
