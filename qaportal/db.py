@@ -91,11 +91,16 @@ _PENDING_BEGIN = "qaportal.sqlite_pending_begin"
 _READS = ("SELECT", "PRAGMA")
 
 
+def locks_rows(statement: Any) -> bool:
+    """Whether ``statement`` (a SQLAlchemy statement, or None) is a ``SELECT … FOR UPDATE``:
+    SQLAlchemy keeps that on a private attribute, read here alone."""
+    return getattr(statement, "_for_update_arg", None) is not None
+
+
 def _takes_write_lock(statement: str, context: Any) -> bool:
     if not statement.lstrip()[:6].upper().startswith(_READS):
         return True
-    compiled = getattr(context, "compiled", None)
-    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+    return locks_rows(getattr(getattr(context, "compiled", None), "statement", None))
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.sql.base import Executable
 
+from qaportal.db import locks_rows
 from qaportal.memo import Memo
 
 # Driver parameter styles that take a sequence in the statement's order; the others
@@ -67,7 +68,7 @@ class NotPrecompilable(ValueError):
     pass
 
 
-# Kept by the statement itself: they are module-level constants, so a few dozen at most.
+# Keyed by the statement object: they are module-level constants, so a few dozen at most.
 _COMPILED: Memo[tuple[Executable, Dialect, tuple[str, ...]], DriverStatement] = Memo(128)
 
 
@@ -92,7 +93,7 @@ def _compile(statement: Executable, dialect: Dialect, names: tuple[str, ...]) ->
         problem = "Python-side column defaults or onupdate values"
     elif compiled.effective_returning:
         problem = "RETURNING"
-    elif getattr(statement, "_for_update_arg", None) is not None:
+    elif locks_rows(statement):
         problem = "FOR UPDATE"
     if problem:
         raise NotPrecompilable(f"{problem}: {compiled.string[:80]!r}")
