@@ -124,6 +124,31 @@ def test_a_published_document_is_genuine_by_code_hash_and_upload(
         assert document.created_at.strftime("%Y-%m-%d") in answer
 
 
+def test_a_client_that_sends_no_button_is_answered_by_the_field_it_filled(
+    app: Flask, world: World, client: FlaskClient
+) -> None:
+    document = _make(app, world)
+    _publish(app, document)
+    asked = [
+        post_form(client, "/verify", {"code": document.verification_code}),
+        post_form(client, "/verify", {"sha256": document.sha256, "code": ""}),
+        post_form(
+            client,
+            "/verify",
+            {"file": (io.BytesIO(_bytes(app, document)), "report.pdf")},
+            content_type="multipart/form-data",
+        ),
+    ]
+    for response in asked:
+        assert response.status_code == 200
+        assert "Genuine: this is the current published version" in _answer(
+            response.get_data(as_text=True)
+        )
+    empty = post_form(client, "/verify", {"code": " ", "sha256": ""})
+    assert empty.status_code == 422
+    assert "Choose one of the three ways to check a document." in empty.get_data(as_text=True)
+
+
 def test_a_superseded_document_names_the_newer_published_version(
     app: Flask, world: World, client: FlaskClient
 ) -> None:

@@ -289,6 +289,25 @@ def _verify_page(
     )
 
 
+_BUTTONS = (("check_code", "code"), ("check_hash", "hash"), ("check_file", "upload"))
+
+
+def _way_asked() -> str | None:
+    """Which of the three checks a POST asks for: the form whose button was pressed or, from
+    a client that sends no button (a script, some assistive tools), the one whose field is
+    filled in (a file before a hash before a code when more than one is)."""
+    for button, way in _BUTTONS:
+        if button in request.form:
+            return way
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return "upload"
+    for field, way in (("sha256", "hash"), ("code", "code")):
+        if request.form.get(field, "").strip():
+            return way
+    return None
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 @_verify_posts_limited
 def verify() -> tuple[str, int]:
@@ -296,19 +315,20 @@ def verify() -> tuple[str, int]:
     if request.method == "GET":
         return _verify_page(forms)
     db = get_session()
-    if "check_code" in request.form:
+    way = _way_asked()
+    if way == "code":
         if not forms["code"].validate_on_submit():
             return _verify_page(forms, status=422)
         return _verify_page(
             forms, asked="code", answer=verification.by_code(db, forms["code"].code.data)
         )
-    if "check_hash" in request.form:
+    if way == "hash":
         if not forms["hash"].validate_on_submit():
             return _verify_page(forms, status=422)
         return _verify_page(
             forms, asked="hash", answer=verification.by_sha256(db, forms["hash"].sha256.data)
         )
-    if "check_file" in request.form:
+    if way == "upload":
         form = forms["upload"]
         if not form.validate_on_submit():
             return _verify_page(forms, status=422)
