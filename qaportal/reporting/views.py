@@ -289,21 +289,21 @@ def _verify_page(
     )
 
 
-_BUTTONS = (("check_code", "code"), ("check_hash", "hash"), ("check_file", "upload"))
-
-
-def _way_asked() -> str | None:
+def _way_asked(forms: dict[str, Any]) -> str | None:
     """Which of the three checks a POST asks for: the form whose button was pressed or, from
     a client that sends no button (a script, some assistive tools), the one whose field is
     filled in (a file before a hash before a code when more than one is)."""
-    for button, way in _BUTTONS:
-        if button in request.form:
+    ways = (
+        ("upload", forms["upload"].check_file, forms["upload"].file),
+        ("hash", forms["hash"].check_hash, forms["hash"].sha256),
+        ("code", forms["code"].check_code, forms["code"].code),
+    )
+    for way, button, _field in ways:
+        if button.name in request.form:
             return way
-    upload = request.files.get("file")
-    if upload is not None and upload.filename:
-        return "upload"
-    for field, way in (("sha256", "hash"), ("code", "code")):
-        if request.form.get(field, "").strip():
+    for way, _button, field in ways:
+        upload = request.files.get(field.name)
+        if (upload is not None and upload.filename) or request.form.get(field.name, "").strip():
             return way
     return None
 
@@ -315,7 +315,7 @@ def verify() -> tuple[str, int]:
     if request.method == "GET":
         return _verify_page(forms)
     db = get_session()
-    way = _way_asked()
+    way = _way_asked(forms)
     if way == "code":
         if not forms["code"].validate_on_submit():
             return _verify_page(forms, status=422)

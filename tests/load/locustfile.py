@@ -328,19 +328,7 @@ class Hostile(PortalUser):
         # One address trying used codes back to back meets the links' rate limit: a 429 at
         # the link refuses the reuse before any survey page (which, with no pass, would show
         # the code entry page, 200). Otherwise the link redirects and the page must refuse.
-        with self.client.request(
-            "GET",
-            f"/f/{code}",
-            name="hostile: reused survey code (link)",
-            headers=self.headers(),
-            catch_response=True,
-            allow_redirects=False,
-        ) as link:
-            if link.status_code in (303, 429):
-                link.success()
-            else:
-                legit_errors[f"reused code's link → {link.status_code}"] += 1
-                link.failure(f"reused code's link: {link.status_code}")
+        link = self.legit("GET", f"/f/{code}", "hostile: reused survey code (link)", (303, 429))
         if link.status_code == 429:
             hostile[("reused survey code, rate-limited at its link", "refused")] += 1
         elif link.status_code == 303:
