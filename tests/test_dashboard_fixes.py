@@ -198,7 +198,7 @@ def test_task_lines_read_as_sentences(app, demo):
             assert not re.search(r"[^.:!?] (Due on|It was due on) ", hint), (email, hint)
     page = _page(app, OFFICER, demo.password)
     line = re.search(
-        rf"Assess 1 answered condition\(s\) of {reference}</a><br>"
+        rf"Assess 1 answered condition of {reference}</a><br>"
         r'<span class="hint">([^<]*)</span>',
         page,
     )

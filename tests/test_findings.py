@@ -302,14 +302,14 @@ def test_full_flow_from_judgements_to_decision_pending(app, seated):
     again = post_form(provider, f"/cases/{case}/report/comments", {"general": "More"})
     assert again.status_code in (403, 409) and _count(app, FactualComment) == 1
 
-    assert "Respond to 1 factual-accuracy comment(s)" in _dashboard(rita)
+    assert "Respond to 1 factual-accuracy comment on" in _dashboard(rita)
     assert "for factual errors" not in _dashboard(provider)
     # Finalising with the comment unanswered: refused, nothing changed.
     response = post_form(
         rita, f"/cases/{case}/report/finalise", {}, token_from=f"/cases/{case}/report"
     )
     assert response.status_code == 409
-    assert "await the panel" in response.get_data(as_text=True)
+    assert "1 comment of the provider awaits the panel" in response.get_data(as_text=True)
     assert _state(app, case) == CaseState.FACTUAL_CHECK
     with app.app_context():
         comment_id = get_session().execute(select(FactualComment.id)).scalar_one()

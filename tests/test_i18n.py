@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,16 @@ def test_every_interface_language_has_a_catalogue(tmp_path: Path):
     assert set(languages) == {"en", "fr", "de"}
     for language in set(languages) - {"en"}:
         assert (TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo").is_file()
+
+
+def test_counted_texts_have_plural_forms():
+    """A text with a count is an ngettext pair: "%(n)d item(s)" cannot be translated into a
+    language with more than one plural form (Polish, Czech, Slovenian, …)."""
+    counted = re.compile(r"%\((?:n|num|count)\)d")
+    hand_made = re.compile(r"\w\((?:s|es|e|en|er)\)")
+    singular_only = sorted(
+        key[1]
+        for key in _keys(_read_po(POT))
+        if counted.search(key[1]) and hand_made.search(key[1])
+    )
+    assert not singular_only, f"use ngettext for: {singular_only}"

@@ -419,7 +419,7 @@ def test_provider_objects_in_window_and_officer_upholds(app, setup):
 
     page = officer.get(f"/cases/{s['case']}/panel").get_data(as_text=True)
     assert "She worked for our competitor" in page
-    assert "Answer 1 objection(s)" in officer.get("/dashboard").get_data(as_text=True)
+    assert "Answer 1 objection to the panel" in officer.get("/dashboard").get_data(as_text=True)
     with app.app_context():
         objection_id = get_session().execute(select(PanelObjection.id)).scalar_one()
     resolve = f"/cases/{s['case']}/panel/objections/{objection_id}/resolve"

@@ -151,7 +151,7 @@ def test_bad_reviewer_input_gets_field_errors(app, client, demo):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Enter a valid email address." in page
-    assert "Unknown language code(s): xx, klingon." in page
+    assert "Unknown language codes: xx, klingon." in page
     assert "Choose a category from the list." in page
     assert "Choose a country from the list." in page
     assert 'value="de, xx, klingon"' in page and "Digital skills in SMEs" in page
@@ -278,7 +278,7 @@ def test_filters(app, client, demo):
     assert "Rita Reviewer" in names("available=yes")
     # "e" must not match "en" or "de": languages are matched as whole codes.
     page = client.get(f"/agencies/{agency}/reviewers?language=xx").get_data(as_text=True)
-    assert "Unknown language code(s): xx." in page
+    assert "Unknown language code: xx." in page
     assert len(names("language=xx")) == 8  # an invalid filter is ignored, not an error page
     assert names("language=en") == {"Rita Reviewer", "Ruben Reviewer"}
 

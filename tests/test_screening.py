@@ -66,7 +66,7 @@ def test_accepting_needs_every_checklist_item_met(app, client, demo):
     response = _transition(officer, world, "screen")
     assert response.status_code == 409
     body = _text(response)
-    assert "6 checklist item(s) are not met" in body
+    assert "6 checklist items are not met" in body
     assert "Not checked yet: The language of the file is acceptable" in body
 
     # One item not met, with the officer's note: stored and audited.
@@ -88,7 +88,7 @@ def test_accepting_needs_every_checklist_item_met(app, client, demo):
     response = _transition(officer, world, "screen")
     assert response.status_code == 409
     body = _text(response)
-    assert "1 checklist item(s) are not met" in body
+    assert "1 checklist item is not met" in body
     assert "Feedback evidence is present (learners and peers): " + note in body
     assert _state(app, world) == CaseState.SUBMITTED
     assert _events(app, "case.screen") == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -684,7 +684,12 @@ def requirements(agency_id: int) -> str | Response:
                 choices[(f.id, ptype)] = form[f"req_{f.id}_{ptype or 'all'}"].data or ""
         changes = services.set_requirements(db, agency, choices, current_actor())
         db.commit()
-        flash(_("Framework requirements saved (%(n)d change(s)).", n=len(changes)), "success")
+        saved = ngettext(
+            "Framework requirements saved (%(num)d change).",
+            "Framework requirements saved (%(num)d changes).",
+            len(changes),
+        )
+        flash(saved, "success")
         return redirect(url_for("cases.requirements", agency_id=agency.id))
     rows = [
         {

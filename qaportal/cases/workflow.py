@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -413,7 +414,11 @@ def apply_transition(
         problems = transition.guard(session, case)
         if problems:
             raise GuardFailed(
-                str(_l("The case cannot move on yet: %(n)d item(s) are missing.", n=len(problems))),
+                ngettext(
+                    "The case cannot move on yet: %(num)d item is missing.",
+                    "The case cannot move on yet: %(num)d items are missing.",
+                    len(problems),
+                ),
                 problems,
             )
 

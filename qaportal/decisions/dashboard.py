@@ -284,7 +284,7 @@ class _Lines:
         def build(row: Any) -> Task:
             values = {"reference": row.reference, "provider": row.provider, "n": row.n}
             values.update({name: value(row) for name, value in extra.items()})
-            title, text = self.texts(label) % values, self.texts(detail) % values
+            title, text = self.texts.fill(label, values), self.texts.fill(detail, values)
             if not (staged and row.due):
                 return Task(title, self.url(row), text)
             late = row.due < self.today
@@ -346,7 +346,12 @@ def _agency_tasks(session: Session, membership: Membership) -> list[Item]:
                 n,
             ),
             lines.line(
-                _l("Assess %(n)d answered condition(s) of %(reference)s"),
+                lambda v: ngettext(
+                    "Assess %(num)d answered condition of %(reference)s",
+                    "Assess %(num)d answered conditions of %(reference)s",
+                    v["n"],
+                    **v,
+                ),
                 _l("%(provider)s has answered."),
                 staged=True,
             ),
@@ -392,7 +397,12 @@ def _provider_tasks(session: Session, membership: Membership) -> list[Item]:
     today = windows.now.date()
     lines = _Lines(today)
     answer = lines.line(
-        _l("Answer %(n)d condition(s) of %(reference)s by %(date)s"),
+        lambda v: ngettext(
+            "Answer %(num)d condition of %(reference)s by %(date)s",
+            "Answer %(num)d conditions of %(reference)s by %(date)s",
+            v["n"],
+            **v,
+        ),
         date=lambda row: lines.formats.date(row.due) if row.due else "—",
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -91,9 +92,12 @@ def _iso_languages(form: FlaskForm, field: StringField) -> None:
     unknown = [code for code in geo.split_languages(field.data) if geo.find_language(code) is None]
     if unknown:
         raise ValidationError(
-            _l(
-                "Unknown language code(s): %(codes)s. Use two-letter ISO 639-1 codes, "
+            lazy_ngettext(
+                "Unknown language code: %(codes)s. Use two-letter ISO 639-1 codes, "
                 "e.g. en, de, fr.",
+                "Unknown language codes: %(codes)s. Use two-letter ISO 639-1 codes, "
+                "e.g. en, de, fr.",
+                len(unknown),
                 codes=", ".join(unknown),
             )
         )

@@ -94,8 +94,8 @@ class _Lines:
         def build(row: Any) -> Task:
             values = row._asdict()
             url = self.formats.url(endpoint, "case_id", row.case_id) + anchor
-            text = self.texts(detail) % values if detail else ""
-            task = Task(self.texts(label) % values, url, text, waiting)
+            text = self.texts.fill(detail, values) if detail else ""
+            task = Task(self.texts.fill(label, values), url, text, waiting)
             return self.dated(task, row.due_on)
 
         return build
@@ -271,7 +271,12 @@ def _agency_tasks(session: Session, membership: Membership) -> list[Item]:
                     n,
                 ),
                 lines.case_line(
-                    _l("Answer %(n)d objection(s) to the panel of %(reference)s"),
+                    lambda v: ngettext(
+                        "Answer %(num)d objection to the panel of %(reference)s",
+                        "Answer %(num)d objections to the panel of %(reference)s",
+                        v["n"],
+                        **v,
+                    ),
                     "reviews.panel",
                     _l("%(provider)s objects to a panel member."),
                 ),
@@ -513,7 +518,12 @@ def _findings_tasks(session: Session, user: User, membership: Membership) -> lis
                     n,
                 ),
                 lines.case_line(
-                    _l("Respond to %(n)d factual-accuracy comment(s) on %(reference)s"),
+                    lambda v: ngettext(
+                        "Respond to %(num)d factual-accuracy comment on %(reference)s",
+                        "Respond to %(num)d factual-accuracy comments on %(reference)s",
+                        v["n"],
+                        **v,
+                    ),
                     "reviews.report_page",
                     anchor="#comments",
                 ),

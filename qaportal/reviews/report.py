@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -121,9 +122,10 @@ def finalise_problems(session: Session, case: Case, today: dt.date | None = None
     if unanswered:
         problems.append(
             Missing(
-                _l(
-                    "%(n)d comment(s) of the provider await the panel's response.",
-                    n=len(unanswered),
+                lazy_ngettext(
+                    "%(num)d comment of the provider awaits the panel's response.",
+                    "%(num)d comments of the provider await the panel's response.",
+                    len(unanswered),
                 ),
                 "comments",
             )
@@ -307,11 +309,13 @@ def submit_comments(
         details={"reference": case.reference, "agency_id": case.agency_id, "comments": len(made)},
     )
     summary = (
-        _l(
-            "%(provider)s submitted %(n)d factual-accuracy comment(s) on the draft report "
+        lazy_ngettext(
+            "%(provider)s submitted %(num)d factual-accuracy comment on the draft report "
             "of %(reference)s.",
+            "%(provider)s submitted %(num)d factual-accuracy comments on the draft report "
+            "of %(reference)s.",
+            len(made),
             provider=case.provider.display_name,
-            n=len(made),
             reference=case.reference,
         )
         if made

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -261,7 +262,12 @@ def announce(case_id: int) -> tuple[str, int] | Response:
         db.rollback()
         return _refused(exc)
     db.commit()
-    flash(_("%(n)d member(s) announced to the provider, who may now object.", n=count), "success")
+    announced = ngettext(
+        "%(num)d member announced to the provider, who may now object.",
+        "%(num)d members announced to the provider, who may now object.",
+        count,
+    )
+    flash(announced, "success")
     return redirect(url_for("reviews.panel", case_id=case.id))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,6 +213,13 @@ def shown(found: Tally, kinds: dict[Any, Kind], key: str = "kind") -> list[Item]
 _TRANSLATED: Memo[tuple[Any, ...], str] = Memo(20_000)
 
 
+# A line's text with plural forms: called with the line's values, it returns the text
+# filled in, in the form for the count among them, e.g.
+# ``lambda v: ngettext("%(num)d comment on %(reference)s", "%(num)d comments on …", v["n"], **v)``
+# (a call pybabel sees, so both forms reach the catalogues).
+Counted = Callable[[Mapping[str, Any]], str]
+
+
 class Texts:
     """A panel's lazily translated texts, each translated at its first use and reused by
     the lines after it and by later requests (a translation lookup per line adds up on a
@@ -229,6 +236,14 @@ class Texts:
         if done is None:
             done = self._done[id(text)] = self._translate(text)
         return done
+
+    def fill(self, text: Any, values: Mapping[str, Any]) -> str:
+        """``text`` translated and filled in with ``values``. A :data:`Counted` text is
+        called with them: its plural form depends on a count among them, so it is not
+        translated once for every line."""
+        if callable(text):
+            return text(values)
+        return self(text) % values
 
     def _translate(self, text: Any) -> str:
         if not isinstance(text, LazyString):

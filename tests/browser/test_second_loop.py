@@ -227,7 +227,7 @@ def panel_with_a_conflict(loop: Loop) -> None:
     officer.goto(f"/cases/{loop.case_id}/panel")
     expect(officer.locator("main")).not_to_contain_text("The panel has no student member")
     click(officer, "Announce the panel to the provider")
-    flash(officer, "2 member(s) announced to the provider")
+    flash(officer, "2 members announced to the provider")
 
     provider = loop.person("provider")
     provider.goto(f"/cases/{loop.case_id}/panel/members")

@@ -510,7 +510,7 @@ def reviewers_declare(loop: Loop) -> None:
     officer = loop.person("officer")
     officer.goto(f"/cases/{loop.case_id}/panel")
     click(officer, "Announce the panel to the provider")
-    flash(officer, "member(s) announced to the provider")
+    flash(officer, "announced to the provider, who may now object")
 
 
 def findings_and_visit(loop: Loop) -> None:
