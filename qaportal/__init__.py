@@ -91,6 +91,10 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from qaportal.web.context import navigation
+    from qaportal.web.i18n import day, moment
+
+    app.add_template_filter(day, "day")
+    app.add_template_filter(moment, "moment")
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:

@@ -292,3 +292,10 @@ def send_mail(app: Flask) -> str:
     result = app.test_cli_runner().invoke(args=["mail", "send"])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def shown_day(value: Any) -> str:
+    """A day (or a moment's day) as English pages show it: ``qaportal.web.i18n.day``."""
+    from babel.dates import format_date
+
+    return format_date(value, "medium", locale="en")

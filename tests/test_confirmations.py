@@ -26,7 +26,7 @@ from qaportal.decisions.models import Decision, Outcome
 from qaportal.feedback.models import Campaign
 from tests.casekit import make_world
 from tests.catalogue_kit import complete_data, make_spec, org_id, versions
-from tests.conftest import login, post_form
+from tests.conftest import login, post_form, shown_day
 from tests.feedback_support import answer_directly, likert, make_campaign, make_codes
 from tests.feedback_support import make_specification as survey_specification
 from tests.test_decisions import _future
@@ -384,8 +384,9 @@ def test_a_decision_is_checked_before_it_is_stored(app, demo, pending):
     assert check.status_code == 200
     text = _text(check)
     assert f"Check the decision on case {reference}" in text
-    assert CONDITION in text and RATIONALE in text and _future(120) in text
-    assert "until 2031-06-30" in text
+    due = dt.date.fromisoformat(_future(120))
+    assert CONDITION in text and RATIONALE in text and shown_day(due) in text
+    assert "until Jun 30, 2031" in text
     assert "may appeal within 30 days" in text
     assert "is notified by email" in text and "public register as a separate step" in text
     assert _count(app, Decision) == 0

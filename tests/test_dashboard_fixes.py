@@ -15,7 +15,7 @@ from sqlalchemy import event, select, update
 from qaportal.cases.models import Case, CaseState
 from qaportal.db import get_session, utcnow
 from qaportal.orgs.models import Organisation
-from tests.conftest import login
+from tests.conftest import login, shown_day
 from tests.test_dashboard_queries import SPREAD, seed_cases
 
 PROVIDER = "admin@university.example.org"
@@ -105,7 +105,7 @@ def test_the_objection_window_is_the_agencys_own(app, demo, count_queries):
     with count_queries() as counter:
         page = client.get("/dashboard").get_data(as_text=True)
     assert ANNOUNCED.findall(page) == [in_review]
-    closes = (utcnow() + dt.timedelta(days=5)).strftime("%Y-%m-%d")
+    closes = shown_day(utcnow() + dt.timedelta(days=5))
     assert f"You may object to a member, with a reason, until {closes}" in page
     assert counter.count == statements  # the agency's setting costs no statement of its own
 

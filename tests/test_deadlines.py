@@ -20,7 +20,7 @@ from qaportal.db import get_session, utcnow
 from qaportal.frameworks.models import FrameworkVersion
 from qaportal.notifications.models import OutboxMessage
 from tests.casekit import make_world, org
-from tests.conftest import login, post_form
+from tests.conftest import login, post_form, shown_day
 from tests.test_workflow import ADMIN, AGENCY_ADMIN, EDITOR, OFFICER
 
 TODAY = utcnow().date()
@@ -121,7 +121,7 @@ def test_officer_sets_a_due_date_the_provider_sees_and_is_told(app, client, demo
     # The provider sees the current stage's due date on the case page, without the form.
     login(client, EDITOR, demo.password)
     page = _text(client.get(f"/cases/{world.case_id}"))
-    assert f"The provider submits the self-assessment: {due.isoformat()}" in page
+    assert f"The provider submits the self-assessment: {shown_day(due)}" in page
     assert "Set the due date" not in page
 
     # Moving it is audited again; setting the same date again changes nothing.
@@ -205,9 +205,9 @@ def test_dashboards_put_overdue_stages_first(app, client, demo):
     # The case list shows each case's current due date, the overdue one marked.
     login(client, EDITOR, demo.password)
     listing = client.get("/cases").get_data(as_text=True)
-    late_date = (TODAY - dt.timedelta(days=2)).isoformat()
+    late_date = shown_day(TODAY - dt.timedelta(days=2))
     assert f'<td class="overdue">{late_date} · overdue</td>' in listing
-    assert (TODAY + dt.timedelta(days=5)).isoformat() in listing
+    assert shown_day(TODAY + dt.timedelta(days=5)) in listing
 
     labels, page = _dashboard(app, AGENCY_ADMIN, demo.password)
     assert labels[0].startswith("Overdue: ") and refs[late] in labels[0]

@@ -175,13 +175,61 @@ def test_every_interface_language_has_a_catalogue(tmp_path: Path):
 
 
 def test_counted_texts_have_plural_forms():
-    """A text with a count is an ngettext pair: "%(n)d item(s)" cannot be translated into a
-    language with more than one plural form (Polish, Czech, Slovenian, …)."""
-    counted = re.compile(r"%\((?:n|num|count)\)d")
-    hand_made = re.compile(r"\w\((?:s|es|e|en|er)\)")
+    """A text with a count is an ngettext pair, in the code and in every translation:
+    "%(n)d item(s)" cannot be translated into a language with more than one plural form
+    (Polish, Czech, Slovenian, …), and reads as a form to fill in."""
+    counted = re.compile(r"%\((?:n|num|count|[a-z_]+)\)d")
+    hand_made = re.compile(r"\w\((?:s|es|e|en|er|n)\)")
     singular_only = sorted(
-        key[1]
-        for key in _keys(_read_po(POT))
-        if counted.search(key[1]) and hand_made.search(key[1])
+        text
+        for _context, text in _keys(_read_po(POT))
+        if counted.search(text) and hand_made.search(text)
     )
     assert not singular_only, f"use ngettext for: {singular_only}"
+    for language in ("fr", "de"):
+        catalogue = _read_po(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po")
+        translated = sorted(
+            string
+            for m in catalogue
+            if m.id
+            for string in _strings(m.string)
+            if counted.search(string) and hand_made.search(string)
+        )
+        assert not translated, f"{language}: a plural form in each msgstr[n]: {translated}"
+
+
+def test_framework_and_questionnaire_titles_follow_the_language(app, client, demo):
+    """The titles come from each file's translations wherever a case or campaign names
+    them, not only on the self-assessment."""
+    from sqlalchemy import select
+
+    from qaportal.cases.models import Case
+    from qaportal.db import get_session
+    from qaportal.demo import seed_demo_case, seed_demo_feedback, seed_frameworks
+
+    with app.app_context():
+        seed_frameworks()
+        reference = seed_demo_case()
+        campaign_id = seed_demo_feedback()
+        get_session().commit()
+        case = get_session().execute(select(Case).where(Case.reference == reference)).scalar_one()
+        case_id, provider_id, agency_id = case.id, case.provider_id, case.agency_id
+    login(client, "admin@university.example.org", demo.password)
+    _switch(client, "fr", next_url="/dashboard")
+    principles = "Principes européens pour la conception et la délivrance de microcertifications"
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert principles in page and "European principles for the design" not in page
+    page = client.get(f"/providers/{provider_id}/cases/new?agency={agency_id}")
+    assert principles in page.get_data(as_text=True)
+    page = client.get(f"/feedback/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "Avis des apprenants sur une microcertification" in page
+    assert "Learner feedback on a micro-credential" not in page
+    page = client.get(f"/cases/{case_id}/self-assessment").get_data(as_text=True)
+    assert "brouillon" in page and "(s)" not in page
+
+
+def test_catalogue_filters_name_countries_and_languages_in_the_visitors_language(client, demo):
+    page = client.get("/catalogue", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Allemagne (" in page and "Germany (" not in page
+    assert "Anglais (" in page or "anglais (" in page
+    assert "English (" not in page

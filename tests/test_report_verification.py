@@ -21,7 +21,7 @@ from qaportal.reporting import qr, services
 from qaportal.reporting.models import GeneratedDocument
 from qaportal.reporting.store import get_store
 from tests.access_world import World, build_world
-from tests.conftest import post_form
+from tests.conftest import post_form, shown_day
 from tests.test_report_storage import FakePress, _client, _generate
 
 UPLOAD_LIMIT = 4096
@@ -121,7 +121,7 @@ def test_a_published_document_is_genuine_by_code_hash_and_upload(
             assert case.provider.display_name in answer
             assert case.agency.display_name in answer
         assert re.search(r"<dt>Version</dt><dd>1</dd>", answer)
-        assert document.created_at.strftime("%Y-%m-%d") in answer
+        assert shown_day(document.created_at) in answer
 
 
 def test_a_client_that_sends_no_button_is_answered_by_the_field_it_filled(
@@ -176,7 +176,7 @@ def test_a_withdrawn_document_says_so_with_its_date(
         withdrawn_on = get_session().get(GeneratedDocument, document.id).withdrawn_at
     for response in _all_ways(app, client, document):
         answer = _answer(response.get_data(as_text=True))
-        assert f"Withdrawn on {withdrawn_on:%Y-%m-%d}" in answer
+        assert f"Withdrawn on {shown_day(withdrawn_on)}" in answer
         assert "A wrong date" not in answer, "the reason is the agency's, not the public's"
 
 

@@ -68,7 +68,7 @@ def test_progress_per_criterion_and_overall(app, client, demo):
 
     page = client.get(f"/cases/{world.case_id}/self-assessment").get_data(as_text=True)
     assert "33 % complete" in page
-    assert "1 complete, 2 draft, 0 not started" in page
+    assert "1 complete, 2 drafts, 0 not started" in page
 
     assert (
         _save(

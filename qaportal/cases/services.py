@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from qaportal.audit.services import Actor, record
 from qaportal.auth.models import User
@@ -21,6 +22,7 @@ from qaportal.cases.models import Case, CaseDeadline, CaseFramework, CaseScope, 
 from qaportal.catalogue.models import Specification, SpecificationVersion
 from qaportal.catalogue.services import newest_version_numbers
 from qaportal.db import utcnow
+from qaportal.frameworks.localize import current_language, version_title
 from qaportal.frameworks.models import (
     Framework,
     FrameworkKind,
@@ -193,7 +195,7 @@ def framework_options(
             framework_id=fid,
             version_id=versions[fid].id,
             code=frameworks[fid].code,
-            title=versions[fid].title,
+            title=version_title(versions[fid]),
             number=versions[fid].number,
             required=choice == Requirement.REQUIRED,
         )
@@ -422,13 +424,22 @@ class CaseFacts:
     scope: list[ScopeOption]
 
 
+def _title_in(lang: str) -> ColumnElement[str]:
+    """A framework version's title in ``lang``, read from its definition's translations in
+    SQL (the definition is tens of kB of JSON), else its stored title."""
+    if not lang:
+        return FrameworkVersion.title
+    translated = FrameworkVersion.definition[("translations", lang, "title")].as_string()
+    return func.coalesce(func.nullif(func.trim(translated), ""), FrameworkVersion.title)
+
+
 def case_facts(session: Session, case: Case) -> CaseFacts:
     # Columns, not the version rows: a version's definition is tens of kB of JSON.
     frameworks = [
         (title, number, edition, required)
         for title, number, edition, required in session.execute(
             select(
-                FrameworkVersion.title,
+                _title_in(current_language()),
                 FrameworkVersion.number,
                 FrameworkVersion.edition,
                 CaseFramework.required,

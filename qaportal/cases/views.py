@@ -32,6 +32,7 @@ from qaportal.cases.forms import (
 from qaportal.cases.models import Case, CaseState
 from qaportal.db import get_session, utcnow
 from qaportal.frameworks.formbuilder import field_name
+from qaportal.frameworks.localize import version_title
 from qaportal.orgs.models import ProviderType
 from qaportal.pagination import page_number
 from qaportal.web.context import current_actor
@@ -671,7 +672,7 @@ def requirements(agency_id: int) -> str | Response:
     for f in frameworks:
         for ptype, label in types:
             name = f"req_{f.id}_{ptype or 'all'}"
-            title = versions[f.id].title if f.id in versions else f.code
+            title = version_title(versions[f.id]) if f.id in versions else f.code
             cells.append((name, f"{title}: {label}"))
             data[name] = table.get((f.id, ptype), "")
     form = requirements_form(
@@ -695,6 +696,7 @@ def requirements(agency_id: int) -> str | Response:
         {
             "framework": f,
             "version": versions.get(f.id),
+            "title": version_title(versions[f.id]) if f.id in versions else f.code,
             "cells": [(form[f"req_{f.id}_{ptype or 'all'}"], label) for ptype, label in types],
         }
         for f in frameworks

@@ -42,7 +42,7 @@ from qaportal.catalogue.models import (
     Specification,
     SpecificationVersion,
 )
-from qaportal.catalogue.validation import EQF_LEVELS, language_name, region_name
+from qaportal.catalogue.validation import EQF_LEVELS
 from qaportal.db import get_session
 from qaportal.memo import Memo
 from qaportal.orgs import geo
@@ -87,8 +87,9 @@ def _spec_status(status: Any) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-bp.add_app_template_filter(region_name, "catalogue_region")
-bp.add_app_template_filter(language_name, "catalogue_language")
+# Shown in the visitor's language (the exports keep the codes and English names).
+bp.add_app_template_filter(geo.place_name, "catalogue_region")
+bp.add_app_template_filter(geo.any_language_name, "catalogue_language")
 
 
 # ----- loading -----------------------------------------------------------------------------
@@ -635,10 +636,11 @@ def _set_choices(form: CatalogueFilterForm) -> None:
     values are checked where the query is built, ``validate_choice=False``)."""
     counts = search.cached_facet_counts(get_session())
     form.country.choices = [choice("", _("Any country"))] + [
-        choice(code, f"{region_name(code)} ({n})") for code, n in counts[FacetKind.COUNTRY]
+        choice(code, f"{geo.place_name(code)} ({n})") for code, n in counts[FacetKind.COUNTRY]
     ]
     form.language.choices = [choice("", _("Any language"))] + [
-        choice(code, f"{language_name(code)} ({n})") for code, n in counts[FacetKind.LANGUAGE]
+        choice(code, f"{geo.any_language_name(code)} ({n})")
+        for code, n in counts[FacetKind.LANGUAGE]
     ]
     form.provider_type.choices = [choice("", _("Any type"))] + [
         choice(t.value, provider_type_label(t)) for t in ProviderType

@@ -50,6 +50,7 @@ from qaportal.decisions.models import (
 )
 from qaportal.orgs.models import Organisation
 from qaportal.web.dashboard import Item, Link, Task, TaskGroup
+from qaportal.web.i18n import moment
 from qaportal.web.worklist import Formats, Kind, Tallier, Texts, shown, tallier
 
 _STATES = (
@@ -408,7 +409,7 @@ def _provider_tasks(session: Session, membership: Membership) -> list[Item]:
 
     def closes(row: Any) -> str:
         end = row.decided_at + dt.timedelta(days=windows.appeal_days(row.agency_id))
-        return end.strftime("%Y-%m-%d %H:%M UTC")
+        return moment(end)
 
     def conditions(row: Any) -> Task:
         task = answer(row)

@@ -64,6 +64,7 @@ from qaportal.feedback.models import (
     CampaignStatus,
     FeedbackKind,
 )
+from qaportal.frameworks.localize import version_title
 from qaportal.jobs import runner as job_runner
 from qaportal.jobs import services as job_services
 from qaportal.memo import Memo
@@ -209,6 +210,7 @@ def campaign(campaign_id: int) -> str:
     return render_template(
         "feedback/campaign.html",
         campaign=target,
+        questionnaire_title=version_title(target.questionnaire_version),
         summary=summary,
         threshold=_threshold(target),
         specifications=sorted(

@@ -153,6 +153,13 @@ def localized_title(definition: Mapping[str, Any] | None, lang: str | None, defa
     return title if isinstance(title, str) and title.strip() else default
 
 
+def version_title(version: Any, lang: str | None = None) -> str:
+    """A framework or questionnaire version's title in ``lang`` (default: the current
+    language), else its stored (English) title."""
+    lang = current_language() if lang is None else lang
+    return localized_title(getattr(version, "definition", None), lang, str(version.title))
+
+
 def criterion_title(criterion_definition: Mapping[str, Any] | None, lang: str | None,
                     default: str) -> str:  # fmt: skip
     """A stored criterion's title in ``lang``, else ``default`` (its stored title)."""

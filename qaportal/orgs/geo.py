@@ -90,6 +90,11 @@ def region_name(code: str | None) -> str:
     return _translate("iso3166-2", region.name)
 
 
+def place_name(code: str | None) -> str:
+    """A country (ISO 3166-1 alpha-2) or a region (ISO 3166-2) in the visitor's language."""
+    return region_name(code) if "-" in (code or "") else country_name(code)
+
+
 # ----- languages ---------------------------------------------------------------------------
 
 
@@ -105,6 +110,16 @@ def language_name(code: str | None) -> str:
     if language is None:
         return code or ""
     return _translate("iso639-3", language.name)
+
+
+def any_language_name(code: str | None) -> str:
+    """An ISO 639-1 or ISO 639-3 language (the catalogue takes both) in the visitor's
+    language."""
+    code = (code or "").strip().lower()
+    if len(code) != 3:
+        return language_name(code)
+    language = pycountry.languages.get(alpha_3=code)
+    return _translate("iso639-3", language.name) if language else code
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -36,6 +36,7 @@ from qaportal.reporting.store import get_store
 from qaportal.web.cache import public_page
 from qaportal.web.context import current_actor
 from qaportal.web.errors import refused
+from qaportal.web.i18n import moment
 
 bp = Blueprint("register", __name__)
 PER_PAGE = 25
@@ -52,7 +53,7 @@ def _register_panel(case: Case) -> services.PanelState | None:
 def _helpers() -> dict[str, Any]:
     return {
         "register_panel": _register_panel,
-        "register_time": lambda moment: moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "",
+        "register_time": moment,
         "register_outcome": outcome_label,
         "register_eqa": eqa_label,
         "register_condition": condition_label,

@@ -47,6 +47,7 @@ from qaportal.reporting.models import GeneratedDocument
 from qaportal.reporting.store import get_store
 from qaportal.web.context import current_actor
 from qaportal.web.errors import refused
+from qaportal.web.i18n import moment
 
 bp = Blueprint("reporting", __name__)
 
@@ -66,7 +67,7 @@ _verify_limited = limiter.shared_limit(_verify_limit, scope=_VERIFY_SCOPE)
 def _helpers() -> dict[str, Any]:
     return {
         "kind_label": services.kind_label,
-        "fmt_time": lambda moment: moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "",
+        "fmt_time": moment,
         "fmt_size": _size,
     }
 

@@ -40,6 +40,7 @@ from qaportal.reviews.models import (
     ReviewSettings,
 )
 from qaportal.web.dashboard import Item, Task
+from qaportal.web.i18n import moment
 from qaportal.web.worklist import Formats, Kind, Tallier, Texts, plus_days, shown, tallier
 
 _WAS_DUE, _DUE = _l("It was due on %(date)s."), _l("Due on %(date)s.")
@@ -358,7 +359,7 @@ def _provider_tasks(session: Session, membership: Membership) -> list[Item]:
         return Task(
             label % {"reference": r.reference},
             formats.url("reviews.members", "case_id", r.case_id),
-            detail % {"date": closes.strftime("%Y-%m-%d %H:%M UTC")},
+            detail % {"date": moment(closes)},
         )
 
     return shown(
