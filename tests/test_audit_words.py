@@ -197,3 +197,32 @@ def test_every_event_of_the_demo_reads_as_a_declared_sentence(app):
                     problems.append(f"{event.action}: unnamed {said.object_label}")
     assert len(events) > 100
     assert sorted(set(problems)) == []
+
+
+def test_every_detail_of_the_demo_is_labelled_in_words(app):
+    """A detail shown in the trail has a label its domain registered (translated), and the
+    coded keys of a detail (the screening checks) read as that detail's words: in French, no
+    English label made from a key."""
+    from qaportal.audit.models import AuditEvent
+    from qaportal.demo import seed_all
+
+    with app.app_context():
+        seed_all()
+        events = get_session().execute(select(AuditEvent)).scalars().all()
+        unlabelled, coded_keys = set(), set()
+        for event in events:
+            for key, value in words.load_details(event.details).items():
+                if words.hidden(key) or value in (None, "", [], {}):
+                    continue
+                if not words.labelled(key):
+                    unlabelled.add(f"{event.action}: {key}")
+                if isinstance(value, dict):
+                    known = words.value_words(key)
+                    coded_keys |= {f"{event.action}: {key}.{k}" for k in value if k not in known}
+        with app.test_request_context(), force_locale("fr"):
+            screened = words.describe(
+                "case.screening_saved", "Ana", None, None, {"changed": {"eligible": True}}
+            )
+    assert sorted(unlabelled) == []
+    assert sorted(coded_keys) == []
+    assert "Eligible" not in screened.details[0][1] and "oui" in screened.details[0][1]

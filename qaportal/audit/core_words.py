@@ -16,6 +16,7 @@ from qaportal.audit.words import (
     register_actions,
     register_details,
     register_object_kind,
+    value_words,
 )
 from qaportal.auth.models import Membership, Role, User
 from qaportal.jobs.models import BackgroundJob
@@ -108,8 +109,16 @@ def _membership_names(session: Session, ids: Sequence[str]) -> Mapping[str, str]
 
 
 def _job_names(session: Session, ids: Sequence[str]) -> Mapping[str, str]:
-    """A job is known by its kind ("report-document" reads "Report document")."""
+    """A job is known by its kind, in the words its domain registered for it
+    (``register_details(values={"job_kind": …})``), else humanised ("report-document" reads
+    "Report document")."""
     rows = session.execute(
         select(BackgroundJob.id, BackgroundJob.kind).where(BackgroundJob.id.in_(ids))
     )
-    return {job_id: kind.replace("-", " ").replace("_", " ").capitalize() for job_id, kind in rows}
+    words = value_words("job_kind")
+    return {
+        job_id: str(words[kind])
+        if kind in words
+        else kind.replace("-", " ").replace("_", " ").capitalize()
+        for job_id, kind in rows
+    }

@@ -84,6 +84,16 @@ def register_details(
         _WORDS.values.setdefault(key, {}).update(words)  # "role" means one thing per domain
 
 
+def value_words(key: str) -> Mapping[str, _Text]:
+    """The words registered for the coded values of ``key`` (e.g. ``job_kind``)."""
+    return _WORDS.values.get(key, {})
+
+
+def labelled(key: str) -> bool:
+    """Whether a detail key has words of its own (or is hidden), not a humanised key."""
+    return key in _WORDS.labels
+
+
 def declared(action: str) -> bool:
     return action in _WORDS.phrases
 
@@ -163,9 +173,11 @@ def _value(key: str, value: Any) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, list):
         return ", ".join(_value(key, v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{_label(k)}: {_value(k, v)}" for k, v in value.items())
     words = _WORDS.values.get(key, {})
+    if isinstance(value, dict):  # coded keys, e.g. screening checks: worded as the key's values
+        return "; ".join(
+            f"{words[k] if k in words else _label(k)}: {_value(k, v)}" for k, v in value.items()
+        )
     text = str(value)
     if text in words:
         return str(words[text])
@@ -186,7 +198,7 @@ def _label(key: str) -> str:
     return str(label) if label is not None else humanise(key)
 
 
-def _hidden(key: str) -> bool:
+def hidden(key: str) -> bool:
     if key in _WORDS.labels:
         return _WORDS.labels[key] is None
     return key == "id" or key.endswith(("_id", "_ids"))
@@ -195,7 +207,7 @@ def _hidden(key: str) -> bool:
 def _details(action: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for key, value in data.items():
-        if _hidden(key) or value is None or value in ("", [], {}):
+        if hidden(key) or value is None or value in ("", [], {}):
             continue
         if action in _WORDS.changes and isinstance(value, list) and len(value) == 2:
             shown = _(

@@ -11,6 +11,7 @@ from qaportal.audit.words import (
     register_details,
     register_object_kind,
 )
+from qaportal.catalogue.import_jobs import JOB_KIND as IMPORT_JOB
 from qaportal.catalogue.models import Specification, SpecificationVersion
 
 # A specification is known by the title of its newest version.
@@ -57,5 +58,6 @@ def register_audit_words() -> None:
             "created": _l("Created"),
             "published": _l("Published"),
             "drafts": _l("Drafts"),
-        }
+        },
+        values={"job_kind": {IMPORT_JOB: _l("Catalogue import")}},
     )

@@ -91,6 +91,7 @@ def register_audit_words() -> None:
             "replaces": None,  # the previous decision's id
             "met": _l("Met"),
             "decisions": _l("Decisions"),
+            "new_file": _l("New file uploaded"),
         },
         values={
             "outcome": {o.value: LazyString(outcome_label, o) for o in Outcome},

@@ -27,5 +27,10 @@ def register_audit_words() -> None:
         }
     )
     register_details(
-        labels={"case": _l("Case"), "criterion": _l("Criterion"), "filename": _l("File name")}
+        labels={
+            "case": _l("Case"),
+            "criterion": _l("Criterion"),
+            "filename": _l("File name"),
+            "media_type": _l("Type of file"),
+        }
     )

@@ -14,6 +14,7 @@ from qaportal.audit.words import (
     register_details,
     register_object_kind,
 )
+from qaportal.feedback.attach import JOB_KIND as SUMMARY_JOB
 from qaportal.feedback.models import Campaign, FeedbackKind
 
 
@@ -90,6 +91,7 @@ def register_audit_words() -> None:
             "kind": {
                 FeedbackKind.LEARNER.value: _l("Learner feedback"),
                 FeedbackKind.PEER.value: _l("Peer feedback"),
-            }
+            },
+            "job_kind": {SUMMARY_JOB: _l("Feedback summary for the self-assessment")},
         },
     )

@@ -34,5 +34,6 @@ def register_audit_words() -> None:
             "content_hash": _l("Content fingerprint"),
             "from_number": _l("Translations from version"),
             "languages": _l("Languages"),
+            "source_file": _l("Source file"),
         }
     )

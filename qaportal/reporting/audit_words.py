@@ -13,7 +13,7 @@ from qaportal.audit.words import (
 )
 from qaportal.cases.models import Case
 from qaportal.reporting.models import GeneratedDocument
-from qaportal.reporting.services import KIND_LABELS
+from qaportal.reporting.services import JOB_KIND, KIND_LABELS
 
 _DOCUMENT_CASE = (
     select(Case.reference).where(Case.id == GeneratedDocument.case_id).scalar_subquery()
@@ -44,6 +44,12 @@ def register_audit_words() -> None:
         }
     )
     register_details(
-        labels={"job": None, "version": _l("Version"), "locale": _l("Language")},
-        values={"kind": dict(KIND_LABELS)},
+        labels={
+            "job": None,
+            "version": _l("Version"),
+            "locale": _l("Language"),
+            "verification_code": _l("Verification code"),
+            "superseded_versions": _l("Superseded versions"),
+        },
+        values={"kind": dict(KIND_LABELS), "job_kind": {JOB_KIND: _l("Document generation")}},
     )
