@@ -6,10 +6,10 @@ import contextlib
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, stream_with_context
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -198,6 +198,7 @@ def _only_read(session: Session) -> bool:
     )
 
 
+T = TypeVar("T")
 _CONNECTION = "qaportal.connection"
 
 
@@ -223,6 +224,25 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["qaportal.db"]()
     return g.db_session
+
+
+def stream_with_session(lines: Iterable[T]) -> Iterator[T]:
+    """``stream_with_context`` for a response that reads the database as it streams.
+
+    Flask tears the request's app context down (closing its session) as soon as the view
+    returns, before the body is streamed; the stream pushes that context again, and its
+    reads reopen the closed session, which no teardown would close: one pooled connection
+    lost per download until the garbage collector happened to free it, and under a few
+    concurrent downloads the pool ran dry. The stream hands the session back to the
+    context, whose teardown at the stream's end closes it as for any request.
+    """
+    session = get_session()
+
+    def reading() -> Iterator[T]:
+        g.db_session = session
+        yield from lines
+
+    return stream_with_context(reading())
 
 
 def _close_session(exc: BaseException | None) -> None:

@@ -351,3 +351,23 @@ def test_demo_feedback_campaign_is_idempotent_and_shows_results(app, client, dem
     login(client, UDV_ADMIN, demo.password)
     page = _page(client, f"/feedback/campaigns/{first}/results")
     assert "<svg" in page and "weekly case studies" in page
+
+
+def test_streamed_exports_give_their_connection_back(app, client, demo):
+    """The answers export streams rows as it reads them, after the view has returned: each
+    download must return its pooled connection when it ends, or a few concurrent
+    downloads exhaust the pool (seen: QueuePool timeouts, then every page failing)."""
+    import gc
+
+    campaign_id = make_campaign(app, [make_specification(app, "Data literacy")])
+    answer_directly(app, campaign_id, [_answers(4) for _ in range(5)])
+    login(client, UDV_ADMIN, demo.password)
+    pool = app.extensions["qaportal.engine"].pool
+    gc.disable()  # a lost connection must not be rescued by the collector in between
+    try:
+        for _ in range(3):
+            export = client.get(f"/feedback/campaigns/{campaign_id}/answers.csv")
+            assert export.status_code == 200 and len(export.get_data(as_text=True)) > 100
+            assert pool.checkedout() == 0
+    finally:
+        gc.enable()

@@ -233,3 +233,21 @@ def test_catalogue_filters_name_countries_and_languages_in_the_visitors_language
     assert "Allemagne (" in page and "Germany (" not in page
     assert "Anglais (" in page or "anglais (" in page
     assert "English (" not in page
+
+
+def test_translated_texts_hold_no_markup_and_lazy_ones_are_escaped(app):
+    """Lazy texts are escaped on the page (qaportal.extensions): that is safe only while
+    no message carries markup of its own."""
+    from flask import render_template_string
+    from flask_babel import lazy_gettext
+
+    # Placeholders such as "<UUID>" are text, shown escaped; HTML elements would be markup.
+    tag = re.compile(r"<\s*/?\s*(a|abbr|b|br|code|em|i|img|li|p|script|span|strong|ul)\b[^>]*>")
+    for path in (POT, *TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        marked = [key for key in _keys(_read_po(path)) if tag.search(key[1])]
+        assert marked == [], f"{path.name}: {marked}"
+    with app.test_request_context():
+        text = lazy_gettext("Unknown language code: %(codes)s.", codes="<b>x</b>")
+        assert render_template_string("{{ text }}", text=text) == (
+            "Unknown language code: &lt;b&gt;x&lt;/b&gt;."
+        )

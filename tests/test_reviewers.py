@@ -318,3 +318,16 @@ def test_removing_an_invited_reviewer_revokes_the_invitation(app, client, demo):
             select(AuditEvent).where(AuditEvent.action == "membership.removed")
         ).scalar_one()
     assert json.loads(event.details)["invitations_revoked"] == 1
+
+
+def test_a_filter_value_comes_back_as_text_in_its_error(app, client, demo):
+    """The error names the codes typed in; they are the visitor's text, never markup (a
+    lazily translated message used to pass into the page unescaped)."""
+    agency = agency_id(app)
+    login(client, AGENCY_ADMIN, demo.password)
+    for typed in ("<script>alert(1)</script>", "\"'><img src=x onerror=alert(1)>"):
+        page = client.get(f"/agencies/{agency}/reviewers", query_string={"language": typed})
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "<script>alert(1)" not in html and "<img src=x" not in html
+        assert "Unknown language code" in html and "&lt;" in html

@@ -25,7 +25,6 @@ from flask import (
     render_template,
     request,
     session,
-    stream_with_context,
     url_for,
 )
 from flask.cli import with_appcontext
@@ -41,7 +40,7 @@ from qaportal.access.policy import authorize
 from qaportal.audit.services import Actor
 from qaportal.cases.access import CaseAction
 from qaportal.catalogue.models import Specification
-from qaportal.db import get_session, utcnow
+from qaportal.db import get_session, stream_with_session, utcnow
 from qaportal.extensions import limiter
 from qaportal.feedback import attach as attach_service
 from qaportal.feedback import charts, exports, results, services
@@ -373,7 +372,7 @@ def _charts(found: results.CampaignResults) -> list[Any]:
 
 def _csv_response(lines: Any, name: str) -> Response:
     return Response(
-        stream_with_context(lines),
+        stream_with_session(lines),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
