@@ -290,3 +290,13 @@ def test_criterion_of_another_case_cannot_be_linked(app, world, editor, demo):
     response = _upload(editor, world, minimal_pdf(), "x.pdf", criteria=[other.criteria["C1"]])
     assert response.status_code == 400
     _assert_nothing_stored(app)
+
+
+def test_a_text_file_downloads_with_one_charset(app, world, editor):
+    _upload(editor, world, "Ünïcode notes\n".encode(), "notes.txt", title="Notes")
+    with app.app_context():
+        evidence_id = get_session().execute(select(Evidence.id)).scalar_one()
+    response = editor.get(f"/cases/{world.case_id}/evidence/{evidence_id}/download")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.data.decode("utf-8") == "Ünïcode notes\n"

@@ -159,6 +159,8 @@ def download(case_id: int, evidence_id: int) -> Response:
         etag=False,
         max_age=0,
     )
+    # The stored type as it is: given as the mimetype, a text type's charset was added twice.
+    response.headers["Content-Type"] = evidence.file.media_type
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

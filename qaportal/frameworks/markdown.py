@@ -1,6 +1,7 @@
 """Markdown written by users (narratives, comments) as sanitised HTML.
 
-Markdown → HTML (Python-Markdown) → ``nh3.clean`` with a tight allow-list: no scripts, no
+Markdown → HTML (Python-Markdown, raw HTML shown as text) → ``nh3.clean`` with a tight
+allow-list, kept as a second line of defence: no scripts, no
 event handlers, no styles, no images, links only to http(s) and mailto, every link with
 ``rel="noopener noreferrer"``. Headings are moved down two levels (``#`` becomes ``<h3>``) so
 that a narrative never competes with the page's own headings.
@@ -68,9 +69,19 @@ def sanitise_html(html: str) -> str:
     )
 
 
+def _converter() -> markdown.Markdown:
+    """Markdown without raw HTML: what a writer types between angle brackets is shown as
+    they typed it. Passed through, it was stripped by the sanitiser instead, and an
+    unclosed ``<svg`` took every word after it off the page."""
+    converter = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+    converter.preprocessors.deregister("html_block")
+    converter.inlinePatterns.deregister("html")
+    return converter
+
+
 def render_markdown(text: str | None) -> str:
     """Markdown as sanitised HTML, safe to insert into a page (wrap it in ``Markup``)."""
     if not text or not text.strip():
         return ""
-    html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
+    html = _converter().convert(text)
     return sanitise_html(_shift_headings(html))
