@@ -135,8 +135,9 @@ def test_markdown_is_rendered_and_sanitised(app, client, demo):
         answer = get_session().execute(select(Answer)).scalar_one()
         assert answer.narrative == text  # kept as written
         assert "<strong>review</strong>" in answer.narrative_html
-        assert "<script" not in answer.narrative_html
-        assert "onerror" not in answer.narrative_html
+        assert "<script" not in answer.narrative_html and "<img" not in answer.narrative_html
+        # shown as the text it is, not stripped: nothing the writer typed is lost
+        assert "&lt;img src=x onerror=alert(2)&gt;" in answer.narrative_html
 
 
 def test_conflicting_edit_shows_both_versions_and_overwrites_nothing(app, demo):

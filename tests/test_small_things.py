@@ -159,7 +159,9 @@ def test_coverage_page_renders_the_narratives_markdown(app, client, demo):
     assert "<strong>check</strong>" in page
     assert "<li>against Annex I</li>" in page and "<li>once a year</li>" in page
     assert "**" not in page
-    assert "<script>alert(1)" not in page and "&lt;script&gt;" not in page
+    # Typed HTML is the writer's text: shown once escaped, never live, never escaped twice.
+    assert "<script>alert(1)" not in page and "&amp;lt;" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 # ----- an empty survey answer ---------------------------------------------------------------
