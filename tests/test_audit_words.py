@@ -219,6 +219,8 @@ def test_every_detail_of_the_demo_is_labelled_in_words(app):
                 if isinstance(value, dict):
                     known = words.value_words(key)
                     coded_keys |= {f"{event.action}: {key}.{k}" for k in value if k not in known}
+                if key == "kind" and value not in words.value_words("kind"):  # jobs, documents
+                    coded_keys.add(f"{event.action}: kind {value}")
         with app.test_request_context(), force_locale("fr"):
             screened = words.describe(
                 "case.screening_saved", "Ana", None, None, {"changed": {"eligible": True}}

@@ -110,7 +110,7 @@ def _membership_names(session: Session, ids: Sequence[str]) -> Mapping[str, str]
 
 def _job_names(session: Session, ids: Sequence[str]) -> Mapping[str, str]:
     """A job is known by its kind, in the words its domain registered for it
-    (``register_details(values={"job_kind": …})``), else humanised ("report-document" reads
+    (:func:`qaportal.audit.words.register_job_kind`), else humanised ("report-document" reads
     "Report document")."""
     rows = session.execute(
         select(BackgroundJob.id, BackgroundJob.kind).where(BackgroundJob.id.in_(ids))

@@ -84,6 +84,13 @@ def register_details(
         _WORDS.values.setdefault(key, {}).update(words)  # "role" means one thing per domain
 
 
+def register_job_kind(kind: str, name: _Text) -> None:
+    """A kind of background job in words: the name of its jobs in the trail and the value
+    of their ``kind`` detail."""
+    for key in ("job_kind", "kind"):
+        _WORDS.values.setdefault(key, {})[kind] = name
+
+
 def value_words(key: str) -> Mapping[str, _Text]:
     """The words registered for the coded values of ``key`` (e.g. ``job_kind``)."""
     return _WORDS.values.get(key, {})

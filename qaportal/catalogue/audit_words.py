@@ -9,6 +9,7 @@ from qaportal.audit.words import (
     names_by_id,
     register_actions,
     register_details,
+    register_job_kind,
     register_object_kind,
 )
 from qaportal.catalogue.import_jobs import JOB_KIND as IMPORT_JOB
@@ -59,5 +60,5 @@ def register_audit_words() -> None:
             "published": _l("Published"),
             "drafts": _l("Drafts"),
         },
-        values={"job_kind": {IMPORT_JOB: _l("Catalogue import")}},
     )
+    register_job_kind(IMPORT_JOB, _l("Catalogue import"))

@@ -12,6 +12,7 @@ from qaportal.audit.words import (
     names_by_id,
     register_actions,
     register_details,
+    register_job_kind,
     register_object_kind,
 )
 from qaportal.feedback.attach import JOB_KIND as SUMMARY_JOB
@@ -92,6 +93,6 @@ def register_audit_words() -> None:
                 FeedbackKind.LEARNER.value: _l("Learner feedback"),
                 FeedbackKind.PEER.value: _l("Peer feedback"),
             },
-            "job_kind": {SUMMARY_JOB: _l("Feedback summary for the self-assessment")},
         },
     )
+    register_job_kind(SUMMARY_JOB, _l("Feedback summary for the self-assessment"))

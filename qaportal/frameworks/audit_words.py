@@ -10,7 +10,7 @@ from qaportal.audit.words import (
     register_details,
     register_object_kind,
 )
-from qaportal.frameworks.models import FrameworkVersion
+from qaportal.frameworks.models import FrameworkKind, FrameworkVersion
 
 
 def register_audit_words() -> None:
@@ -35,5 +35,11 @@ def register_audit_words() -> None:
             "from_number": _l("Translations from version"),
             "languages": _l("Languages"),
             "source_file": _l("Source file"),
-        }
+        },
+        values={
+            "kind": {
+                FrameworkKind.CRITERIA.value: _l("Criteria"),
+                FrameworkKind.QUESTIONNAIRE.value: _l("Questionnaire"),
+            }
+        },
     )

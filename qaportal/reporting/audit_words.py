@@ -9,6 +9,7 @@ from qaportal.audit.words import (
     names_by_id,
     register_actions,
     register_details,
+    register_job_kind,
     register_object_kind,
 )
 from qaportal.cases.models import Case
@@ -51,5 +52,6 @@ def register_audit_words() -> None:
             "verification_code": _l("Verification code"),
             "superseded_versions": _l("Superseded versions"),
         },
-        values={"kind": dict(KIND_LABELS), "job_kind": {JOB_KIND: _l("Document generation")}},
+        values={"kind": dict(KIND_LABELS)},
     )
+    register_job_kind(JOB_KIND, _l("Document generation"))
