@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -228,3 +229,17 @@ def test_every_detail_of_the_demo_is_labelled_in_words(app):
     assert sorted(unlabelled) == []
     assert sorted(coded_keys) == []
     assert "Eligible" not in screened.details[0][1] and "oui" in screened.details[0][1]
+
+
+def test_one_code_cannot_be_worded_two_ways():
+    """Domains share vocabularies ("kind"): a second meaning for a code is refused at start,
+    not left to reword another domain's entries in silence."""
+    words.register_details(values={"test_shared_key": {"code": _l("Peer feedback")}})
+    words.register_job_kind("test-job", _l("Catalogue import"))
+    # The same words again, as every app the factory builds registers them: no clash.
+    words.register_details(values={"test_shared_key": {"code": _l("Peer feedback")}})
+    words.register_job_kind("test-job", _l("Catalogue import"))
+    with pytest.raises(ValueError, match="test_shared_key='code'"):
+        words.register_details(values={"test_shared_key": {"code": _l("Learner feedback")}})
+    with pytest.raises(ValueError, match="job_kind='test-job'"):
+        words.register_job_kind("test-job", _l("Document generation"))

@@ -16,7 +16,7 @@ from qaportal.audit.words import (
     register_actions,
     register_details,
     register_object_kind,
-    value_words,
+    worded,
 )
 from qaportal.auth.models import Membership, Role, User
 from qaportal.jobs.models import BackgroundJob
@@ -115,10 +115,4 @@ def _job_names(session: Session, ids: Sequence[str]) -> Mapping[str, str]:
     rows = session.execute(
         select(BackgroundJob.id, BackgroundJob.kind).where(BackgroundJob.id.in_(ids))
     )
-    words = value_words("job_kind")
-    return {
-        job_id: str(words[kind])
-        if kind in words
-        else kind.replace("-", " ").replace("_", " ").capitalize()
-        for job_id, kind in rows
-    }
+    return {job_id: worded("job_kind", kind) for job_id, kind in rows}

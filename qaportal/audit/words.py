@@ -81,14 +81,30 @@ def register_details(
     words for coded values, per key (``{"kind": {"peer": _l("Peer feedback")}}``)."""
     _WORDS.labels.update(labels or {})
     for key, words in (values or {}).items():
-        _WORDS.values.setdefault(key, {}).update(words)  # "role" means one thing per domain
+        _add_values(key, words)
 
 
 def register_job_kind(kind: str, name: _Text) -> None:
     """A kind of background job in words: the name of its jobs in the trail and the value
     of their ``kind`` detail."""
     for key in ("job_kind", "kind"):
-        _WORDS.values.setdefault(key, {})[kind] = name
+        _add_values(key, {kind: name})
+
+
+def _add_values(key: str, words: Mapping[str, _Text]) -> None:
+    """Domains share a key's vocabulary ("kind", "role"), so one code must mean one thing:
+    a code worded twice differently would silently reword the other domain's entries."""
+    known = _WORDS.values.setdefault(key, {})
+    for code, text in words.items():
+        if code in known and _msgid(known[code]) != _msgid(text):
+            raise ValueError(f"{key}={code!r} is worded both {known[code]!r} and {text!r}")
+        known[code] = text
+
+
+def _msgid(text: _Text) -> Any:
+    # A lazy string's message id, so that registering the same words again (every app the
+    # factory builds) is no clash, and comparing needs no locale.
+    return getattr(text, "_args", text)
 
 
 def value_words(key: str) -> Mapping[str, _Text]:
@@ -195,9 +211,20 @@ def _value(key: str, value: Any) -> str:
             return format_datetime(dt.datetime.fromisoformat(text), rebase=False) + " UTC"
     except ValueError:
         return text
-    if _CODED.match(text):  # a coded value nobody put in words: "report-document"
-        return text.replace("_", " ").replace("-", " ").capitalize()
+    if _CODED.match(text):  # a coded value nobody put in words
+        return _humanise_code(text)
     return text
+
+
+def worded(key: str, code: str) -> str:
+    """A coded value of ``key`` in the words registered for it, else humanised
+    ("report-document" reads "Report document"), never the bare code."""
+    words = _WORDS.values.get(key, {})
+    return str(words[code]) if code in words else _humanise_code(code)
+
+
+def _humanise_code(code: str) -> str:
+    return code.replace("_", " ").replace("-", " ").capitalize()
 
 
 def _label(key: str) -> str:

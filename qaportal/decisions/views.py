@@ -46,7 +46,6 @@ from qaportal.evidence.services import ReceivedFile
 from qaportal.evidence.storage import get_storage
 from qaportal.web.context import current_actor
 from qaportal.web.errors import refused
-from qaportal.web.i18n import moment
 from qaportal.web.loaders import organisation_or_404
 
 bp = Blueprint("decisions", __name__)
@@ -75,7 +74,6 @@ def _helpers() -> dict[str, Any]:
         "appeal_label": appeal_label,
         "accepted_types": ACCEPTED_LABEL,
         "state_label": workflow.state_label,
-        "fmt_time": moment,
     }
 
 

@@ -36,7 +36,6 @@ from qaportal.reporting.store import get_store
 from qaportal.web.cache import public_page
 from qaportal.web.context import current_actor
 from qaportal.web.errors import refused
-from qaportal.web.i18n import moment
 
 bp = Blueprint("register", __name__)
 PER_PAGE = 25
@@ -53,7 +52,6 @@ def _register_panel(case: Case) -> services.PanelState | None:
 def _helpers() -> dict[str, Any]:
     return {
         "register_panel": _register_panel,
-        "register_time": moment,
         "register_outcome": outcome_label,
         "register_eqa": eqa_label,
         "register_condition": condition_label,

@@ -47,7 +47,6 @@ from qaportal.reporting.models import GeneratedDocument
 from qaportal.reporting.store import get_store
 from qaportal.web.context import current_actor
 from qaportal.web.errors import refused
-from qaportal.web.i18n import moment
 
 bp = Blueprint("reporting", __name__)
 
@@ -67,7 +66,6 @@ _verify_limited = limiter.shared_limit(_verify_limit, scope=_VERIFY_SCOPE)
 def _helpers() -> dict[str, Any]:
     return {
         "kind_label": services.kind_label,
-        "fmt_time": moment,
         "fmt_size": _size,
     }
 

@@ -45,7 +45,6 @@ from qaportal.reviews.models import (
 )
 from qaportal.web.context import current_actor
 from qaportal.web.errors import refused
-from qaportal.web.i18n import moment
 
 bp = Blueprint("reviews", __name__)
 
@@ -57,7 +56,6 @@ def _helpers() -> dict[str, Any]:
         "status_label": status_label,
         "objection_label": objection_label,
         "state_label": workflow.state_label,
-        "fmt_time": moment,
     }
 
 
