@@ -62,13 +62,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from qaportal.auth import session_loader
     from qaportal.extensions import babel, csrf, limiter, login_manager
-    from qaportal.web.i18n import select_locale
+    from qaportal.web.i18n import install_template_gettext, select_locale
 
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
+    install_template_gettext(app)
     login_manager.init_app(app)
     session_loader.init_app(app)
     from qaportal.web import cache

@@ -251,3 +251,24 @@ def test_translated_texts_hold_no_markup_and_lazy_ones_are_escaped(app):
         assert render_template_string("{{ text }}", text=text) == (
             "Unknown language code: &lt;b&gt;x&lt;/b&gt;."
         )
+
+
+def test_templates_follow_a_change_of_language_within_a_request(app):
+    """Templates remember the request's catalogue (qaportal.web.i18n); an email rendered in
+    its recipient's language (force_locale) or a new choice (refresh) must still switch."""
+    from flask import session
+    from flask_babel import force_locale, refresh
+
+    page = app.jinja_env.from_string(
+        "{{ _('Sign in') }} / {{ ngettext('%(num)d day', '%(num)d days', 2) }}"
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert page.render().startswith("Se connecter / ")
+        with force_locale("de"):
+            assert page.render().startswith("Anmelden / ")
+        assert page.render().startswith("Se connecter / ")
+        session["lang"] = "de"
+        refresh()
+        assert page.render().startswith("Anmelden / ")
+    with app.app_context():
+        assert page.render().startswith("Sign in / ")
