@@ -240,12 +240,7 @@ def test_tables_scroll_in_a_named_focusable_box(client, seeded):
 def test_pagination_numbers_the_pages_around_the_current_one(app):
     from qaportal.pagination import Page
 
-    page = Page(number=5, per_page=10, total=200)
-    with app.test_request_context("/"):
-        html = app.jinja_env.from_string(
-            '{% from "macros.html" import pagination %}'
-            "{{ pagination(page, 'register.index', {'q': 'x'}) }}"
-        ).render(page=page)
+    html = _pager(app, Page(number=5, per_page=10, total=200), "register.index", {"q": "x"})
     numbers = re.findall(r">(\d+)<", html)
     assert numbers == ["1", "4", "5", "6", "20"]
     assert html.count("…") == 2
@@ -266,12 +261,16 @@ def test_pagination_costs_the_same_for_five_pages_or_five_hundred(app):
             CountingPage.reads += 1
             return super().pages
 
-    page = CountingPage(number=250, per_page=20, total=10_000)
-    with app.test_request_context("/"):
-        html = app.jinja_env.from_string(
-            '{% from "macros.html" import pagination %}'
-            "{{ pagination(page, 'catalogue.public_index', {}) }}"
-        ).render(page=page)
+    html = _pager(
+        app, CountingPage(number=250, per_page=20, total=10_000), "catalogue.public_index"
+    )
     assert re.findall(r">(\d+)<", html) == ["1", "249", "250", "251", "500"]
     assert html.count("…") == 2
     assert CountingPage.reads < 10
+
+
+def _pager(app, page, endpoint: str, args: dict | None = None) -> str:
+    with app.test_request_context("/"):
+        return app.jinja_env.from_string(
+            '{% from "macros.html" import pagination %}{{ pagination(page, endpoint, args) }}'
+        ).render(page=page, endpoint=endpoint, args=args or {})
