@@ -67,6 +67,26 @@ def test_publishing_and_retiring_show_at_once_on_the_cached_list_and_detail(app,
     assert "Fresh Cache Spec" not in providers
 
 
+def test_generated_scale_data_shows_at_once_in_the_kept_totals(app, demo):
+    """``qaportal catalogue generate`` publishes in bulk; the totals kept under the public
+    version followed it only when something else bumped the version (the demo showed "6
+    micro-credentials found" above a list of 20 and no pager)."""
+    from qaportal.catalogue.cli import generate_catalogue
+
+    client = app.test_client()
+    before = int(_FOUND.search(client.get("/catalogue?x=1").get_data(as_text=True))[1])
+    with app.app_context():
+        db = get_session()
+        generate_catalogue(db, providers=3, specs=45, seed=11)
+        db.commit()
+    after = client.get("/catalogue?x=2").get_data(as_text=True)
+    assert int(_FOUND.search(after)[1]) == before + 45
+    assert 'class="pagination"' in after
+
+
+_FOUND = re.compile(r"(\d+) micro-credentials? found")
+
+
 def _udv(app: Flask) -> int:
     from qaportal.orgs.models import Organisation
 

@@ -38,6 +38,7 @@ from qaportal.catalogue.models import (
 )
 from qaportal.db import utcnow
 from qaportal.orgs.models import Organisation, OrgKind, ProviderType
+from qaportal.web.cache import public_content_changed
 
 BATCH = 2000
 
@@ -363,6 +364,9 @@ def generate_catalogue(
     _insert(session, CatalogueFacet, facet_rows)
     search.refresh_search_vectors(session)
     _analyze(session)
+    # Published like the services publish: the public pages and their kept totals and
+    # facet counts are renewed once the caller commits.
+    public_content_changed(session)
 
     result = GenerateResult(providers, specs, len(draft_rows), len(outcome_rows))
     record(
