@@ -4,6 +4,7 @@ texts in the reader's language (survey: the language of the invitation)."""
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from pathlib import Path
@@ -114,7 +115,11 @@ def test_translations_are_stored_and_applied_by_code(app: Flask) -> None:
     with app.app_context():
         checked = check_text(TRANSLATED, "i18n.yaml")
         assert checked.ok, [str(e) for e in checked.errors]
+        before = copy.deepcopy(checked.definition)
         french = localize(checked.definition, "fr")
+    # a copy: the stored definition keeps every language, and the copy keeps its key order
+    assert checked.definition == before
+    assert list(french) == [key for key in before if key != "translations"]
     c1, c2 = french["criteria"]
     assert french["title"] == "Critères de qualité"
     assert french["scales"]["met"]["levels"][1]["label"] == "Satisfait"
@@ -134,6 +139,8 @@ def test_translations_are_stored_and_applied_by_code(app: Flask) -> None:
     german = localize(checked.definition, "de")
     assert german["criteria"][0]["title"] == "Completion"
     assert "translations" not in german and "translations" not in german["criteria"][0]
+    c1["questions"][0]["prompt"] = "changed"
+    assert "changed" not in str(checked.definition)
 
 
 @pytest.mark.parametrize(

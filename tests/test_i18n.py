@@ -272,3 +272,30 @@ def test_templates_follow_a_change_of_language_within_a_request(app):
         assert page.render().startswith("Anmelden / ")
     with app.app_context():
         assert page.render().startswith("Sign in / ")
+
+
+def test_form_messages_of_wtforms_follow_the_visitors_language(app):
+    """WTForms' own messages ("Not a valid choice.") come from its catalogues in the request's
+    language, read once per language (qaportal.web.i18n.wtforms_translations), for the
+    portal's forms and for plain subforms alike."""
+    from wtforms import SelectChoice, SelectField
+
+    from qaportal.web.forms import PortalForm, PortalSubform
+
+    class Pick(PortalForm):
+        colour = SelectField(choices=[SelectChoice("red", "Red")])
+
+    class Filter(PortalSubform):
+        colour = SelectField(choices=[SelectChoice("red", "Red")])
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    expected = {"fr": "N'est pas un choix valide.", "de": "Keine gültige Auswahl.", "en": None}
+    for _round in range(2):  # the second time from the remembered catalogues
+        for language, message in expected.items():
+            headers = {"Accept-Language": language}
+            with app.test_request_context(
+                "/", method="POST", data={"colour": "blue"}, headers=headers
+            ):
+                for form in (Pick(), Filter(formdata=None, data={"colour": "blue"})):
+                    assert not form.validate()
+                    assert form.colour.errors == [message or "Not a valid choice."], language

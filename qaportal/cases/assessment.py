@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import BindParameter
 
 from qaportal.audit.services import Actor, record
 from qaportal.auth.models import User
@@ -197,14 +198,14 @@ def _classify(row: CriterionRow) -> None:
         row.status = Progress.NOT_STARTED
 
 
-def _with_status(query: Any, case: Case) -> Any:
+def _with_status(query: Any, case_id: int | BindParameter[int]) -> Any:
     """``query`` over criteria, with what each one's progress is judged on: the case's
     answer (whether there is one, with text, its rating and values) and the number of
     evidence items linked to it."""
     evidence_counts = (
         select(EvidenceLink.criterion_id, func.count(EvidenceLink.id).label("n"))
         .join(Evidence, Evidence.id == EvidenceLink.evidence_id)
-        .where(Evidence.case_id == case.id)
+        .where(Evidence.case_id == case_id)
         .group_by(EvidenceLink.criterion_id)
         .subquery()
     )
@@ -216,7 +217,7 @@ def _with_status(query: Any, case: Case) -> Any:
             Answer.values,
             func.coalesce(evidence_counts.c.n, 0).label("evidence_count"),
         )
-        .outerjoin(Answer, and_(Answer.criterion_id == Criterion.id, Answer.case_id == case.id))
+        .outerjoin(Answer, and_(Answer.criterion_id == Criterion.id, Answer.case_id == case_id))
         .outerjoin(evidence_counts, evidence_counts.c.criterion_id == Criterion.id)
     )
 
@@ -253,7 +254,7 @@ def overview(session: Session, case: Case) -> Overview:
                 Criterion.definition,
                 Criterion.description,
             ),
-            case,
+            case.id,
         )
         .add_columns(func.substr(Answer.narrative, 1, EXCERPT_CHARS + 1).label("excerpt"))
         .where(Criterion.framework_version_id.in_(list(blocks)))
@@ -328,10 +329,11 @@ def _progress_specs(session: Session, keys: set[tuple[int, str, str]]) -> None:
         )
 
 
-def progress(session: Session, case: Case) -> list[CriterionProgress]:
-    """Each criterion's progress, in the overview's order, without its texts: what the case
-    page counts and the criterion page's "next unfinished" link need (one statement once the
-    versions' specs are cached)."""
+@functools.cache
+def _progress_statement() -> Any:
+    """The statement of :func:`progress`, built once for every case (its ``case_id`` a
+    parameter): building it cost as much as running it."""
+    case_id = bindparam("case_id", type_=Integer)
     criteria = (
         select(
             Criterion.id,
@@ -346,13 +348,13 @@ def progress(session: Session, case: Case) -> list[CriterionProgress]:
             CaseFramework,
             and_(
                 CaseFramework.framework_version_id == Criterion.framework_version_id,
-                CaseFramework.case_id == case.id,
+                CaseFramework.case_id == case_id,
             ),
         )
         .join(FrameworkVersion, FrameworkVersion.id == Criterion.framework_version_id)
     )
-    rows = session.execute(
-        _with_status(criteria, case)
+    return (
+        _with_status(criteria, case_id)
         # The overview's order: its frameworks' (required first, by title), then position.
         .order_by(
             CaseFramework.required.desc(),
@@ -360,7 +362,14 @@ def progress(session: Session, case: Case) -> list[CriterionProgress]:
             Criterion.framework_version_id,
             Criterion.position,
         )
-    ).all()
+    )
+
+
+def progress(session: Session, case: Case) -> list[CriterionProgress]:
+    """Each criterion's progress, in the overview's order, without its texts: what the case
+    page counts and the criterion page's "next unfinished" link need (one statement once the
+    versions' specs are cached)."""
+    rows = session.execute(_progress_statement(), {"case_id": case.id}).all()
     _progress_specs(session, {(r.framework_version_id, r.content_hash, r.code) for r in rows})
     out = []
     for r in rows:

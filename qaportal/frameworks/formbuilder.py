@@ -396,13 +396,14 @@ def answer_form_class(
 
     ``evidence_choices``: (evidence id, label) pairs the provider may link here.
     """
-    questions = criterion_questions(criterion)
+    definition = _definition(criterion)  # localised once: a copy of the whole definition
+    questions = criterion_questions(definition)
     attrs: dict[str, Any] = {"questions": questions, "strict": strict}
     for question in questions:
         attrs[field_name(question["code"])] = question_field(
             question, strict=strict, evidence_choices=evidence_choices
         )
-    code = str(_definition(criterion).get("code") or "criterion")
+    code = str(definition.get("code") or "criterion")
     return type(f"AnswerForm_{code}", (base,), attrs)
 
 

@@ -99,11 +99,28 @@ def _apply_question(question: dict[str, Any], texts: Mapping[str, Any]) -> None:
         _apply_levels(question.get("levels"), as_dict(texts["levels"]))
 
 
+def _copy_without_translations(
+    definition: Mapping[str, Any], *also_left: str
+) -> tuple[dict[str, Any], Any]:
+    """A deep copy of ``definition`` without its ``translations`` (returned beside it, not
+    copied), the ``also_left`` keys kept in place as None for the caller to fill: only
+    strings are ever taken from the translations, and copying every language's texts cost
+    more than the rest of showing a criterion."""
+    out = copy.deepcopy(
+        {
+            key: None if key in also_left else value
+            for key, value in definition.items()
+            if key != "translations"
+        }
+    )
+    return out, definition.get("translations")
+
+
 def localize_criterion(criterion: Mapping[str, Any], lang: str | None) -> dict[str, Any]:
     """A copy of a stored criterion definition in ``lang``, text by text falling back to the
     base language."""
-    out = copy.deepcopy(dict(criterion))
-    texts = as_dict(as_dict(out.pop("translations", None)).get(lang or ""))
+    out, translations = _copy_without_translations(criterion)
+    texts = as_dict(as_dict(translations).get(lang or ""))
     if not texts:
         return out
     _apply(out, texts, CRITERION_TEXTS)
@@ -119,10 +136,10 @@ def localize_criterion(criterion: Mapping[str, Any], lang: str | None) -> dict[s
 def localize(definition: Mapping[str, Any], lang: str | None) -> dict[str, Any]:
     """A copy of a stored (normalised) definition in ``lang``; every text the language lacks
     stays in the base language. The copy has no ``translations`` left."""
-    out = copy.deepcopy(dict(definition))
-    texts = as_dict(as_dict(out.pop("translations", None)).get(lang or ""))
-    if "criteria" in out:
-        out["criteria"] = [localize_criterion(c, lang) for c in as_list(out["criteria"])]
+    out, translations = _copy_without_translations(definition, "criteria")
+    texts = as_dict(as_dict(translations).get(lang or ""))
+    if "criteria" in definition:
+        out["criteria"] = [localize_criterion(c, lang) for c in as_list(definition["criteria"])]
     if not texts:
         return out
     _apply(out, texts, TOP_TEXTS)

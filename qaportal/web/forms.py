@@ -33,6 +33,7 @@ from wtforms import (
 from wtforms.validators import ValidationError
 
 from qaportal.web.bounds import MAX_INT
+from qaportal.web.i18n import wtforms_translations
 
 # Queries add a day to the end of a date range; 31 December 9999 has no day after it.
 LAST_YEAR = 9998
@@ -84,7 +85,13 @@ def _guards(field: Field) -> list[Any]:
 
 class _GuardedMeta:
     """Mixed into a form's ``Meta``: WTForms calls ``bind_field`` for each field of each
-    form instance, so the guards reach dynamic forms (criteria, questionnaires) too."""
+    form instance, so the guards reach dynamic forms (criteria, questionnaires) too; and its
+    own messages come in the visitor's language, the catalogue read once per language."""
+
+    def get_translations(self, form: Form) -> Any:
+        if not current_app.config.get("WTF_I18N_ENABLED", True):
+            return super().get_translations(form)  # type: ignore[misc]
+        return wtforms_translations()
 
     def bind_field(self, form: Form, unbound_field: Any, options: dict[str, Any]) -> Field:
         field: Field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]

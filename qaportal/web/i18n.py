@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.support import NullTranslations
+from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_time, get_translations
+from flask_babel import format_date, format_time, get_locale, get_translations
 from flask_babel import gettext as _
+from wtforms.i18n import messages_path
+
+# WTForms' own messages ("Not a valid choice.") by locale: its catalogues ship with the
+# package and never change while the process runs.
+_WTFORMS_CATALOGUES: dict[str, NullTranslations] = {}
 
 
 def select_locale() -> str | None:
@@ -70,3 +75,18 @@ def _translations() -> NullTranslations:
     if locale is not None:
         state.qaportal_translations = (locale, translations)
     return translations
+
+
+def wtforms_translations() -> NullTranslations | None:
+    """WTForms' messages in the request's language, or None (English) outside a request.
+    Flask-WTF reads and parses the catalogue file again for every request that shows or
+    checks a form."""
+    if not has_request_context():
+        return None
+    locale = get_locale()
+    key = str(locale or "")
+    found = _WTFORMS_CATALOGUES.get(key)
+    if found is None:
+        found = Translations.load(messages_path(), [locale] if locale else [], domain="wtforms")
+        _WTFORMS_CATALOGUES[key] = found
+    return found
