@@ -345,3 +345,26 @@ def test_markdown_keeps_formatting_and_links_get_rel():
     assert '<a href="https://provider.example/qa" rel="noopener noreferrer">policy</a>' in html
     assert "<table>" in html and "<td>1</td>" in html
     assert render_markdown("") == "" and render_markdown(None) == ""
+
+
+def test_markdown_texts_share_nothing_with_the_texts_converted_before():
+    """One converter serves a thread's texts (qaportal.frameworks.markdown): a reference a
+    writer defined in one text must not resolve in the next one's, in any thread."""
+    import threading
+
+    from qaportal.frameworks.markdown import render_markdown
+
+    defining = "See [our policy][p].\n\n[p]: https://example.org/policy"
+    using = "See [our policy][p]."
+    results: list[tuple[str, str]] = []
+
+    def convert() -> None:
+        results.append((render_markdown(defining), render_markdown(using)))
+
+    convert()
+    thread = threading.Thread(target=convert)
+    thread.start()
+    thread.join()
+    for first, second in results:
+        assert 'href="https://example.org/policy"' in first
+        assert "href" not in second and "[our policy][p]" in second

@@ -10,6 +10,7 @@ that a narrative never competes with the page's own headings.
 from __future__ import annotations
 
 import re
+import threading
 
 import markdown
 import nh3
@@ -79,9 +80,21 @@ def _converter() -> markdown.Markdown:
     return converter
 
 
+# One converter per thread, reset before each text: building one (its extensions, their
+# patterns) cost more than converting a page of text, and a converter is not thread-safe.
+_CONVERTERS = threading.local()
+
+
+def _reset_converter() -> markdown.Markdown:
+    converter: markdown.Markdown | None = getattr(_CONVERTERS, "converter", None)
+    if converter is None:
+        converter = _CONVERTERS.converter = _converter()
+    return converter.reset()
+
+
 def render_markdown(text: str | None) -> str:
     """Markdown as sanitised HTML, safe to insert into a page (wrap it in ``Markup``)."""
     if not text or not text.strip():
         return ""
-    html = _converter().convert(text)
+    html = _reset_converter().convert(text)
     return sanitise_html(_shift_headings(html))
