@@ -17,7 +17,7 @@ from qaportal.db import get_session
 from qaportal.feedback import services
 from qaportal.feedback.models import Campaign
 from qaportal.orgs.models import Organisation
-from tests.conftest import login
+from tests.conftest import login, post_form
 from tests.feedback_support import make_campaign, make_specification
 
 AGENCY_ADMIN = "admin@agency.example.org"
@@ -243,3 +243,42 @@ def test_one_code_cannot_be_worded_two_ways():
         words.register_details(values={"test_shared_key": {"code": _l("Learner feedback")}})
     with pytest.raises(ValueError, match="job_kind='test-job'"):
         words.register_job_kind("test-job", _l("Document generation"))
+
+
+def test_a_rating_reads_as_its_criterions_scale_says_it_in_the_readers_language(app, demo):
+    """An answer's rating is stored as its scale's code ("partly"); the trail shows the
+    level as the criterion page does, in the reader's language, for a page of answers in
+    one query (qaportal.cases.assessment.rating_words)."""
+    from qaportal.cases.models import Answer, Case
+    from qaportal.demo import seed_all
+
+    with app.app_context():
+        reference = seed_all(stages=False).case_reference
+        db = get_session()
+        case_id = db.execute(select(Case.id).where(Case.reference == reference)).scalar_one()
+        answered = set(db.execute(select(Answer.criterion_id)).scalars())
+    editor = app.test_client()
+    login(editor, "editor@university.example.org", demo.password)
+    overview = editor.get(f"/cases/{case_id}/self-assessment").get_data(as_text=True)
+    criterion = next(
+        int(c)
+        for c in re.findall(rf"/cases/{case_id}/criteria/(\d+)", overview)
+        if int(c) not in answered
+    )
+    url = f"/cases/{case_id}/criteria/{criterion}"
+    page = editor.get(url).get_data(as_text=True)
+    lock = re.search(r'name="lock_version"[^>]*value="(\d+)"', page).group(1)
+    form = {"lock_version": lock, "q_narrative": "A start", "q_rating": "partly"}
+    assert post_form(editor, url, form).status_code == 302
+
+    admin = app.test_client()
+    login(admin, AGENCY_ADMIN, demo.password)
+    trail = f"/agencies/{_org_id(app, 'DAQA')}/audit"
+    for language, level, label in (
+        ("en", "Partly in place", "Rating"),
+        ("fr", "Partiellement en place", "Note"),
+    ):
+        page = admin.get(trail, headers={"Accept-Language": language}).get_data(as_text=True)
+        details = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page)
+        assert (label, level) in details, (language, details[:12])
+        assert (label, "partly") not in details

@@ -132,16 +132,20 @@ def events_page(session: Session, agency_id: int, filters: AuditFilters, number:
     """One page of events in words: the page's two statements and one more per object type
     whose names are looked up."""
     page = paginate(session, events_statement(agency_id, filters), number, EVENTS_PER_PAGE)
-    names = words.object_names(session, (event for event, _n, _a in page.items))
+    events = [event for event, _n, _a in page.items]
+    names = words.object_names(session, events)
+    coded = words.object_values(session, events)
     rows = []
     for event, name, acronym in page.items:
+        the_object = (event.object_type or "", event.object_id or "")
         said = words.describe(
             event.action,
             event.actor_label,
             event.object_type,
             event.object_id,
             words.load_details(event.details),
-            names.get((event.object_type or "", event.object_id or "")),
+            names.get(the_object),
+            coded.get(the_object),
         )
         rows.append(
             AuditRow(
@@ -196,15 +200,18 @@ def bursts_in_progress(session: Session, agency_id: int) -> list[BurstRow]:
         .all()
     )
     names = words.object_names(session, rows)
+    coded = words.object_values(session, rows)
     bursts = []
     for row in rows:
+        the_object = (row.object_type or "", row.object_id or "")
         said = words.describe(
             row.action,
             row.actor_label,
             row.object_type,
             row.object_id,
             words.load_details(row.details),
-            names.get((row.object_type or "", row.object_id or "")),
+            names.get(the_object),
+            coded.get(the_object),
         )
         bursts.append(
             BurstRow(

@@ -13,6 +13,9 @@ actions, so each domain declares its own words from its ``register(app)``:
 * :func:`register_object_kind`: object type → its noun and a function that names many
   objects in one query, so a page of events costs one query per object type, not per row.
 * :func:`register_details`: how detail keys are labelled and their coded values shown.
+* :func:`register_object_values`: coded values whose words belong to their object (an
+  answer's rating is worded by its criterion's scale, in the reader's language), looked up
+  for many objects in one query, as names are.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ class _Text(Protocol):
 Phrase = _Text | Callable[[Mapping[str, Any]], str]
 # The names of many objects of one type, by their ids as the trail stores them (text).
 NameLookup = Callable[[Session, Sequence[str]], Mapping[str, str]]
+# The words of one detail's codes, per object: {object id: {code: words}}.
+ValueLookup = Callable[[Session, Sequence[str]], Mapping[str, Mapping[str, str]]]
+# Per event's object: {detail key: {code: words}}.
+ObjectValues = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class _Vocabulary:
     values: dict[str, dict[str, _Text]] = field(default_factory=dict)
     # actions whose details are {field: [before, after]}
     changes: set[str] = field(default_factory=set)
+    # (object type, detail key) → the lookup of its objects' words for the detail's codes
+    object_values: dict[tuple[str, str], ValueLookup] = field(default_factory=dict)
 
 
 _WORDS = _Vocabulary()
@@ -82,6 +91,12 @@ def register_details(
     _WORDS.labels.update(labels or {})
     for key, words in (values or {}).items():
         _add_values(key, words)
+
+
+def register_object_values(object_type: str, key: str, lookup: ValueLookup) -> None:
+    """The ``key`` detail of events about ``object_type`` objects holds codes that
+    ``lookup`` words for many objects at once (in the current language)."""
+    _WORDS.object_values[(object_type, key)] = lookup
 
 
 def register_job_kind(kind: str, name: _Text) -> None:
@@ -150,20 +165,53 @@ def names_by_id(id_column: Any, name_column: Any) -> NameLookup:
     return lookup
 
 
-def object_names(session: Session, events: Iterable[_Event]) -> dict[tuple[str, str], str]:
-    """The names of the events' objects: one query per object type that has a lookup."""
+def _ids_by_type(events: Iterable[_Event]) -> dict[str, list[str]]:
     wanted: dict[str, set[str]] = defaultdict(set)
     for event in events:
         if event.object_type and event.object_id:
             wanted[event.object_type].add(event.object_id)
+    return {object_type: sorted(ids) for object_type, ids in wanted.items()}
+
+
+def object_names(session: Session, events: Iterable[_Event]) -> dict[tuple[str, str], str]:
+    """The names of the events' objects: one query per object type that has a lookup."""
     found: dict[tuple[str, str], str] = {}
-    for object_type, ids in wanted.items():
+    for object_type, ids in _ids_by_type(events).items():
         kind = _WORDS.objects.get(object_type)
         if kind is None or kind.names is None:
             continue
-        for object_id, name in kind.names(session, sorted(ids)).items():
+        for object_id, name in kind.names(session, ids).items():
             found[(object_type, object_id)] = name
     return found
+
+
+def object_values(
+    session: Session, events: Iterable[_Event]
+) -> dict[tuple[str, str], ObjectValues]:
+    """The words of the events' object-bound codes (:func:`register_object_values`), by
+    (object type, object id): one query per lookup that has objects on the page."""
+    wanted = _ids_by_type(events)
+    found: dict[tuple[str, str], dict[str, Mapping[str, str]]] = defaultdict(dict)
+    for (object_type, key), lookup in _WORDS.object_values.items():
+        if wanted.get(object_type):
+            for object_id, words in lookup(session, wanted[object_type]).items():
+                found[(object_type, object_id)][key] = words
+    return dict(found)
+
+
+class _Worded(str):
+    """A code already put in its object's words: shown as it is."""
+
+
+def _with_object_words(details: Mapping[str, Any], words: ObjectValues) -> dict[str, Any]:
+    def word(key: str, value: Any) -> Any:
+        if isinstance(value, list):
+            return [word(key, v) for v in value]
+        if isinstance(value, str) and value in words[key]:
+            return _Worded(words[key][value])
+        return value
+
+    return {k: word(k, v) if k in words else v for k, v in details.items()}
 
 
 def humanise(key: str) -> str:
@@ -190,6 +238,8 @@ def _object_label(object_type: str | None, object_id: str | None, name: str | No
 
 
 def _value(key: str, value: Any) -> str:
+    if isinstance(value, _Worded):
+        return str(value)
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -286,8 +336,13 @@ def describe(
     object_id: str | None,
     details: Mapping[str, Any],
     name: str | None = None,
+    values_of_object: ObjectValues | None = None,
 ) -> Described:
+    """The event in words. ``values_of_object``: the words of its object-bound codes, as
+    :func:`object_values` found them for its object."""
     label = _object_label(object_type, object_id, name)
+    if values_of_object:
+        details = _with_object_words(details, values_of_object)
     # Numbers stay numbers for "%(count)d" and plurals; everything else is put in words.
     values: dict[str, Any] = {
         k: v if isinstance(v, int) and not isinstance(v, bool) else _value(k, v)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -479,6 +479,30 @@ def criterion_with_spec(
     criterion, content_hash = row
     parts = _framework_parts(session, criterion.framework_version_id, content_hash)
     return criterion, read_criterion(criterion.definition, parts, criterion.description)
+
+
+def rating_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The words of each answer's rating codes, as its criterion's scale says them in the
+    current language, by answer id (as the audit trail stores it): one statement."""
+    ids = [int(i) for i in answer_ids if i.isascii() and i.isdigit() and len(i) < 10]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Answer.id, Criterion, FrameworkVersion.content_hash)
+        .join(Criterion, Criterion.id == Answer.criterion_id)
+        .join(FrameworkVersion, FrameworkVersion.id == Criterion.framework_version_id)
+        .where(Answer.id.in_(ids))
+    ).all()
+    scales: dict[int, dict[str, str]] = {}
+    words = {}
+    for answer_id, criterion, content_hash in rows:
+        scale = scales.get(criterion.id)
+        if scale is None:
+            parts = _framework_parts(session, criterion.framework_version_id, content_hash)
+            spec = read_criterion(criterion.definition, parts, criterion.description)
+            scale = scales[criterion.id] = {o.value: str(o.label) for o in spec.scale}
+        words[str(answer_id)] = scale
+    return words
 
 
 def criterion_spec(session: Session, criterion: Criterion) -> CriterionSpec:

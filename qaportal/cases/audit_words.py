@@ -11,8 +11,9 @@ from qaportal.audit.words import (
     register_actions,
     register_details,
     register_object_kind,
+    register_object_values,
 )
-from qaportal.cases import screening
+from qaportal.cases import assessment, screening
 from qaportal.cases.deadlines import stage_label
 from qaportal.cases.models import Answer, Case, CaseState
 from qaportal.cases.workflow import state_label
@@ -29,6 +30,7 @@ _ANSWER_NAME = (
 def register_audit_words() -> None:
     register_object_kind("case", _l("case"), names_by_id(Case.id, Case.reference))
     register_object_kind("answer", _l("answer"), names_by_id(Answer.id, _ANSWER_NAME))
+    register_object_values("answer", "rating", assessment.rating_words)
     register_actions(
         {
             "case.opened": _l("%(actor)s opened %(object)s"),
