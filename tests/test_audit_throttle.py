@@ -75,10 +75,16 @@ def test_hundreds_of_wrong_passwords_make_a_bounded_number_of_events(app, demo):
     # While the window is open: the start of each burst is in the trail at once, the rest
     # is counted, not written row by row.
     in_trail = _events(app, *SIGN_IN_ACTIONS)
-    assert [e.action for e in in_trail] == list(SIGN_IN_ACTIONS)
-    with app.app_context():
-        counted = sum(w.count for w in open_windows(get_session()))
-    assert sum(_count(e) for e in in_trail) + counted == attempts
+    if windows_spanned == 1:
+        assert [e.action for e in in_trail] == list(SIGN_IN_ACTIONS)
+        with app.app_context():
+            counted = sum(w.count for w in open_windows(get_session()))
+        assert sum(_count(e) for e in in_trail) + counted == attempts
+    else:
+        # A slow run crossed a window's end (windows are aligned to the clock): each window
+        # starts its own bursts; the totals are checked below, once every window is written.
+        assert {e.action for e in in_trail} == set(SIGN_IN_ACTIONS)
+        assert len(in_trail) <= 2 * len(SIGN_IN_ACTIONS) * windows_spanned
 
     # Once the window has ended, the next thing recorded (here: verification, as the audit
     # trail page and `qaportal audit verify` do) writes each window as one event.
