@@ -33,6 +33,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qaportal.web.bounds import MAX_INT
+
 
 class _Text(Protocol):
     def __str__(self) -> str: ...
@@ -151,12 +153,17 @@ class _Event(Protocol):
     object_id: str | None
 
 
+def integer_ids(ids: Sequence[str]) -> list[int]:
+    """The trail's object ids (text) that an integer id column can hold, as numbers."""
+    return [int(i) for i in ids if i.isascii() and i.isdigit() and int(i) <= MAX_INT]
+
+
 def names_by_id(id_column: Any, name_column: Any) -> NameLookup:
     """A lookup for objects with an integer key: ``names_by_id(Campaign.id, Campaign.title)``.
     The name may be any SQL expression of the same table."""
 
     def lookup(session: Session, ids: Sequence[str]) -> Mapping[str, str]:
-        numbers = [int(i) for i in ids if i.isdigit()]
+        numbers = integer_ids(ids)
         if not numbers:
             return {}
         rows = session.execute(select(id_column, name_column).where(id_column.in_(numbers)))

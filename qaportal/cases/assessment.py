@@ -30,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import BindParameter
 
 from qaportal.audit.services import Actor, record
+from qaportal.audit.words import integer_ids
 from qaportal.auth.models import User
 from qaportal.cases.criteria import QA_ELEMENTS, CriterionSpec, figure_present, read_criterion
 from qaportal.cases.models import Answer, Case, CaseFramework, CaseScope, CaseState
@@ -477,14 +478,18 @@ def criterion_with_spec(
     if row is None:
         return None
     criterion, content_hash = row
+    return criterion, _spec(session, criterion, content_hash)
+
+
+def _spec(session: Session, criterion: Criterion, content_hash: str) -> CriterionSpec:
     parts = _framework_parts(session, criterion.framework_version_id, content_hash)
-    return criterion, read_criterion(criterion.definition, parts, criterion.description)
+    return read_criterion(criterion.definition, parts, criterion.description)
 
 
 def rating_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[str, str]]:
     """The words of each answer's rating codes, as its criterion's scale says them in the
     current language, by answer id (as the audit trail stores it): one statement."""
-    ids = [int(i) for i in answer_ids if i.isascii() and i.isdigit() and len(i) < 10]
+    ids = integer_ids(answer_ids)
     if not ids:
         return {}
     rows = session.execute(
@@ -498,8 +503,7 @@ def rating_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[
     for answer_id, criterion, content_hash in rows:
         scale = scales.get(criterion.id)
         if scale is None:
-            parts = _framework_parts(session, criterion.framework_version_id, content_hash)
-            spec = read_criterion(criterion.definition, parts, criterion.description)
+            spec = _spec(session, criterion, content_hash)
             scale = scales[criterion.id] = {o.value: str(o.label) for o in spec.scale}
         words[str(answer_id)] = scale
     return words
