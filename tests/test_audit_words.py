@@ -3,6 +3,7 @@ and ids, details as labels and values, and one name lookup per object type per p
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -282,3 +283,40 @@ def test_a_rating_reads_as_its_criterions_scale_says_it_in_the_readers_language(
         details = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page)
         assert (label, level) in details, (language, details[:12])
         assert (label, "partly") not in details
+
+
+def test_the_panels_levels_read_as_the_cases_scales_say_them(app, demo):
+    """A reviewer's judgement is recorded on the case with the level's code
+    ("substantially"); the trail shows it in the scale's words in the reader's language,
+    looked up once per page (qaportal.reviews.findings.level_words)."""
+    from qaportal.cases.models import Case, CaseState
+    from qaportal.demo import seed_all
+    from qaportal.reviews import findings
+
+    with app.app_context():
+        seed_all()
+        db = get_session()
+        cases = db.execute(select(Case).where(Case.state != CaseState.DRAFT)).scalars().all()
+        codes, labels = set(), {}
+        for language in ("en", "fr"):
+            with app.test_request_context(), force_locale(language):
+                options = [
+                    option
+                    for case in cases
+                    for fact in findings.criteria(db, case)
+                    for option in fact.scale
+                ]
+            codes |= {option.value for option in options}
+            labels[language] = {option.label for option in options}
+    assert codes and labels["en"] and labels["en"].isdisjoint(labels["fr"])
+
+    admin = app.test_client()
+    login(admin, AGENCY_ADMIN, demo.password)
+    trail = f"/agencies/{_org_id(app, 'DAQA')}/audit?action=review."
+    for language, label in (("en", "Level"), ("fr", "Niveau")):
+        page = admin.get(trail, headers={"Accept-Language": language}).get_data(as_text=True)
+        levels = [v for k, v in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page) if k == label]
+        assert levels, (language, page[:2000])
+        shown = {html.unescape(level) for level in levels}
+        assert shown <= labels[language], (language, shown)
+        assert shown.isdisjoint(codes), "a level shown as its stored code"

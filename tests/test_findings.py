@@ -448,3 +448,20 @@ def test_consolidation_page_queries_do_not_grow_with_criteria(app, demo, count_q
         assert page.get_data(as_text=True).count("Members disagree") == n
         counts[n] = counter.count
     assert counts[3] == counts[9], counts
+
+
+def test_the_default_compliance_levels_are_said_in_the_readers_language(app):
+    """A criterion whose framework declares no scale is judged on the four compliance
+    levels, worded when they are read (not once, in English, when the module loads)."""
+    from flask_babel import force_locale
+
+    from qaportal.frameworks.models import Criterion
+    from qaportal.reviews.findings import scale_of
+
+    criterion = Criterion(code="X.1", definition={}, description="Any text")
+    with app.test_request_context():
+        for language, first in (("fr", "Entièrement conforme"), ("en", "Fully compliant")):
+            with force_locale(language):
+                scale = scale_of(criterion, None)
+            assert [o.value for o in scale][:1] == ["fully"]
+            assert scale[0].label == first

@@ -151,6 +151,7 @@ class Described:
 class _Event(Protocol):
     object_type: str | None
     object_id: str | None
+    details: str | None
 
 
 def integer_ids(ids: Sequence[str]) -> list[int]:
@@ -197,11 +198,15 @@ def object_values(
 ) -> dict[tuple[str, str], ObjectValues]:
     """The words of the events' object-bound codes (:func:`register_object_values`), by
     (object type, object id): one query per lookup that has objects on the page."""
-    wanted = _ids_by_type(events)
+    events = list(events)
     found: dict[tuple[str, str], dict[str, Mapping[str, str]]] = defaultdict(dict)
     for (object_type, key), lookup in _WORDS.object_values.items():
-        if wanted.get(object_type):
-            for object_id, words in lookup(session, wanted[object_type]).items():
+        # Only objects whose events may hold the key: a page full of cases need not look
+        # up the panel's levels of every one (a stray match costs a row, never a word).
+        quoted = json.dumps(key)
+        ids = _ids_by_type(e for e in events if quoted in (e.details or "")).get(object_type)
+        if ids:
+            for object_id, words in lookup(session, ids).items():
                 found[(object_type, object_id)][key] = words
     return dict(found)
 

@@ -478,10 +478,11 @@ def criterion_with_spec(
     if row is None:
         return None
     criterion, content_hash = row
-    return criterion, _spec(session, criterion, content_hash)
+    return criterion, spec_from_parts(session, criterion, content_hash)
 
 
-def _spec(session: Session, criterion: Criterion, content_hash: str) -> CriterionSpec:
+def spec_from_parts(session: Session, criterion: Criterion, content_hash: str) -> CriterionSpec:
+    """The criterion's spec, read with its framework's parts cached by content hash."""
     parts = _framework_parts(session, criterion.framework_version_id, content_hash)
     return read_criterion(criterion.definition, parts, criterion.description)
 
@@ -503,7 +504,7 @@ def rating_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[
     for answer_id, criterion, content_hash in rows:
         scale = scales.get(criterion.id)
         if scale is None:
-            spec = _spec(session, criterion, content_hash)
+            spec = spec_from_parts(session, criterion, content_hash)
             scale = scales[criterion.id] = {o.value: str(o.label) for o in spec.scale}
         words[str(answer_id)] = scale
     return words

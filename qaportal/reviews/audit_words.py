@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from qaportal.audit.words import register_actions, register_details
+from qaportal.audit.words import register_actions, register_details, register_object_values
+from qaportal.reviews import findings
 from qaportal.reviews.labels import role_label, status_label
 from qaportal.reviews.models import MemberStatus, PanelRole
 
 
 def register_audit_words() -> None:
     # Every review event is about a case, which the cases domain names.
+    register_object_values("case", "level", findings.level_words)
     register_actions(
         {
             "panel.invite": _l(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,13 +25,14 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from qaportal.audit.services import Actor, record
+from qaportal.audit.words import integer_ids
 from qaportal.auth.models import User
-from qaportal.cases.assessment import case_framework_versions
+from qaportal.cases.assessment import case_framework_versions, spec_from_parts
 from qaportal.cases.criteria import Option, read_criterion
-from qaportal.cases.models import Answer, Case, CaseState
+from qaportal.cases.models import Answer, Case, CaseFramework, CaseState
 from qaportal.db import utcnow
 from qaportal.frameworks.localize import title_of
-from qaportal.frameworks.models import Criterion
+from qaportal.frameworks.models import Criterion, FrameworkVersion
 from qaportal.reviews.models import (
     Judgement,
     MemberStatus,
@@ -43,12 +45,18 @@ from qaportal.reviews.models import (
 )
 
 # The scale of a judgement where the criterion's framework declares none for it.
-DEFAULT_SCALE = (
-    Option("fully", str(_l("Fully compliant"))),
-    Option("substantially", str(_l("Substantially compliant"))),
-    Option("partially", str(_l("Partially compliant"))),
-    Option("not_compliant", str(_l("Not compliant"))),
+_DEFAULT_LEVELS = (
+    ("fully", _l("Fully compliant")),
+    ("substantially", _l("Substantially compliant")),
+    ("partially", _l("Partially compliant")),
+    ("not_compliant", _l("Not compliant")),
 )
+
+
+def default_scale() -> list[Option]:
+    """The four compliance levels, in the current language."""
+    return [Option(value, str(label)) for value, label in _DEFAULT_LEVELS]
+
 
 # Who the panel met during the visit (ESG 2.3: all relevant stakeholders).
 PARTICIPANT_GROUPS = (
@@ -85,7 +93,39 @@ def scale_of(criterion: Criterion, framework_definition: dict[str, Any] | None) 
     """The criterion's own rating scale if its framework declares one, else the four
     compliance levels."""
     spec = read_criterion(criterion.definition, framework_definition, criterion.description)
-    return list(spec.scale) or list(DEFAULT_SCALE)
+    return list(spec.scale) or default_scale()
+
+
+def level_words(session: Session, case_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The words of the panel's level codes on each case, as its criteria's scales say them
+    in the current language, by case id (as the audit trail stores it): one statement once
+    the frameworks' parts are cached. A code that two of a case's scales word differently
+    is left out, to be shown as it is stored rather than in the wrong words."""
+    ids = integer_ids(case_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(CaseFramework.case_id, Criterion, FrameworkVersion.content_hash)
+        .join(Criterion, Criterion.framework_version_id == CaseFramework.framework_version_id)
+        .join(FrameworkVersion, FrameworkVersion.id == CaseFramework.framework_version_id)
+        .where(CaseFramework.case_id.in_(ids))
+    ).all()
+    scales: dict[int, list[Option]] = {}
+    said: dict[int, dict[str, str | None]] = defaultdict(dict)
+    for case_id, criterion, content_hash in rows:
+        scale = scales.get(criterion.id)
+        if scale is None:
+            spec = spec_from_parts(session, criterion, content_hash)
+            scale = scales[criterion.id] = list(spec.scale) or default_scale()
+        words = said[case_id]
+        for option in scale:
+            label = str(option.label)
+            if words.setdefault(option.value, label) != label:
+                words[option.value] = None
+    return {
+        str(case_id): {code: word for code, word in words.items() if word is not None}
+        for case_id, words in said.items()
+    }
 
 
 def level_label(scale: list[Option], value: str | None) -> str:
