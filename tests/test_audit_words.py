@@ -232,6 +232,48 @@ def test_every_detail_of_the_demo_is_labelled_in_words(app):
     assert "Eligible" not in screened.details[0][1] and "oui" in screened.details[0][1]
 
 
+def test_no_coded_value_of_the_demo_is_shown_as_stored(app):
+    """Read in French, a detail whose stored value is a code ("submitted", "outcomes",
+    "en", a panel's level) shows words, not the code: only a code that is itself the value
+    (a framework's code) stays as it is."""
+    from qaportal.audit.models import AuditEvent
+    from qaportal.demo import seed_all
+
+    code = re.compile(r"[a-z]+(?:_[a-z]+)*")
+    with app.app_context():
+        seed_all()
+        db = get_session()
+        events = db.execute(select(AuditEvent)).scalars().all()
+        with app.test_request_context(), force_locale("fr"):
+            coded = words.object_values(db, events)
+            bare = set()
+            for event in events:
+                details = words.load_details(event.details)
+                the_object = (event.object_type or "", event.object_id or "")
+                said = words.describe(
+                    event.action,
+                    "Ana",
+                    event.object_type,
+                    event.object_id,
+                    details,
+                    None,
+                    coded.get(the_object),
+                )
+                stored = {
+                    str(item)
+                    for key, value in details.items()
+                    if key != "code" and not words.hidden(key)
+                    for item in (value if isinstance(value, list) else [value])
+                }
+                bare |= {
+                    f"{event.action}: {label} {value}"
+                    for label, value in said.details
+                    for part in value.split(", ")
+                    if part in stored and code.fullmatch(part)
+                }
+    assert sorted(bare) == [], "\n".join(sorted(bare))
+
+
 def test_one_code_cannot_be_worded_two_ways():
     """Domains share vocabularies ("kind"): a second meaning for a code is refused at start,
     not left to reword another domain's entries in silence."""
@@ -320,3 +362,21 @@ def test_the_panels_levels_read_as_the_cases_scales_say_them(app, demo):
         shown = {html.unescape(level) for level in levels}
         assert shown <= labels[language], (language, shown)
         assert shown.isdisjoint(codes), "a level shown as its stored code"
+
+
+@pytest.mark.parametrize(
+    ("language", "document_language", "element"),
+    [("en", "English", "Learning outcomes"), ("fr", "Anglais", "Acquis d’apprentissage")],
+)
+def test_a_documents_language_and_weak_elements_read_as_names(
+    app, language, document_language, element
+):
+    """Codes the demo's trail showed bare: a document's language ("en") and the Annex I
+    elements a publication left weak ("outcomes")."""
+    with app.test_request_context(), force_locale(language):
+        asked = words.describe("report.requested", "Ana", "case", "1", {"locale": "en"})
+        published = words.describe(
+            "specification.published", "Ana", "specification", "1", {"weak": ["outcomes"]}
+        )
+    assert [value for _label, value in asked.details] == [document_language]
+    assert [value for _label, value in published.details] == [element]

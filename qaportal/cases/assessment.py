@@ -490,6 +490,23 @@ def spec_from_parts(session: Session, criterion: Criterion, content_hash: str) -
 def rating_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[str, str]]:
     """The words of each answer's rating codes, as its criterion's scale says them in the
     current language, by answer id (as the audit trail stores it): one statement."""
+    return {
+        answer_id: {o.value: str(o.label) for o in spec.scale}
+        for answer_id, spec in _answer_specs(session, answer_ids).items()
+    }
+
+
+def figure_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The prompts of each answer's questions by code ("cohort" → "Learners enrolled"), in
+    the current language, by answer id: one statement."""
+    return {
+        answer_id: {q.code: q.prompt for q in spec.questions}
+        for answer_id, spec in _answer_specs(session, answer_ids).items()
+    }
+
+
+def _answer_specs(session: Session, answer_ids: Sequence[str]) -> dict[str, CriterionSpec]:
+    """The spec of each answer's criterion, by answer id; read once per criterion."""
     ids = integer_ids(answer_ids)
     if not ids:
         return {}
@@ -499,15 +516,14 @@ def rating_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[
         .join(FrameworkVersion, FrameworkVersion.id == Criterion.framework_version_id)
         .where(Answer.id.in_(ids))
     ).all()
-    scales: dict[int, dict[str, str]] = {}
-    words = {}
+    specs: dict[int, CriterionSpec] = {}
+    found = {}
     for answer_id, criterion, content_hash in rows:
-        scale = scales.get(criterion.id)
-        if scale is None:
-            spec = spec_from_parts(session, criterion, content_hash)
-            scale = scales[criterion.id] = {o.value: str(o.label) for o in spec.scale}
-        words[str(answer_id)] = scale
-    return words
+        spec = specs.get(criterion.id)
+        if spec is None:
+            spec = specs[criterion.id] = spec_from_parts(session, criterion, content_hash)
+        found[str(answer_id)] = spec
+    return found
 
 
 def criterion_spec(session: Session, criterion: Criterion) -> CriterionSpec:

@@ -31,6 +31,7 @@ def register_audit_words() -> None:
     register_object_kind("case", _l("case"), names_by_id(Case.id, Case.reference))
     register_object_kind("answer", _l("answer"), names_by_id(Answer.id, _ANSWER_NAME))
     register_object_values("answer", "rating", assessment.rating_words)
+    register_object_values("answer", "figures", assessment.figure_words)
     register_actions(
         {
             "case.opened": _l("%(actor)s opened %(object)s"),

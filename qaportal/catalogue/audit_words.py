@@ -12,6 +12,7 @@ from qaportal.audit.words import (
     register_job_kind,
     register_object_kind,
 )
+from qaportal.catalogue.completeness import MANDATORY_LABELS
 from qaportal.catalogue.import_jobs import JOB_KIND as IMPORT_JOB
 from qaportal.catalogue.models import Specification, SpecificationVersion
 
@@ -60,5 +61,6 @@ def register_audit_words() -> None:
             "published": _l("Published"),
             "drafts": _l("Drafts"),
         },
+        values={"weak": MANDATORY_LABELS},  # Annex I elements, by key
     )
     register_job_kind(IMPORT_JOB, _l("Catalogue import"))

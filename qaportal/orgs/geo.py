@@ -105,6 +105,12 @@ def find_language(code: str | None) -> object | None:
     return pycountry.languages.get(alpha_2=code)
 
 
+@functools.cache
+def language_codes() -> tuple[str, ...]:
+    """The ISO 639-1 codes, in pycountry's order."""
+    return tuple(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+
+
 def language_name(code: str | None) -> str:
     language = find_language(code)
     if language is None:
@@ -123,11 +129,7 @@ def any_language_name(code: str | None) -> str:
 
 
 def language_choices() -> list[tuple[str, str]]:
-    names = [
-        (lang.alpha_2, language_name(lang.alpha_2))
-        for lang in pycountry.languages
-        if hasattr(lang, "alpha_2")
-    ]
+    names = [(code, language_name(code)) for code in language_codes()]
     return sorted(names, key=lambda pair: _sort_key(pair[1]))
 
 

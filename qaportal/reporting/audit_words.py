@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -13,12 +14,18 @@ from qaportal.audit.words import (
     register_object_kind,
 )
 from qaportal.cases.models import Case
+from qaportal.orgs.geo import language_codes, language_name
 from qaportal.reporting.models import GeneratedDocument
 from qaportal.reporting.services import JOB_KIND, KIND_LABELS
 
 _DOCUMENT_CASE = (
     select(Case.reference).where(Case.id == GeneratedDocument.case_id).scalar_subquery()
 )
+
+
+def _language_words() -> dict[str, LazyString]:
+    """Every ISO 639-1 language, named in the reader's language: a document's language."""
+    return {code: LazyString(language_name, code) for code in language_codes()}
 
 
 def register_audit_words() -> None:
@@ -52,6 +59,6 @@ def register_audit_words() -> None:
             "verification_code": _l("Verification code"),
             "superseded_versions": _l("Superseded versions"),
         },
-        values={"kind": dict(KIND_LABELS)},
+        values={"kind": dict(KIND_LABELS), "locale": _language_words()},
     )
     register_job_kind(JOB_KIND, _l("Document generation"))

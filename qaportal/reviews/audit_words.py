@@ -62,5 +62,6 @@ def register_audit_words() -> None:
         values={
             "role": {r.value: LazyString(role_label, r) for r in PanelRole},
             "previous": {s.value: LazyString(status_label, s) for s in MemberStatus},
+            "groups": dict(findings.PARTICIPANT_GROUPS),
         },
     )
