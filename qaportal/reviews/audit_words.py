@@ -6,9 +6,11 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from qaportal.audit.words import register_actions, register_details, register_object_values
+from qaportal.decisions.labels import outcome_label
+from qaportal.decisions.models import Outcome as Decided
 from qaportal.reviews import findings
 from qaportal.reviews.labels import role_label, status_label
-from qaportal.reviews.models import MemberStatus, PanelRole
+from qaportal.reviews.models import MemberStatus, Outcome, PanelRole
 
 
 def register_audit_words() -> None:
@@ -63,5 +65,11 @@ def register_audit_words() -> None:
             "role": {r.value: LazyString(role_label, r) for r in PanelRole},
             "previous": {s.value: LazyString(status_label, s) for s in MemberStatus},
             "groups": dict(findings.PARTICIPANT_GROUPS),
+            "format": {f.value: label for f, label in findings.FORMAT_LABELS.items()},
+            # The panel's recommendation in the words of the decision it leads to (the
+            # other two codes are the decisions domain's own).
+            "outcome": {
+                Outcome.CONDITIONS.value: LazyString(outcome_label, Decided.CONDITIONAL),
+            },
         },
     )
