@@ -382,3 +382,44 @@ def test_a_documents_language_and_weak_elements_read_as_names(
         )
     assert [value for _label, value in asked.details] == [document_language]
     assert [value for _label, value in published.details] == [element]
+
+
+@pytest.mark.parametrize(
+    ("language", "action", "object_type", "details", "sentence"),
+    [
+        ("fr", "case.submit", "case", {}, "Ana a soumis le dossier « QA-1 »"),
+        (
+            "fr",
+            "review.consolidated",
+            "case",
+            {},
+            "Ana a consolidé les constats du comité sur le dossier « QA-1 »",
+        ),
+        (
+            "fr",
+            "review.judgement",
+            "case",
+            {"criterion": "P1.1"},
+            "Ana a porté une appréciation sur le critère P1.1 du dossier « QA-1 »",
+        ),
+        (
+            "fr",
+            "feedback.campaign_closed",
+            "feedback_campaign",
+            {},
+            "Ana a clos la campagne « QA-1 »",
+        ),
+        ("en", "case.submit", "case", {}, "Ana submitted case “QA-1”"),
+        ("de", "case.submit", "case", {}, "Ana hat Verfahren „QA-1“ eingereicht"),
+    ],
+)
+def test_the_object_reads_with_its_article_where_the_language_wants_one(
+    app, language, action, object_type, details, sentence
+):
+    """French puts the article before the object's noun and contracts a preposition with it
+    ("de le dossier" is "du dossier"); a name that happens to hold "de le" is left alone."""
+    with app.test_request_context(), force_locale(language):
+        said = words.describe(action, "Ana", object_type, "1", details, name="QA-1")
+        kept = words.describe("case.submit", "Ana", "case", "1", {}, name="Note de le test")
+    assert said.sentence == sentence
+    assert "« Note de le test »" in kept.sentence or language != "fr"

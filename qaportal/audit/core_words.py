@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import lazy_pgettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,10 +33,16 @@ def _sessions_ended(v: Mapping[str, Any]) -> str:
 
 
 def register_core_words() -> None:
-    register_object_kind("user", _l("account"), names_by_id(User.id, User.email))
-    register_object_kind("invitation", _l("invitation"))
-    register_object_kind("membership", _l("membership"), _membership_names)
-    register_object_kind("background_job", _l("background job"), _job_names)
+    register_object_kind(
+        "user", lazy_pgettext("audit object", "account"), names_by_id(User.id, User.email)
+    )
+    register_object_kind("invitation", lazy_pgettext("audit object", "invitation"))
+    register_object_kind(
+        "membership", lazy_pgettext("audit object", "membership"), _membership_names
+    )
+    register_object_kind(
+        "background_job", lazy_pgettext("audit object", "background job"), _job_names
+    )
     register_actions(
         {
             "auth.login": _l("%(actor)s signed in"),

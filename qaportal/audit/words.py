@@ -81,6 +81,8 @@ def register_actions(phrases: Mapping[str, Phrase], *, changes: Iterable[str] = 
 
 
 def register_object_kind(object_type: str, noun: _Text, names: NameLookup | None = None) -> None:
+    """``noun`` is translated in the "audit object" context, as the sentences put it: with
+    its article where the language wants one there (French: "le dossier")."""
     _WORDS.objects[object_type] = ObjectKind(noun, names)
 
 
@@ -315,11 +317,34 @@ def _details(action: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+# A preposition before a masculine article contracts with it in French ("de le dossier" is
+# "du dossier"): the objects' nouns come with their article, the phrases' prepositions
+# without. Only the phrase's own words are changed, never a name inside a value.
+_CONTRACTIONS = {"de le ": "du ", "à le ": "au ", "de les ": "des ", "à les ": "aux "}
+_PREPOSITION_BEFORE_OBJECT = re.compile(r"\b(de|à) %\(object\)s")
+
+
+def _contracted(template: str, values: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    label = str(values.get("object") or "")
+    article = next((a for a in ("le ", "les ") if label.startswith(a)), None)
+    if article is None or not _PREPOSITION_BEFORE_OBJECT.search(template):
+        return template, values
+
+    def contract(match: re.Match[str]) -> str:
+        return _CONTRACTIONS[f"{match[1]} {article}"] + "%(object_after_article)s"
+
+    template = _PREPOSITION_BEFORE_OBJECT.sub(contract, template)
+    return template, {**values, "object_after_article": label[len(article) :]}
+
+
 def _sentence(action: str, values: Mapping[str, Any]) -> str:
     phrase = _WORDS.phrases.get(action)
     if phrase is not None:
         try:
-            return phrase(values) if callable(phrase) else str(phrase) % values
+            if callable(phrase):
+                return phrase(values)
+            template, values = _contracted(str(phrase), values)
+            return template % values
         except (KeyError, TypeError, ValueError):
             pass  # details recorded before the phrase wanted them: say less, not nothing
     what = humanise(action)

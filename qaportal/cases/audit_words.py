@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import LazyString
+from flask_babel import LazyString, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -28,8 +28,12 @@ _ANSWER_NAME = (
 
 
 def register_audit_words() -> None:
-    register_object_kind("case", _l("case"), names_by_id(Case.id, Case.reference))
-    register_object_kind("answer", _l("answer"), names_by_id(Answer.id, _ANSWER_NAME))
+    register_object_kind(
+        "case", lazy_pgettext("audit object", "case"), names_by_id(Case.id, Case.reference)
+    )
+    register_object_kind(
+        "answer", lazy_pgettext("audit object", "answer"), names_by_id(Answer.id, _ANSWER_NAME)
+    )
     register_object_values("answer", "rating", assessment.rating_words)
     register_object_values("answer", "figures", assessment.figure_words)
     register_actions(

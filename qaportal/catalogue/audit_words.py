@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 
 from qaportal.audit.words import (
@@ -28,7 +29,9 @@ _NEWEST_TITLE = (
 
 def register_audit_words() -> None:
     register_object_kind(
-        "specification", _l("micro-credential"), names_by_id(Specification.id, _NEWEST_TITLE)
+        "specification",
+        lazy_pgettext("audit object", "micro-credential"),
+        names_by_id(Specification.id, _NEWEST_TITLE),
     )
     register_actions(
         {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import LazyString, ngettext
+from flask_babel import LazyString, lazy_pgettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -52,16 +52,24 @@ def _expiry_notices(v: Mapping[str, Any]) -> str:
 def register_audit_words() -> None:
     # The objects are named after their case: "decision “QA-2026-0003”".
     register_object_kind(
-        "decision", _l("decision"), names_by_id(Decision.id, _reference_of(Decision.case_id))
+        "decision",
+        lazy_pgettext("audit object", "decision"),
+        names_by_id(Decision.id, _reference_of(Decision.case_id)),
     )
     register_object_kind(
-        "appeal", _l("appeal"), names_by_id(Appeal.id, _reference_of(Appeal.case_id))
+        "appeal",
+        lazy_pgettext("audit object", "appeal"),
+        names_by_id(Appeal.id, _reference_of(Appeal.case_id)),
     )
     register_object_kind(
-        "complaint", _l("complaint"), names_by_id(Complaint.id, _reference_of(Complaint.case_id))
+        "complaint",
+        lazy_pgettext("audit object", "complaint"),
+        names_by_id(Complaint.id, _reference_of(Complaint.case_id)),
     )
     register_object_kind(
-        "condition", _l("condition"), names_by_id(DecisionCondition.id, _CONDITION_CASE)
+        "condition",
+        lazy_pgettext("audit object", "condition"),
+        names_by_id(DecisionCondition.id, _CONDITION_CASE),
     )
     register_actions(
         {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from qaportal.audit.words import (
     names_by_id,
@@ -14,7 +15,11 @@ from qaportal.evidence.models import Evidence
 
 
 def register_audit_words() -> None:
-    register_object_kind("evidence", _l("evidence"), names_by_id(Evidence.id, Evidence.title))
+    register_object_kind(
+        "evidence",
+        lazy_pgettext("audit object", "evidence"),
+        names_by_id(Evidence.id, Evidence.title),
+    )
     register_actions(
         {
             "evidence.uploaded": _l("%(actor)s uploaded %(object)s to %(case)s"),

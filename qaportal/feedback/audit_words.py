@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import lazy_pgettext, ngettext
 
 from qaportal.audit.words import (
     names_by_id,
@@ -51,7 +51,9 @@ def _reminders_sent(v: Mapping[str, Any]) -> str:
 
 def register_audit_words() -> None:
     register_object_kind(
-        "feedback_campaign", _l("campaign"), names_by_id(Campaign.id, Campaign.title)
+        "feedback_campaign",
+        lazy_pgettext("audit object", "campaign"),
+        names_by_id(Campaign.id, Campaign.title),
     )
     register_actions(
         {

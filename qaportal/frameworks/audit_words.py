@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from qaportal.audit.words import (
     names_by_id,
@@ -16,7 +17,7 @@ from qaportal.frameworks.models import FrameworkKind, FrameworkVersion
 def register_audit_words() -> None:
     register_object_kind(
         "framework_version",
-        _l("framework"),
+        lazy_pgettext("audit object", "framework"),
         names_by_id(FrameworkVersion.id, FrameworkVersion.title),
     )
     register_actions(

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import lazy_pgettext, ngettext
 
 from qaportal.audit.words import (
     names_by_id,
@@ -29,7 +29,9 @@ def _requeued_all(v: Mapping[str, Any]) -> str:
 
 def register_audit_words() -> None:
     register_object_kind(
-        "outbox_message", _l("message"), names_by_id(OutboxMessage.id, OutboxMessage.subject)
+        "outbox_message",
+        lazy_pgettext("audit object", "message"),
+        names_by_id(OutboxMessage.id, OutboxMessage.subject),
     )
     register_actions(
         {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from qaportal.audit.words import (
     names_by_id,
@@ -15,7 +16,9 @@ from qaportal.orgs.models import Organisation
 
 def register_audit_words() -> None:
     register_object_kind(
-        "organisation", _l("organisation"), names_by_id(Organisation.id, Organisation.legal_name)
+        "organisation",
+        lazy_pgettext("audit object", "organisation"),
+        names_by_id(Organisation.id, Organisation.legal_name),
     )
     register_actions(
         {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import LazyString
+from flask_babel import LazyString, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -31,7 +31,7 @@ def _language_words() -> dict[str, LazyString]:
 def register_audit_words() -> None:
     register_object_kind(
         "generated_document",
-        _l("document of case"),
+        lazy_pgettext("audit object", "document of case"),
         names_by_id(GeneratedDocument.id, _DOCUMENT_CASE),
     )
     register_actions(
