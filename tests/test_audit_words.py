@@ -201,6 +201,35 @@ def test_every_event_of_the_demo_reads_as_a_declared_sentence(app):
     assert sorted(set(problems)) == []
 
 
+def test_no_sentence_of_the_demo_says_a_word_twice_in_french_or_german(app):
+    """A phrase that names its object's kind itself, beside the object's own noun, reads
+    "die Befragung Befragung „…“": caught here for every event of the demo."""
+    from qaportal.audit.models import AuditEvent
+    from qaportal.demo import seed_all
+
+    twice = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)
+    with app.app_context():
+        seed_all()
+        db = get_session()
+        events = db.execute(select(AuditEvent)).scalars().all()
+        names = words.object_names(db, events)
+        stutters = set()
+        for language in ("fr", "de"):
+            with app.test_request_context(), force_locale(language):
+                for event in events:
+                    said = words.describe(
+                        event.action,
+                        "Ana",
+                        event.object_type,
+                        event.object_id,
+                        words.load_details(event.details),
+                        names.get((event.object_type or "", event.object_id or "")),
+                    )
+                    if twice.search(said.sentence):
+                        stutters.add(f"{language} {event.action}: {said.sentence}")
+    assert sorted(stutters) == []
+
+
 def test_every_detail_of_the_demo_is_labelled_in_words(app):
     """A detail shown in the trail has a label its domain registered (translated), and the
     coded keys of a detail (the screening checks) read as that detail's words: in French, no
@@ -408,6 +437,13 @@ def test_a_documents_language_and_weak_elements_read_as_names(
             "feedback_campaign",
             {},
             "Ana a clos la campagne « QA-1 »",
+        ),
+        (
+            "de",
+            "feedback.campaign_created",
+            "feedback_campaign",
+            {},
+            "Ana hat Befragung „QA-1“ erstellt",
         ),
         ("en", "case.submit", "case", {}, "Ana submitted case “QA-1”"),
         ("de", "case.submit", "case", {}, "Ana hat Verfahren „QA-1“ eingereicht"),
