@@ -81,8 +81,9 @@ def register_actions(phrases: Mapping[str, Phrase], *, changes: Iterable[str] = 
 
 
 def register_object_kind(object_type: str, noun: _Text, names: NameLookup | None = None) -> None:
-    """``noun`` is translated in the "audit object" context, as the sentences put it: with
-    its article where the language wants one there (French: "le dossier")."""
+    """Domains give ``noun`` as ``lazy_pgettext("audit object", "case")``: translators then
+    write it as the sentences put it, with its article where the language wants one there
+    (French "le dossier")."""
     _WORDS.objects[object_type] = ObjectKind(noun, names)
 
 
@@ -317,7 +318,7 @@ def _details(action: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-# A preposition before a masculine article contracts with it in French ("de le dossier" is
+# A preposition before a masculine or plural article contracts with it in French ("de le dossier" is
 # "du dossier"): the objects' nouns come with their article, the phrases' prepositions
 # without. Only the phrase's own words are changed, never a name inside a value.
 _CONTRACTIONS = {"de le ": "du ", "à le ": "au ", "de les ": "des ", "à les ": "aux "}
