@@ -18,12 +18,12 @@ from __future__ import annotations
 import enum
 import functools
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, bindparam, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -506,24 +506,29 @@ def figure_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[
 
 
 def _answer_specs(session: Session, answer_ids: Sequence[str]) -> dict[str, CriterionSpec]:
-    """The spec of each answer's criterion, by answer id; read once per criterion."""
+    """The spec of each answer's criterion, by answer id."""
     ids = integer_ids(answer_ids)
     if not ids:
         return {}
-    rows = session.execute(
+    statement = (
         select(Answer.id, Criterion, FrameworkVersion.content_hash)
         .join(Criterion, Criterion.id == Answer.criterion_id)
         .join(FrameworkVersion, FrameworkVersion.id == Criterion.framework_version_id)
         .where(Answer.id.in_(ids))
-    ).all()
+    )
+    return {str(answer_id): spec for answer_id, spec in keyed_specs(session, statement)}
+
+
+def keyed_specs(session: Session, statement: Select[Any]) -> Iterator[tuple[Any, CriterionSpec]]:
+    """Runs ``statement``, whose rows are (a key, a criterion, its framework version's
+    content hash), and gives each key with its criterion's spec, read once per criterion."""
     specs: dict[int, CriterionSpec] = {}
-    found = {}
-    for answer_id, criterion, content_hash in rows:
+    # All rows first: a criterion's framework parts may need a statement of their own.
+    for key, criterion, content_hash in session.execute(statement).all():
         spec = specs.get(criterion.id)
         if spec is None:
             spec = specs[criterion.id] = spec_from_parts(session, criterion, content_hash)
-        found[str(answer_id)] = spec
-    return found
+        yield key, spec
 
 
 def criterion_spec(session: Session, criterion: Criterion) -> CriterionSpec:

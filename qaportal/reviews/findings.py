@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from qaportal.audit.services import Actor, record
 from qaportal.audit.words import integer_ids
 from qaportal.auth.models import User
-from qaportal.cases.assessment import case_framework_versions, spec_from_parts
+from qaportal.cases.assessment import case_framework_versions, keyed_specs
 from qaportal.cases.criteria import Option, read_criterion
 from qaportal.cases.models import Answer, Case, CaseFramework, CaseState
 from qaportal.db import utcnow
@@ -104,21 +104,16 @@ def level_words(session: Session, case_ids: Sequence[str]) -> dict[str, dict[str
     ids = integer_ids(case_ids)
     if not ids:
         return {}
-    rows = session.execute(
+    statement = (
         select(CaseFramework.case_id, Criterion, FrameworkVersion.content_hash)
         .join(Criterion, Criterion.framework_version_id == CaseFramework.framework_version_id)
         .join(FrameworkVersion, FrameworkVersion.id == CaseFramework.framework_version_id)
         .where(CaseFramework.case_id.in_(ids))
-    ).all()
-    scales: dict[int, list[Option]] = {}
+    )
     said: dict[int, dict[str, str | None]] = defaultdict(dict)
-    for case_id, criterion, content_hash in rows:
-        scale = scales.get(criterion.id)
-        if scale is None:
-            spec = spec_from_parts(session, criterion, content_hash)
-            scale = scales[criterion.id] = list(spec.scale) or default_scale()
+    for case_id, spec in keyed_specs(session, statement):
         words = said[case_id]
-        for option in scale:
+        for option in list(spec.scale) or default_scale():
             label = str(option.label)
             if words.setdefault(option.value, label) != label:
                 words[option.value] = None
