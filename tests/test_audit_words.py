@@ -322,7 +322,7 @@ def test_one_code_cannot_be_worded_two_ways():
 def test_a_rating_reads_as_its_criterions_scale_says_it_in_the_readers_language(app, demo):
     """An answer's rating is stored as its scale's code ("partly"); the trail shows the
     level as the criterion page does, in the reader's language, for a page of answers in
-    one query (qaportal.cases.assessment.rating_words)."""
+    one query (qaportal.cases.assessment.answer_words)."""
     from qaportal.cases.models import Answer, Case
     from qaportal.demo import seed_all
 
@@ -459,3 +459,29 @@ def test_the_object_reads_with_its_article_where_the_language_wants_one(
         kept = words.describe("case.submit", "Ana", "case", "1", {}, name="Note de le test")
     assert said.sentence == sentence
     assert "« Note de le test »" in kept.sentence or language != "fr"
+
+
+def test_the_codes_of_a_page_of_answers_cost_one_statement(app, count_queries):
+    """An answer's rating and figures are worded from the same rows (its criterion's spec):
+    one statement for both, whatever the number of answers on the page."""
+    from qaportal.audit.models import AuditEvent
+    from qaportal.demo import seed_all
+
+    with app.app_context():
+        seed_all()
+        db = get_session()
+        saved = db.execute(select(AuditEvent).where(AuditEvent.action == "answer.saved"))
+        events = saved.scalars().all()
+        assert len(events) > 3
+        assert sum('"rating"' in (event.details or "") for event in events) > 1
+        with app.test_request_context(), force_locale("fr"):
+            words.object_values(db, events)  # the frameworks' parts are cached from now on
+            with count_queries() as counted:
+                coded = words.object_values(db, events)
+    assert counted.count == 1
+    for event in events:
+        worded = coded[("answer", event.object_id)]
+        assert set(worded) == {"rating", "figures"}, worded
+        rating = words.load_details(event.details).get("rating")
+        if rating:
+            assert worded["rating"][rating] != rating, worded

@@ -15,7 +15,7 @@ actions, so each domain declares its own words from its ``register(app)``:
 * :func:`register_details`: how detail keys are labelled and their coded values shown.
 * :func:`register_object_values`: coded values whose words belong to their object (an
   answer's rating is worded by its criterion's scale, in the reader's language), looked up
-  for many objects in one query, as names are.
+  for many objects in one query, as names are; one lookup may word several keys.
 """
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ class _Text(Protocol):
 Phrase = _Text | Callable[[Mapping[str, Any]], str]
 # The names of many objects of one type, by their ids as the trail stores them (text).
 NameLookup = Callable[[Session, Sequence[str]], Mapping[str, str]]
-# The words of one detail's codes, per object: {object id: {code: words}}.
-ValueLookup = Callable[[Session, Sequence[str]], Mapping[str, Mapping[str, str]]]
 # Per event's object: {detail key: {code: words}}.
 ObjectValues = Mapping[str, Mapping[str, str]]
+# The words of some details' codes, per object: {object id: {detail key: {code: words}}}.
+ValueLookup = Callable[[Session, Sequence[str]], Mapping[str, ObjectValues]]
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ class _Vocabulary:
     values: dict[str, dict[str, _Text]] = field(default_factory=dict)
     # actions whose details are {field: [before, after]}
     changes: set[str] = field(default_factory=set)
-    # (object type, detail key) → the lookup of its objects' words for the detail's codes
-    object_values: dict[tuple[str, str], ValueLookup] = field(default_factory=dict)
+    # (object type, the detail keys it words) → the lookup of its objects' words
+    object_values: dict[tuple[str, tuple[str, ...]], ValueLookup] = field(default_factory=dict)
 
 
 _WORDS = _Vocabulary()
@@ -98,10 +98,11 @@ def register_details(
         _add_values(key, words)
 
 
-def register_object_values(object_type: str, key: str, lookup: ValueLookup) -> None:
-    """The ``key`` detail of events about ``object_type`` objects holds codes that
-    ``lookup`` words for many objects at once (in the current language)."""
-    _WORDS.object_values[(object_type, key)] = lookup
+def register_object_values(object_type: str, keys: Sequence[str], lookup: ValueLookup) -> None:
+    """The ``keys`` details of events about ``object_type`` objects hold codes that
+    ``lookup`` words for many objects at once (in the current language). Keys worded from
+    the same rows share one lookup, so a page runs their query once."""
+    _WORDS.object_values[(object_type, tuple(keys))] = lookup
 
 
 def register_job_kind(kind: str, name: _Text) -> None:
@@ -203,14 +204,17 @@ def object_values(
     (object type, object id): one query per lookup that has objects on the page."""
     events = list(events)
     found: dict[tuple[str, str], dict[str, Mapping[str, str]]] = defaultdict(dict)
-    for (object_type, key), lookup in _WORDS.object_values.items():
-        # Only objects whose events may hold the key: a page full of cases need not look
+    for (object_type, keys), lookup in _WORDS.object_values.items():
+        # Only objects whose events may hold a key: a page full of cases need not look
         # up the panel's levels of every one (a stray match costs a row, never a word).
-        quoted = json.dumps(key)
-        ids = _ids_by_type(e for e in events if quoted in (e.details or "")).get(object_type)
+        quoted = [json.dumps(key) for key in keys]
+        holding = (e for e in events if any(q in (e.details or "") for q in quoted))
+        ids = _ids_by_type(holding).get(object_type)
         if ids:
             for object_id, words in lookup(session, ids).items():
-                found[(object_type, object_id)][key] = words
+                found[(object_type, object_id)].update(
+                    (key, words[key]) for key in keys if key in words
+                )
     return dict(found)
 
 

@@ -487,20 +487,17 @@ def spec_from_parts(session: Session, criterion: Criterion, content_hash: str) -
     return read_criterion(criterion.definition, parts, criterion.description)
 
 
-def rating_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[str, str]]:
-    """The words of each answer's rating codes, as its criterion's scale says them in the
-    current language, by answer id (as the audit trail stores it): one statement."""
+def answer_words(
+    session: Session, answer_ids: Sequence[str]
+) -> dict[str, dict[str, dict[str, str]]]:
+    """The words of each answer's codes, by answer id (as the audit trail stores it), in the
+    current language and one statement: ``rating`` as its criterion's scale says the levels,
+    ``figures`` as the prompts of its questions ("cohort" → "Learners enrolled")."""
     return {
-        answer_id: {o.value: str(o.label) for o in spec.scale}
-        for answer_id, spec in _answer_specs(session, answer_ids).items()
-    }
-
-
-def figure_words(session: Session, answer_ids: Sequence[str]) -> dict[str, dict[str, str]]:
-    """The prompts of each answer's questions by code ("cohort" → "Learners enrolled"), in
-    the current language, by answer id: one statement."""
-    return {
-        answer_id: {q.code: q.prompt for q in spec.questions}
+        answer_id: {
+            "rating": {o.value: str(o.label) for o in spec.scale},
+            "figures": {q.code: q.prompt for q in spec.questions},
+        }
         for answer_id, spec in _answer_specs(session, answer_ids).items()
     }
 

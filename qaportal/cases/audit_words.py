@@ -34,8 +34,7 @@ def register_audit_words() -> None:
     register_object_kind(
         "answer", lazy_pgettext("audit object", "answer"), names_by_id(Answer.id, _ANSWER_NAME)
     )
-    register_object_values("answer", "rating", assessment.rating_words)
-    register_object_values("answer", "figures", assessment.figure_words)
+    register_object_values("answer", ("rating", "figures"), assessment.answer_words)
     register_actions(
         {
             "case.opened": _l("%(actor)s opened %(object)s"),

@@ -15,7 +15,7 @@ from qaportal.reviews.models import MemberStatus, Outcome, PanelRole
 
 def register_audit_words() -> None:
     # Every review event is about a case, which the cases domain names.
-    register_object_values("case", "level", findings.level_words)
+    register_object_values("case", ("level",), findings.level_words)
     register_actions(
         {
             "panel.invite": _l(

@@ -96,9 +96,9 @@ def scale_of(criterion: Criterion, framework_definition: dict[str, Any] | None) 
     return list(spec.scale) or default_scale()
 
 
-def level_words(session: Session, case_ids: Sequence[str]) -> dict[str, dict[str, str]]:
-    """The words of the panel's level codes on each case, as its criteria's scales say them
-    in the current language, by case id (as the audit trail stores it): one statement once
+def level_words(session: Session, case_ids: Sequence[str]) -> dict[str, dict[str, dict[str, str]]]:
+    """The words of the panel's ``level`` codes on each case, as its criteria's scales say
+    them in the current language, by case id (as the audit trail stores it): one statement once
     the frameworks' parts are cached. A code that two of a case's scales word differently
     is left out, to be shown as it is stored rather than in the wrong words."""
     ids = integer_ids(case_ids)
@@ -118,7 +118,7 @@ def level_words(session: Session, case_ids: Sequence[str]) -> dict[str, dict[str
             if words.setdefault(option.value, label) != label:
                 words[option.value] = None
     return {
-        str(case_id): {code: word for code, word in words.items() if word is not None}
+        str(case_id): {"level": {code: word for code, word in words.items() if word is not None}}
         for case_id, words in said.items()
     }
 
