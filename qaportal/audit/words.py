@@ -322,34 +322,55 @@ def _details(action: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-# A preposition before a masculine or plural article contracts with it in French ("de le dossier" is
-# "du dossier"): the objects' nouns come with their article, the phrases' prepositions
-# without. Only the phrase's own words are changed, never a name inside a value.
-_CONTRACTIONS = {"de le ": "du ", "à le ": "au ", "de les ": "des ", "à les ": "aux "}
-_PREPOSITION_BEFORE_OBJECT = re.compile(r"\b(de|à) %\(object\)s")
+# Where a language has articles, the objects' nouns come with theirs, as a noun stands
+# alone ("le dossier", "das Verfahren"); the word before the object in a phrase may contract
+# or decline it. (word before the object, article) → the words that replace the two. Only
+# that word of the phrase and the article change, never a name inside a value; the
+# languages' words do not overlap, so one table serves them all.
+_GERMAN_DATIVE = {"von": "vom", "zu": "zum", "bei": "beim", "mit": None, "aus": None}
+_BEFORE_ARTICLE: dict[tuple[str, str], str] = {
+    # French: a preposition contracts with a masculine or plural article.
+    ("de", "le"): "du",
+    ("à", "le"): "au",
+    ("de", "les"): "des",
+    ("à", "les"): "aux",
+    # German: nouns are given in the nominative; a dative preposition declines the article
+    # (and may contract with it: "von dem" is "vom")...
+    **{(p, a): short or f"{p} dem" for p, short in _GERMAN_DATIVE.items() for a in ("der", "das")},
+    **{(p, "die"): "zur" if p == "zu" else f"{p} der" for p in _GERMAN_DATIVE},
+    # ...and a verb or an accusative preposition declines the masculine one.
+    **{(w, "der"): f"{w} den" for w in ("hat", "konnte", "für", "gegen", "um", "durch")},
+}
+_OBJECT = "\x00object\x00"  # where the object goes, until the word before it is known
+_BEFORE_OBJECT = re.compile(r"(\w+) " + re.escape(_OBJECT))
 
 
-def _contracted(template: str, values: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
-    label = str(values.get("object") or "")
-    article = next((a for a in ("le ", "les ") if label.startswith(a)), None)
-    if article is None or not _PREPOSITION_BEFORE_OBJECT.search(template):
-        return template, values
+def _with_object(sentence: str, label: str) -> str:
+    article, _space, noun_and_name = label.partition(" ")
 
-    def contract(match: re.Match[str]) -> str:
-        return _CONTRACTIONS[f"{match[1]} {article}"] + "%(object_after_article)s"
+    def place(match: re.Match[str]) -> str:
+        said = _BEFORE_ARTICLE.get((match[1], article))
+        if said is None or not noun_and_name:
+            return f"{match[1]} {label}"
+        return f"{said} {noun_and_name}"
 
-    template = _PREPOSITION_BEFORE_OBJECT.sub(contract, template)
-    return template, {**values, "object_after_article": label[len(article) :]}
+    return _BEFORE_OBJECT.sub(place, sentence, count=1).replace(_OBJECT, label)
 
 
 def _sentence(action: str, values: Mapping[str, Any]) -> str:
+    label = str(values.get("object") or "")
+    if not label:
+        return _phrased(action, values)
+    return _with_object(_phrased(action, {**values, "object": _OBJECT}), label)
+
+
+def _phrased(action: str, values: Mapping[str, Any]) -> str:
     phrase = _WORDS.phrases.get(action)
     if phrase is not None:
         try:
             if callable(phrase):
                 return phrase(values)
-            template, values = _contracted(str(phrase), values)
-            return template % values
+            return str(phrase) % values
         except (KeyError, TypeError, ValueError):
             pass  # details recorded before the phrase wanted them: say less, not nothing
     what = humanise(action)
